@@ -1,0 +1,44 @@
+//! The admin operations, each written once: validation, the write through the store, and what
+//! must happen with it (keys, default clients and roles, revoked tokens).
+
+pub mod realms;
+pub mod users;
+
+use crate::domain::NameError;
+use crate::store::StoreError;
+
+/// Why an operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for OpsError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(message) => OpsError::Conflict(message),
+            other => OpsError::Store(other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for OpsError {
+    fn from(err: sqlx::Error) -> Self {
+        OpsError::Store(StoreError::Database(err))
+    }
+}
+
+impl From<NameError> for OpsError {
+    fn from(err: NameError) -> Self {
+        OpsError::Invalid(err.to_string())
+    }
+}

@@ -1,0 +1,90 @@
+//! Wiring: state, routes for the root and the legacy `/auth` layout, middleware.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::crypto::passwords::PasswordHasher;
+use crate::keyring::Keyring;
+use crate::state::AppState;
+use crate::{bootstrap, health, protocol, store};
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens the store, runs the first-start bootstrap and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = store::open(&settings.db_url).await?;
+        bootstrap::run(&db, &settings).await?;
+        let address = (settings.http_host, settings.http_port);
+        let listener = TcpListener::bind(address).with_context(|| {
+            format!(
+                "cannot listen on {}:{}",
+                settings.http_host, settings.http_port
+            )
+        })?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            db,
+            passwords: PasswordHasher::per_core(),
+            keyring: Keyring::default(),
+            settings,
+        });
+        let server = HttpServer::new(move || {
+            let layout = state.settings.relative_path.clone();
+            let docker = state.settings.features.docker;
+            App::new()
+                .app_data(state.clone())
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .configure(|cfg| mount(cfg, layout.as_deref(), docker))
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .run();
+        tracing::info!(port, "listening");
+        Ok(Application { port, server })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is stopped.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Mounts the routes under the configured prefix, or under both `/` and `/auth` when none is set.
+fn mount(cfg: &mut web::ServiceConfig, relative_path: Option<&str>, docker: bool) {
+    let routes = move |cfg: &mut web::ServiceConfig| {
+        health::routes(cfg);
+        protocol::oidc::routes(cfg);
+        if docker {
+            protocol::docker::routes(cfg);
+        }
+    };
+    match relative_path {
+        Some("") => routes(cfg),
+        Some(prefix) => {
+            cfg.service(web::scope(prefix).configure(routes));
+        }
+        None => {
+            cfg.service(web::scope("/auth").configure(routes));
+            routes(cfg);
+        }
+    }
+}
+
+async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(json!({"error": "Not Found"}))
+}

@@ -1,0 +1,66 @@
+//! First start: the master realm, and the bootstrap admin while master has no users.
+
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::admin::ops;
+use crate::admin::ops::realms::MASTER;
+use crate::config::{BootstrapAdmin, Settings};
+use crate::crypto::passwords;
+use crate::domain::{User, Username};
+use crate::store::{self, Db};
+
+/// Creates the master realm if missing, then the bootstrap admin if master has no users.
+pub async fn run(db: &Db, settings: &Settings) -> anyhow::Result<()> {
+    let master = match store::realms::find_by_name(db.read(), MASTER).await? {
+        Some(realm) => realm,
+        None => {
+            let mut tx = db.begin().await?;
+            let realm = ops::realms::create(&mut tx, MASTER).await?;
+            tx.commit().await?;
+            tracing::info!("created the master realm");
+            realm
+        }
+    };
+    if store::users::any_in_realm(db.read(), &master.id).await? {
+        return Ok(());
+    }
+    let (admin, generated) = match &settings.bootstrap_admin {
+        Some(admin) => (admin.clone(), false),
+        None if settings.dev_mode => (
+            BootstrapAdmin {
+                username: "admin".into(),
+                password: SecretString::from(crate::crypto::random_token()[..20].to_owned()),
+            },
+            true,
+        ),
+        None => anyhow::bail!(
+            "the master realm has no users: set KC_BOOTSTRAP_ADMIN_USERNAME and KC_BOOTSTRAP_ADMIN_PASSWORD"
+        ),
+    };
+    let username = Username::parse(&admin.username).context("invalid bootstrap admin username")?;
+    let password = admin.password.clone();
+    let phc =
+        tokio::task::spawn_blocking(move || passwords::hash_blocking(password.expose_secret()))
+            .await??;
+    let user = User::new(master.id.clone(), username);
+    let mut tx = db.begin().await?;
+    ops::users::create(&mut tx, &master, &user).await?;
+    ops::users::set_password_hash(&mut tx, &user, &phc, false).await?;
+    for role in ["admin", "create-realm"] {
+        if let Some(role) = store::roles::find_realm_role(&mut *tx, &master.id, role).await? {
+            store::roles::grant_to_user(&mut *tx, &user.id, &role.id).await?;
+        }
+    }
+    tx.commit().await?;
+    if generated {
+        // Printed once, on purpose: this is the only way to learn the generated password.
+        tracing::warn!(
+            "created bootstrap admin 'admin' with password '{}'; change it in the console",
+            admin.password.expose_secret()
+        );
+    } else {
+        tracing::info!(username = %user.username, "created bootstrap admin");
+    }
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! Password hashing with Keycloak's argon2id parameters, off the async runtime on a bounded
+//! pool (one hash at a time per core), so a burst of logins can neither exhaust memory nor
+//! starve other requests.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+
+/// Keycloak's argon2id parameters: v1.3, 5 iterations, 7168 KiB, parallelism 1, 32-byte hash.
+pub fn keycloak_argon2() -> Argon2<'static> {
+    let params = Params::new(7168, 5, 1, Some(32)).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// A hash with the same parameters as real ones, verified when the user does not exist so
+/// that unknown users cost the same time as wrong passwords.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=7168,t=5,p=1$c29tZXNhbHRmb3JkdW1teQ$pWnqaGLbcPmHc9nFPbxuGUZ0XfzIRPjcQpFVn0bcIGs";
+
+/// Why a password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("password worker stopped")]
+    Worker,
+}
+
+/// Hashes and verifies passwords on a bounded pool of blocking workers.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    permits: Arc<Semaphore>,
+}
+
+impl PasswordHasher {
+    /// A hasher running at most `workers` hashes at once.
+    pub fn new(workers: usize) -> Self {
+        PasswordHasher {
+            permits: Arc::new(Semaphore::new(workers.max(1))),
+        }
+    }
+
+    /// One worker per available core.
+    pub fn per_core() -> Self {
+        Self::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Worker)?;
+        tokio::task::spawn_blocking(job)
+            .await
+            .map_err(|_| PasswordError::Worker)
+    }
+
+    /// Hashes a password into a PHC string.
+    pub async fn hash(&self, password: SecretString) -> Result<String, PasswordError> {
+        self.run(move || hash_blocking(password.expose_secret()))
+            .await?
+    }
+
+    /// Checks a password against a stored PHC string; with `None` (no such user, or no
+    /// password) it verifies against a dummy hash and answers false.
+    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> bool {
+        self.run(move || match stored {
+            Some(phc) => verify_blocking(password.expose_secret(), &phc),
+            None => {
+                verify_blocking(password.expose_secret(), DUMMY_HASH);
+                false
+            }
+        })
+        .await
+        .unwrap_or(false)
+    }
+}
+
+/// Hashes on the calling thread (for start-up and tests).
+pub fn hash_blocking(password: &str) -> Result<String, PasswordError> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    keycloak_argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| PasswordError::Hash(e.to_string()))
+}
+
+/// Verifies on the calling thread, with the parameters recorded in the PHC string.
+pub fn verify_blocking(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_use_keycloak_parameters() {
+        let phc = hash_blocking("s3cret").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{phc}");
+        let hash = PasswordHash::new(&phc).unwrap();
+        assert_eq!(hash.hash.unwrap().len(), 32);
+        assert!(verify_blocking("s3cret", &phc));
+        assert!(!verify_blocking("S3cret", &phc));
+    }
+
+    #[test]
+    fn dummy_hash_has_the_same_cost_as_real_ones() {
+        let dummy = PasswordHash::new(DUMMY_HASH).unwrap();
+        let real_phc = hash_blocking("x").unwrap();
+        let real = PasswordHash::new(&real_phc).unwrap();
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(dummy.hash.unwrap().len(), real.hash.unwrap().len());
+    }
+
+    #[test]
+    fn garbage_hashes_never_verify() {
+        assert!(!verify_blocking("x", "not a phc string"));
+    }
+
+    #[tokio::test]
+    async fn unknown_users_never_verify() {
+        let hasher = PasswordHasher::new(1);
+        assert!(!hasher.verify(SecretString::from("x"), None).await);
+    }
+}

@@ -1,0 +1,17 @@
+//! keywarden: a small, fast identity provider that speaks Keycloak's language.
+
+pub mod admin;
+pub mod app;
+pub mod bootstrap;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod health;
+pub mod http;
+pub mod keyring;
+pub mod protocol;
+pub mod state;
+pub mod store;
+
+pub use app::Application;

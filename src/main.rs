@@ -1,0 +1,44 @@
+//! The keywarden binary: parse the command line, start the server, report errors in one line.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use keywarden::config::{rewrite_legacy_args, Cli, Settings};
+use keywarden::Application;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let args = match rewrite_legacy_args(std::env::args().collect()) {
+        Ok(args) => args,
+        Err(err) => return fail(&err),
+    };
+    let cli = Cli::try_parse_from(args).unwrap_or_else(|err| err.exit());
+    let settings = match Settings::from_cli(cli, &|name| std::env::var(name).ok()) {
+        Ok(settings) => settings,
+        Err(err) => return fail(&err),
+    };
+    let filter = match EnvFilter::try_new(&settings.log_level) {
+        Ok(filter) => filter,
+        Err(_) => return fail(&format!("invalid --log-level '{}'", settings.log_level)),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+    let runtime = actix_web::rt::System::new();
+    match runtime.block_on(async {
+        Application::build(settings)
+            .await?
+            .run_until_stopped()
+            .await?;
+        anyhow::Ok(())
+    }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&format!("{err:#}")),
+    }
+}
+
+fn fail(message: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("keywarden: error: {message}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,23 @@
+//! The docker-v2 protocol: the registry token endpoint, scope parsing, the repository access
+//! policy, and the registry configuration downloads.
+
+mod error;
+pub mod policy;
+pub mod scope;
+mod token;
+
+pub use error::DockerError;
+pub use policy::AccessPolicy;
+pub use token::DockerClaims;
+
+use actix_web::web;
+
+/// Registers the docker-v2 routes (only when the docker feature is on).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/realms/{realm}/protocol/docker-v2/auth")
+            .route(web::get().to(token::get))
+            .route(web::post().to(token::post))
+            .route(web::method(actix_web::http::Method::OPTIONS).to(token::preflight)),
+    );
+}

@@ -1,0 +1,554 @@
+//! The docker-v2 token endpoint, `{base}/realms/{realm}/protocol/docker-v2/auth`.
+//!
+//! GET with Basic credentials, as Keycloak answers it, plus: POST `grant_type=password` and
+//! `grant_type=refresh_token` (docker, skopeo, podman and containerd use them), reusable
+//! identity tokens for `docker login`, anonymous access where the policy allows it, a 401
+//! Basic challenge instead of an error page, and CORS for browser registry UIs.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::error::DockerError;
+use super::policy::{AccessPolicy, GroupRef, Subject};
+use super::scope::{self, Scope};
+use crate::crypto::{self, jwt};
+use crate::domain::{Client, Protocol, Realm, User, Username};
+use crate::http::{basic, cors, Base};
+use crate::state::AppState;
+use crate::store::events::LoginEvent;
+use crate::store::tokens::{NewToken, TokenKind};
+use crate::store::{self};
+
+/// The claims of a docker registry token.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DockerClaims {
+    pub iss: String,
+    pub sub: String,
+    /// The service, as a plain string: registry 2.8 refuses an array.
+    pub aud: String,
+    pub exp: i64,
+    pub nbf: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub access: Vec<Scope>,
+}
+
+/// The request parameters, from the query (GET) or the form body (POST). `scope` may repeat.
+#[derive(Debug, Default)]
+struct TokenParams {
+    service: Option<String>,
+    scopes: Vec<String>,
+    account: Option<String>,
+    offline_token: bool,
+    grant_type: Option<String>,
+    username: Option<String>,
+    password: Option<SecretString>,
+    refresh_token: Option<String>,
+}
+
+impl TokenParams {
+    fn parse(encoded: &[u8]) -> TokenParams {
+        let mut params = TokenParams::default();
+        for (key, value) in url::form_urlencoded::parse(encoded) {
+            let value = value.into_owned();
+            match key.as_ref() {
+                "service" => params.service = Some(value),
+                "scope" => params.scopes.push(value),
+                "account" => params.account = Some(value),
+                "offline_token" => params.offline_token = value.eq_ignore_ascii_case("true"),
+                "grant_type" => params.grant_type = Some(value),
+                "username" => params.username = Some(value),
+                "password" => params.password = Some(SecretString::from(value)),
+                "refresh_token" => params.refresh_token = Some(value),
+                _ => {}
+            }
+        }
+        params
+    }
+}
+
+/// How the caller proves who it is.
+enum Grant {
+    Password {
+        username: String,
+        password: SecretString,
+        offline: bool,
+    },
+    Refresh(String),
+    Anonymous,
+}
+
+impl Grant {
+    fn method(&self) -> &'static str {
+        match self {
+            Grant::Password { .. } => "password",
+            Grant::Refresh(_) => "refresh_token",
+            Grant::Anonymous => "anonymous",
+        }
+    }
+}
+
+/// `OPTIONS`: the CORS preflight.
+pub async fn preflight(req: HttpRequest) -> HttpResponse {
+    cors::preflight(&req, "GET, POST, OPTIONS")
+}
+
+/// `GET`: Basic credentials (or none), parameters in the query.
+pub async fn get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    base: Base,
+) -> HttpResponse {
+    let params = TokenParams::parse(req.query_string().as_bytes());
+    let grant = match basic_credentials(&req) {
+        Ok(Some(credentials)) => Ok(Grant::Password {
+            username: credentials.username,
+            password: credentials.password,
+            offline: params.offline_token,
+        }),
+        Ok(None) => Ok(Grant::Anonymous),
+        Err(()) => Err(DockerError::InvalidCredentials {
+            realm: realm.to_string(),
+        }),
+    };
+    answer(&req, &state, &realm, &base, params, grant).await
+}
+
+/// `POST`: an OAuth2-style form (`grant_type=password|refresh_token`), also chunked.
+pub async fn post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    base: Base,
+    body: web::Bytes,
+) -> HttpResponse {
+    let mut params = TokenParams::parse(&body);
+    let grant = match params.grant_type.as_deref() {
+        Some("password") => match (params.username.take(), params.password.take()) {
+            (Some(username), Some(password)) => Ok(Grant::Password {
+                username,
+                password,
+                offline: true,
+            }),
+            _ => Err(DockerError::InvalidRequest(
+                "username and password are required".into(),
+            )),
+        },
+        Some("refresh_token") => params
+            .refresh_token
+            .take()
+            .map(Grant::Refresh)
+            .ok_or_else(|| DockerError::InvalidRequest("refresh_token is required".into())),
+        Some(other) => Err(DockerError::InvalidRequest(format!(
+            "unsupported grant_type '{other}'"
+        ))),
+        None => match basic_credentials(&req) {
+            Ok(Some(credentials)) => Ok(Grant::Password {
+                username: credentials.username,
+                password: credentials.password,
+                offline: params.offline_token,
+            }),
+            Ok(None) => Ok(Grant::Anonymous),
+            Err(()) => Err(DockerError::InvalidCredentials {
+                realm: realm.to_string(),
+            }),
+        },
+    };
+    answer(&req, &state, &realm, &base, params, grant).await
+}
+
+/// `Ok(None)` without an Authorization header, `Err` when it is present but not Basic.
+fn basic_credentials(req: &HttpRequest) -> Result<Option<basic::BasicCredentials>, ()> {
+    match req.headers().get(header::AUTHORIZATION) {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(basic::parse)
+            .map(Some)
+            .ok_or(()),
+    }
+}
+
+async fn answer(
+    req: &HttpRequest,
+    state: &AppState,
+    realm_name: &str,
+    base: &Base,
+    params: TokenParams,
+    grant: Result<Grant, DockerError>,
+) -> HttpResponse {
+    let result = match grant {
+        Ok(grant) => issue(req, state, realm_name, base, params, grant).await,
+        Err(err) => Err(err),
+    };
+    let mut response = match result {
+        Ok(body) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"))
+            .json(body),
+        Err(err) => err.error_response(),
+    };
+    cors::add_to(req, &mut response);
+    response
+}
+
+/// What an attempt is recorded with.
+struct Attempt<'a> {
+    realm: &'a Realm,
+    client: Option<&'a Client>,
+    ip: Option<String>,
+    username: Option<String>,
+    scopes: String,
+    method: &'static str,
+}
+
+async fn issue(
+    req: &HttpRequest,
+    state: &AppState,
+    realm_name: &str,
+    base: &Base,
+    params: TokenParams,
+    grant: Grant,
+) -> Result<serde_json::Value, DockerError> {
+    let realm = store::realms::find_by_name(state.db.read(), realm_name)
+        .await?
+        .filter(|r| r.enabled)
+        .ok_or(DockerError::RealmNotFound)?;
+    let mut attempt = Attempt {
+        realm: &realm,
+        client: None,
+        ip: client_ip(req, state),
+        username: params.account.clone(),
+        scopes: params.scopes.join(" "),
+        method: grant.method(),
+    };
+    let service = params
+        .service
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| DockerError::InvalidRequest("Missing parameter: service".into()))?;
+    let client = store::clients::find_by_client_id(state.db.read(), &realm.id, service)
+        .await?
+        .filter(|c| c.protocol == Protocol::DockerV2);
+    let Some(client) = client.filter(|c| c.enabled) else {
+        record_failure(state, &attempt, None, "invalid_client").await;
+        return Err(DockerError::InvalidClient);
+    };
+    attempt.client = Some(&client);
+    let requested = scope::parse_all(params.scopes.iter().map(String::as_str));
+    let policy = client
+        .access_policy
+        .clone()
+        .unwrap_or(AccessPolicy::AllowAll);
+
+    let (user, identity_token) = match grant {
+        Grant::Anonymous => {
+            if requested.is_empty() || !policy.grants_anonymous() {
+                return Err(DockerError::CredentialsRequired {
+                    realm: realm.name.to_string(),
+                });
+            }
+            (None, None)
+        }
+        Grant::Password {
+            username,
+            password,
+            offline,
+        } => {
+            attempt.username = Some(username.clone());
+            let user = authenticate(state, &attempt, &username, password).await?;
+            let token = if offline {
+                Some(
+                    new_identity_token(state, &realm, &client, &user, attempt.ip.as_deref())
+                        .await?,
+                )
+            } else {
+                None
+            };
+            (Some(user), token)
+        }
+        Grant::Refresh(token) => {
+            let user = redeem(state, &attempt, &client, &token).await?;
+            attempt.username = Some(user.username.to_string());
+            (Some(user), Some(token))
+        }
+    };
+
+    let subject = subject_for(state, &realm, user.as_ref(), &policy).await?;
+    let granted = policy.grant(&subject, &requested);
+    let keys = state.keyring.get(&state.db, &realm.id).await?;
+    let key = keys.active()?;
+    let now = crate::clock::now_secs();
+    let claims = DockerClaims {
+        iss: base.issuer(realm.name.as_str()),
+        sub: subject.username.clone().unwrap_or_default(),
+        aud: client.client_id.to_string(),
+        exp: now + realm.access_token_lifespan,
+        nbf: now,
+        iat: now,
+        jti: uuid::Uuid::new_v4().to_string(),
+        access: granted,
+    };
+    let token =
+        jwt::sign(&jwt::header_for(key, true), &claims, key).map_err(anyhow::Error::from)?;
+    record_success(state, &attempt, user.as_ref(), &claims.access).await;
+
+    let issued_at = time::OffsetDateTime::from_unix_timestamp(now)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    let mut body = json!({
+        "token": token,
+        "access_token": token,
+        "expires_in": realm.access_token_lifespan,
+        "issued_at": issued_at,
+    });
+    if let Some(refresh) = identity_token {
+        body["refresh_token"] = json!(refresh);
+    }
+    Ok(body)
+}
+
+/// Checks a username and password; every failure looks the same to the caller and costs the
+/// same time (a dummy verify stands in for unknown users).
+async fn authenticate(
+    state: &AppState,
+    attempt: &Attempt<'_>,
+    username: &str,
+    password: SecretString,
+) -> Result<User, DockerError> {
+    let realm = attempt.realm;
+    let user = match Username::parse(username) {
+        Ok(name) => store::users::find_by_username(state.db.read(), &realm.id, &name).await?,
+        Err(_) => None,
+    };
+    let stored = match &user {
+        Some(user) => store::users::password_hash(state.db.read(), &user.id).await?,
+        None => None,
+    };
+    let verified = state.passwords.verify(password, stored).await;
+    let failure = match &user {
+        None => Some("user_not_found"),
+        Some(_) if !verified => Some("invalid_user_credentials"),
+        Some(user) if !user.enabled => Some("user_disabled"),
+        Some(_) => None,
+    };
+    match (user, failure) {
+        (Some(user), None) => Ok(user),
+        (user, reason) => {
+            record_failure(
+                state,
+                attempt,
+                user.as_ref(),
+                reason.unwrap_or("invalid_user_credentials"),
+            )
+            .await;
+            Err(DockerError::InvalidCredentials {
+                realm: realm.name.to_string(),
+            })
+        }
+    }
+}
+
+/// Stores a new identity token for `docker login` and returns it (it is never stored itself).
+async fn new_identity_token(
+    state: &AppState,
+    realm: &Realm,
+    client: &Client,
+    user: &User,
+    ip: Option<&str>,
+) -> Result<String, DockerError> {
+    let token = crypto::random_token();
+    let digest = crypto::token_digest(&token);
+    store::tokens::insert(
+        state.db.write(),
+        &NewToken {
+            realm_id: &realm.id,
+            user_id: &user.id,
+            client_id: &client.id,
+            session_id: None,
+            token_hash: &digest,
+            kind: TokenKind::Docker,
+            ip_address: ip,
+            expires_at: crate::clock::now_secs() + realm.offline_session_idle_timeout,
+        },
+    )
+    .await?;
+    Ok(token)
+}
+
+/// How often a token's idle expiry is pushed forward: at most once a minute per token.
+const TOUCH_INTERVAL_SECS: i64 = 60;
+
+/// Redeems an identity token: it must be live, issued for this service, and its user enabled.
+/// The token stays valid (docker keeps reusing it); its idle expiry slides forward.
+async fn redeem(
+    state: &AppState,
+    attempt: &Attempt<'_>,
+    client: &Client,
+    token: &str,
+) -> Result<User, DockerError> {
+    let realm = attempt.realm;
+    let now = crate::clock::now_secs();
+    let invalid = || DockerError::InvalidToken {
+        realm: realm.name.to_string(),
+    };
+    let digest = crypto::token_digest(token);
+    let stored = store::tokens::find_live(state.db.read(), &realm.id, &digest, now)
+        .await?
+        .filter(|t| t.kind == TokenKind::Docker.as_str() && t.client_id == client.id);
+    let Some(stored) = stored else {
+        record_failure(state, attempt, None, "invalid_token").await;
+        return Err(invalid());
+    };
+    let user = store::users::find_by_id(state.db.read(), &realm.id, &stored.user_id).await?;
+    let Some(user) = user.filter(|u| u.enabled) else {
+        record_failure(state, attempt, None, "user_disabled").await;
+        return Err(invalid());
+    };
+    if now - stored.last_used_at >= TOUCH_INTERVAL_SECS {
+        store::tokens::touch(
+            state.db.write(),
+            &stored.id,
+            now,
+            now + realm.offline_session_idle_timeout,
+        )
+        .await?;
+    }
+    Ok(user)
+}
+
+/// The roles and groups the policy needs; allow-all needs none, so nothing is read for it.
+async fn subject_for(
+    state: &AppState,
+    realm: &Realm,
+    user: Option<&User>,
+    policy: &AccessPolicy,
+) -> Result<Subject, DockerError> {
+    let Some(user) = user else {
+        return Ok(Subject::default());
+    };
+    let mut subject = Subject {
+        username: Some(user.username.to_string()),
+        ..Subject::default()
+    };
+    if matches!(policy, AccessPolicy::AllowAll) {
+        return Ok(subject);
+    }
+    subject.realm_roles = store::roles::effective_roles(state.db.read(), &user.id)
+        .await?
+        .into_iter()
+        .filter(|r| r.client.is_none())
+        .map(|r| r.name)
+        .collect();
+    let memberships = store::users::group_ids(state.db.read(), &user.id).await?;
+    if !memberships.is_empty() {
+        let all = store::groups::list_all(state.db.read(), &realm.id).await?;
+        subject.groups = memberships
+            .iter()
+            .filter_map(|id| {
+                let group = all.iter().find(|g| &g.id == id)?;
+                Some(GroupRef {
+                    name: group.name.clone(),
+                    path: store::groups::path_of(id, &all)?,
+                })
+            })
+            .collect();
+    }
+    Ok(subject)
+}
+
+fn client_ip(req: &HttpRequest, state: &AppState) -> Option<String> {
+    if state.settings.proxy_headers {
+        req.connection_info()
+            .realip_remote_addr()
+            .map(str::to_owned)
+    } else {
+        req.peer_addr().map(|a| a.ip().to_string())
+    }
+}
+
+fn event(attempt: &Attempt<'_>, event_type: &'static str, user: Option<&User>) -> LoginEvent {
+    let mut details = BTreeMap::from([
+        ("auth_method", "docker-v2".to_owned()),
+        ("grant_type", attempt.method.to_owned()),
+    ]);
+    if let Some(username) = &attempt.username {
+        details.insert("username", username.clone());
+    }
+    if !attempt.scopes.is_empty() {
+        details.insert("scope", attempt.scopes.clone());
+    }
+    LoginEvent {
+        realm_id: attempt.realm.id.clone(),
+        event_type,
+        user_id: user.map(|u| u.id.to_string()),
+        client_id: attempt.client.map(|c| c.client_id.to_string()),
+        ip_address: attempt.ip.clone(),
+        error: None,
+        details,
+    }
+}
+
+async fn record_success(
+    state: &AppState,
+    attempt: &Attempt<'_>,
+    user: Option<&User>,
+    granted: &[Scope],
+) {
+    let mut event = event(attempt, "LOGIN", user);
+    let granted: Vec<String> = granted
+        .iter()
+        .map(|s| format!("{}:{}:{}", s.resource_type, s.name, s.actions.join(",")))
+        .collect();
+    event.details.insert("granted", granted.join(" "));
+    record(state, event).await;
+}
+
+async fn record_failure(
+    state: &AppState,
+    attempt: &Attempt<'_>,
+    user: Option<&User>,
+    reason: &str,
+) {
+    let mut event = event(attempt, "LOGIN_ERROR", user);
+    event.error = Some(reason.to_owned());
+    record(state, event).await;
+}
+
+/// Events never fail a login: a write error is logged and the answer goes out.
+async fn record(state: &AppState, event: LoginEvent) {
+    if let Err(err) = store::events::insert_login(state.db.write(), &event).await {
+        tracing::error!(error = %err, "could not record login event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn params_keep_every_scope_and_decode_forms() {
+        let params = TokenParams::parse(
+            b"service=reg&scope=repository%3Aa%3Apull&scope=repository:b:pull+repository:c:push&offline_token=true&password=p%3Aw",
+        );
+        assert_eq!(params.service.as_deref(), Some("reg"));
+        assert_eq!(
+            params.scopes,
+            ["repository:a:pull", "repository:b:pull repository:c:push"]
+        );
+        assert!(params.offline_token);
+        assert_eq!(params.password.unwrap().expose_secret(), "p:w");
+    }
+}

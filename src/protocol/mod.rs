@@ -1,0 +1,4 @@
+//! The protocols keywarden speaks to clients: OpenID Connect and docker-v2.
+
+pub mod docker;
+pub mod oidc;

@@ -1,0 +1,17 @@
+//! OpenID Connect endpoints under `/realms/{realm}`.
+
+mod error;
+mod realm_info;
+
+pub use error::OidcError;
+
+use actix_web::web;
+
+/// Registers the OIDC routes (relative to a layout's prefix).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/realms/{realm}", web::get().to(realm_info::realm))
+        .route(
+            "/realms/{realm}/protocol/openid-connect/certs",
+            web::get().to(realm_info::certs),
+        );
+}

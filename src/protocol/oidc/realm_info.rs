@@ -1,0 +1,47 @@
+//! `GET /realms/{realm}` (the realm's public key and service URLs) and its JWKS.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::OidcError;
+use crate::domain::Realm;
+use crate::http::Base;
+use crate::state::AppState;
+use crate::store;
+
+/// Finds an enabled realm by name, or answers 404.
+pub(super) async fn enabled_realm(state: &AppState, name: &str) -> Result<Realm, OidcError> {
+    store::realms::find_by_name(state.db.read(), name)
+        .await?
+        .filter(|r| r.enabled)
+        .ok_or(OidcError::RealmNotFound)
+}
+
+/// The realm's public information, as Keycloak publishes it.
+pub async fn realm(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    base: Base,
+) -> Result<HttpResponse, OidcError> {
+    let realm = enabled_realm(&state, &path).await?;
+    let keys = state.keyring.get(&state.db, &realm.id).await?;
+    let issuer = base.issuer(realm.name.as_str());
+    Ok(HttpResponse::Ok().json(json!({
+        "realm": realm.name,
+        "public_key": keys.active()?.public_key_b64,
+        "token-service": format!("{issuer}/protocol/openid-connect"),
+        "account-service": format!("{issuer}/account"),
+        "tokens-not-before": 0,
+    })))
+}
+
+/// The realm's JSON Web Key Set.
+pub async fn certs(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, OidcError> {
+    let realm = enabled_realm(&state, &path).await?;
+    let keys = state.keyring.get(&state.db, &realm.id).await?;
+    let jwks: Vec<_> = keys.keys.iter().map(|k| &k.jwk).collect();
+    Ok(HttpResponse::Ok().json(json!({ "keys": jwks })))
+}

@@ -1,0 +1,14 @@
+//! Shared server state, handed to handlers through `web::Data`.
+
+use crate::config::Settings;
+use crate::crypto::passwords::PasswordHasher;
+use crate::keyring::Keyring;
+use crate::store::Db;
+
+/// Everything a request handler may need.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    pub passwords: PasswordHasher,
+    pub keyring: Keyring,
+}

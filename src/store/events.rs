@@ -1,0 +1,114 @@
+//! Login events and admin events.
+
+use std::collections::BTreeMap;
+
+use sqlx::SqliteExecutor;
+
+use super::{to_json, StoreError};
+use crate::domain::RealmId;
+
+/// A login event to record (LOGIN, LOGIN_ERROR, ...).
+#[derive(Debug, Clone)]
+pub struct LoginEvent {
+    pub realm_id: RealmId,
+    pub event_type: &'static str,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub ip_address: Option<String>,
+    pub error: Option<String>,
+    pub details: BTreeMap<&'static str, String>,
+}
+
+pub async fn insert_login(
+    db: impl SqliteExecutor<'_>,
+    event: &LoginEvent,
+) -> Result<(), StoreError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = crate::clock::now_ms();
+    let details = to_json(&event.details);
+    sqlx::query!(
+        "INSERT INTO login_event (id, realm_id, time_ms, type, user_id, client_id, ip_address,
+            error, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        id,
+        event.realm_id,
+        now,
+        event.event_type,
+        event.user_id,
+        event.client_id,
+        event.ip_address,
+        event.error,
+        details,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A stored login event.
+#[derive(Debug, Clone)]
+pub struct StoredLoginEvent {
+    pub time_ms: i64,
+    pub event_type: String,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub ip_address: Option<String>,
+    pub error: Option<String>,
+    pub details: String,
+}
+
+/// The realm's most recent login events, newest first.
+pub async fn recent_logins(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    max: i64,
+) -> Result<Vec<StoredLoginEvent>, StoreError> {
+    Ok(sqlx::query_as!(
+        StoredLoginEvent,
+        r#"SELECT time_ms, type AS event_type, user_id, client_id, ip_address, error, details
+         FROM login_event WHERE realm_id = ? ORDER BY time_ms DESC LIMIT ?"#,
+        realm,
+        max
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// An admin event to record: who changed what.
+#[derive(Debug, Clone)]
+pub struct AdminEvent {
+    pub realm_id: RealmId,
+    pub operation_type: &'static str,
+    pub resource_type: &'static str,
+    pub resource_path: String,
+    pub auth_realm_id: Option<String>,
+    pub auth_user_id: Option<String>,
+    pub ip_address: Option<String>,
+    pub representation: Option<String>,
+}
+
+pub async fn insert_admin(
+    db: impl SqliteExecutor<'_>,
+    event: &AdminEvent,
+) -> Result<(), StoreError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = crate::clock::now_ms();
+    sqlx::query!(
+        "INSERT INTO admin_event (id, realm_id, time_ms, operation_type, resource_type,
+            resource_path, auth_realm_id, auth_user_id, ip_address, representation)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        id,
+        event.realm_id,
+        now,
+        event.operation_type,
+        event.resource_type,
+        event.resource_path,
+        event.auth_realm_id,
+        event.auth_user_id,
+        event.ip_address,
+        event.representation,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}

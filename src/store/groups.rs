@@ -1,0 +1,101 @@
+//! Groups (a tree per realm) and memberships.
+
+use sqlx::SqliteExecutor;
+
+use super::{conflict_on_unique, StoreError};
+use crate::domain::{Group, GroupId, RealmId, UserId};
+
+pub async fn insert(db: impl SqliteExecutor<'_>, group: &Group) -> Result<(), StoreError> {
+    sqlx::query!(
+        "INSERT INTO app_group (id, realm_id, parent_id, name) VALUES (?, ?, ?, ?)",
+        group.id,
+        group.realm_id,
+        group.parent_id,
+        group.name,
+    )
+    .execute(db)
+    .await
+    .map_err(conflict_on_unique(format!(
+        "Top level group named '{}' already exists.",
+        group.name
+    )))
+    .map(drop)
+}
+
+pub async fn find_by_id(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    id: &GroupId,
+) -> Result<Option<Group>, StoreError> {
+    Ok(sqlx::query_as!(
+        Group,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", parent_id AS "parent_id: _", name
+         FROM app_group WHERE id = ? AND realm_id = ?"#,
+        id,
+        realm
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Every group of the realm (callers build paths and trees from it).
+pub async fn list_all(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<Vec<Group>, StoreError> {
+    Ok(sqlx::query_as!(
+        Group,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", parent_id AS "parent_id: _", name
+         FROM app_group WHERE realm_id = ? ORDER BY name"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn add_member(
+    db: impl SqliteExecutor<'_>,
+    group: &GroupId,
+    user: &UserId,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "INSERT INTO group_membership (user_id, group_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        user,
+        group
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_member(
+    db: impl SqliteExecutor<'_>,
+    group: &GroupId,
+    user: &UserId,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "DELETE FROM group_membership WHERE user_id = ? AND group_id = ?",
+        user,
+        group
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The full path (`/parent/child`) of a group, given every group of its realm.
+pub fn path_of(group: &GroupId, all: &[Group]) -> Option<String> {
+    let mut names = Vec::new();
+    let mut current = all.iter().find(|g| &g.id == group)?;
+    loop {
+        names.push(current.name.as_str());
+        match &current.parent_id {
+            Some(parent) if names.len() <= all.len() => {
+                current = all.iter().find(|g| &g.id == parent)?;
+            }
+            _ => break,
+        }
+    }
+    names.reverse();
+    Some(format!("/{}", names.join("/")))
+}

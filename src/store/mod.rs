@@ -1,0 +1,152 @@
+//! The store: every SQL statement lives in this module, one file per aggregate. Functions take
+//! any SQLite executor, so the same call works on the pool or inside a transaction.
+
+pub mod clients;
+pub mod events;
+pub mod groups;
+pub mod keys;
+pub mod realms;
+pub mod roles;
+pub mod tokens;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+/// The database: a pool of readers, and one writer so that writes queue in the process
+/// instead of spinning on SQLite's busy lock.
+#[derive(Clone, Debug)]
+pub struct Db {
+    reader: SqlitePool,
+    writer: SqlitePool,
+}
+
+impl Db {
+    /// The pool for reads (any number at once, thanks to WAL).
+    pub fn read(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    /// The pool for single-statement writes.
+    pub fn write(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// A write transaction.
+    pub async fn begin(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.writer.begin().await
+    }
+}
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint refused the write; the text says what already exists.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stored data is malformed: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Turns a unique-constraint violation into `Conflict(message)`; other errors pass through.
+/// The one place where constraint names become user-facing conflicts.
+pub(crate) fn conflict_on_unique(
+    message: impl Into<String>,
+) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let message = message.into();
+    move |err| match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message),
+        _ => StoreError::Database(err),
+    }
+}
+
+/// A database URL the server cannot use.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("unsupported database URL '{0}': expected sqlite://PATH")]
+    UnsupportedUrl(String),
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open database {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("cannot apply migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Opens (creating if needed) the SQLite database, with WAL, foreign keys and a busy timeout,
+/// and applies the embedded migrations.
+pub async fn open(url: &str) -> Result<Db, OpenError> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| OpenError::UnsupportedUrl(url.to_owned()))?;
+    let file = path.split('?').next().unwrap_or(path);
+    if file != ":memory:" {
+        if let Some(dir) = std::path::Path::new(file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|source| OpenError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
+        .map_err(|source| OpenError::Open {
+            url: url.to_owned(),
+            source,
+        })?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5));
+    let open_error = |source| OpenError::Open {
+        url: url.to_owned(),
+        source,
+    };
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .map_err(open_error)?;
+    sqlx::migrate!("./migrations").run(&writer).await?;
+    let reader = SqlitePoolOptions::new()
+        .max_connections(4)
+        .min_connections(1)
+        .connect_with(options.read_only(true))
+        .await
+        .map_err(open_error)?;
+    Ok(Db { reader, writer })
+}
+
+/// Answers whether the database responds (for /health/ready).
+pub async fn ping(db: &Db) -> bool {
+    sqlx::query_scalar!("SELECT 1 AS one")
+        .fetch_one(db.read())
+        .await
+        .is_ok()
+}
+
+/// Decodes a JSON column, naming the column on failure.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    column: &str,
+    raw: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(raw).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+/// Encodes a value for a JSON column.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data serializes")
+}

@@ -1,0 +1,214 @@
+//! Realm and client roles, composites, and user/group role mappings.
+
+use sqlx::SqliteExecutor;
+
+use super::{conflict_on_unique, StoreError};
+use crate::domain::{ClientUuid, GroupId, RealmId, Role, RoleId, UserId};
+
+/// Inserts a realm role (`client_id` None) or a client role.
+pub async fn insert(db: impl SqliteExecutor<'_>, role: &Role) -> Result<(), StoreError> {
+    let container = role
+        .client_id
+        .as_ref()
+        .map(|c| c.as_str())
+        .unwrap_or(role.realm_id.as_str());
+    sqlx::query!(
+        "INSERT INTO role (id, realm_id, client_id, container_id, name, description)
+         VALUES (?, ?, ?, ?, ?, ?)",
+        role.id,
+        role.realm_id,
+        role.client_id,
+        container,
+        role.name,
+        role.description,
+    )
+    .execute(db)
+    .await
+    .map_err(conflict_on_unique(format!(
+        "Role with name {} already exists",
+        role.name
+    )))
+    .map(drop)
+}
+
+pub async fn delete(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    id: &RoleId,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query!("DELETE FROM role WHERE id = ? AND realm_id = ?", id, realm)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Makes `parent` a composite that also grants `child`.
+pub async fn add_composite(
+    db: impl SqliteExecutor<'_>,
+    parent: &RoleId,
+    child: &RoleId,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "INSERT INTO role_composite (parent_id, child_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        parent,
+        child
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A realm role by name.
+pub async fn find_realm_role(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    name: &str,
+) -> Result<Option<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
+         FROM role WHERE container_id = ?1 AND realm_id = ?1 AND name = ?2"#,
+        realm,
+        name
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// A client role by name.
+pub async fn find_client_role(
+    db: impl SqliteExecutor<'_>,
+    client: &ClientUuid,
+    name: &str,
+) -> Result<Option<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
+         FROM role WHERE container_id = ? AND name = ?"#,
+        client,
+        name
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The realm's realm roles, by name.
+pub async fn list_realm_roles(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<Vec<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
+         FROM role WHERE container_id = ?1 AND realm_id = ?1 ORDER BY name"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Grants a role to a user directly.
+pub async fn grant_to_user(
+    db: impl SqliteExecutor<'_>,
+    user: &UserId,
+    role: &RoleId,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "INSERT INTO user_role_mapping (user_id, role_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        user,
+        role
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Takes a directly granted role away from a user.
+pub async fn revoke_from_user(
+    db: impl SqliteExecutor<'_>,
+    user: &UserId,
+    role: &RoleId,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "DELETE FROM user_role_mapping WHERE user_id = ? AND role_id = ?",
+        user,
+        role
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Grants a role to every member of a group.
+pub async fn grant_to_group(
+    db: impl SqliteExecutor<'_>,
+    group: &GroupId,
+    role: &RoleId,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "INSERT INTO group_role_mapping (group_id, role_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        group,
+        role
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The realm roles granted to the user directly (not through groups or composites).
+pub async fn user_realm_roles(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    user: &UserId,
+) -> Result<Vec<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
+            r.name, r.description
+         FROM role r JOIN user_role_mapping m ON m.role_id = r.id
+         WHERE m.user_id = ?2 AND r.container_id = ?1 ORDER BY r.name"#,
+        realm,
+        user
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// A role the user holds in effect: directly, through a group (or its ancestors) or through a
+/// composite. `client` is the clientId for client roles, None for realm roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EffectiveRole {
+    pub name: String,
+    pub client: Option<String>,
+}
+
+/// Every role the user holds in effect.
+pub async fn effective_roles(
+    db: impl SqliteExecutor<'_>,
+    user: &UserId,
+) -> Result<Vec<EffectiveRole>, StoreError> {
+    Ok(sqlx::query_as!(
+        EffectiveRole,
+        r#"WITH RECURSIVE
+            user_groups (id) AS (
+                SELECT group_id FROM group_membership WHERE user_id = ?1
+                UNION
+                SELECT g.parent_id FROM app_group g JOIN user_groups ug ON g.id = ug.id
+                WHERE g.parent_id IS NOT NULL),
+            granted (id) AS (
+                SELECT role_id FROM user_role_mapping WHERE user_id = ?1
+                UNION
+                SELECT role_id FROM group_role_mapping WHERE group_id IN (SELECT id FROM user_groups)),
+            effective (id) AS (
+                SELECT id FROM granted
+                UNION
+                SELECT rc.child_id FROM role_composite rc JOIN effective e ON rc.parent_id = e.id)
+         SELECT r.name AS "name!", c.client_id AS "client?"
+         FROM role r LEFT JOIN client c ON c.id = r.client_id
+         WHERE r.id IN (SELECT id FROM effective)
+         ORDER BY c.client_id, r.name"#,
+        user
+    )
+    .fetch_all(db)
+    .await?)
+}

@@ -1,0 +1,185 @@
+//! Refresh tokens (docker identity tokens among them), stored as SHA-256 digests.
+
+use sqlx::SqliteExecutor;
+
+use super::StoreError;
+use crate::domain::{ClientUuid, RealmId, UserId};
+
+/// What a refresh token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A docker-v2 identity token: reusable until it expires or is revoked.
+    Docker,
+    /// An OIDC refresh token tied to a session.
+    Refresh,
+    /// An OIDC offline token.
+    Offline,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Docker => "docker",
+            TokenKind::Refresh => "refresh",
+            TokenKind::Offline => "offline",
+        }
+    }
+}
+
+/// A stored refresh token (without the token itself, which is never stored).
+#[derive(Debug, Clone)]
+pub struct StoredToken {
+    pub id: String,
+    pub realm_id: RealmId,
+    pub user_id: UserId,
+    pub client_id: ClientUuid,
+    pub kind: String,
+    pub ip_address: Option<String>,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub expires_at: i64,
+}
+
+/// A token to insert.
+pub struct NewToken<'a> {
+    pub realm_id: &'a RealmId,
+    pub user_id: &'a UserId,
+    pub client_id: &'a ClientUuid,
+    pub session_id: Option<&'a str>,
+    pub token_hash: &'a [u8],
+    pub kind: TokenKind,
+    pub ip_address: Option<&'a str>,
+    pub expires_at: i64,
+}
+
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    token: &NewToken<'_>,
+) -> Result<String, StoreError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = crate::clock::now_secs();
+    let kind = token.kind.as_str();
+    sqlx::query!(
+        "INSERT INTO refresh_token (id, realm_id, user_id, client_id, session_id, token_hash,
+            kind, ip_address, created_at, last_used_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        id,
+        token.realm_id,
+        token.user_id,
+        token.client_id,
+        token.session_id,
+        token.token_hash,
+        kind,
+        token.ip_address,
+        now,
+        now,
+        token.expires_at,
+    )
+    .execute(db)
+    .await?;
+    Ok(id)
+}
+
+/// The live (unexpired) token with this digest in this realm.
+pub async fn find_live(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    token_hash: &[u8],
+    now: i64,
+) -> Result<Option<StoredToken>, StoreError> {
+    Ok(sqlx::query_as!(
+        StoredToken,
+        r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _",
+            client_id AS "client_id: _", kind, ip_address, created_at, last_used_at, expires_at
+         FROM refresh_token WHERE token_hash = ? AND realm_id = ? AND expires_at > ?"#,
+        token_hash,
+        realm,
+        now
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Records a use and pushes the idle expiry forward, never past `max_expires_at`.
+pub async fn touch(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE refresh_token SET last_used_at = ?, expires_at = ? WHERE id = ?",
+        now,
+        expires_at,
+        id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The user's live tokens, newest first.
+pub async fn list_for_user(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    user: &UserId,
+    now: i64,
+) -> Result<Vec<StoredToken>, StoreError> {
+    Ok(sqlx::query_as!(
+        StoredToken,
+        r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _",
+            client_id AS "client_id: _", kind, ip_address, created_at, last_used_at, expires_at
+         FROM refresh_token WHERE realm_id = ? AND user_id = ? AND expires_at > ?
+         ORDER BY created_at DESC"#,
+        realm,
+        user,
+        now
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Revokes one of the user's tokens by id.
+pub async fn revoke(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    user: &UserId,
+    id: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query!(
+        "DELETE FROM refresh_token WHERE id = ? AND realm_id = ? AND user_id = ?",
+        id,
+        realm,
+        user
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Revokes a token by its digest (OAuth revocation, logout).
+pub async fn revoke_by_hash(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    token_hash: &[u8],
+) -> Result<bool, StoreError> {
+    let done = sqlx::query!(
+        "DELETE FROM refresh_token WHERE token_hash = ? AND realm_id = ?",
+        token_hash,
+        realm
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Revokes every token of the user (password change, disable).
+pub async fn revoke_all_for_user(
+    db: impl SqliteExecutor<'_>,
+    user: &UserId,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query!("DELETE FROM refresh_token WHERE user_id = ?", user)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
