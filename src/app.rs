@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::crypto::passwords::PasswordHasher;
 use crate::keyring::Keyring;
 use crate::state::AppState;
-use crate::{bootstrap, health, protocol, store};
+use crate::{admin, bootstrap, health, protocol, store};
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -69,6 +69,7 @@ fn mount(cfg: &mut web::ServiceConfig, relative_path: Option<&str>, docker: bool
     let routes = move |cfg: &mut web::ServiceConfig| {
         health::routes(cfg);
         protocol::oidc::routes(cfg);
+        admin::api::routes(cfg);
         if docker {
             protocol::docker::routes(cfg);
         }

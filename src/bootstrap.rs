@@ -16,7 +16,7 @@ pub async fn run(db: &Db, settings: &Settings) -> anyhow::Result<()> {
         Some(realm) => realm,
         None => {
             let mut tx = db.begin().await?;
-            let realm = ops::realms::create(&mut tx, MASTER).await?;
+            let realm = ops::realms::create_named(&mut tx, MASTER).await?;
             tx.commit().await?;
             tracing::info!("created the master realm");
             realm
@@ -45,7 +45,7 @@ pub async fn run(db: &Db, settings: &Settings) -> anyhow::Result<()> {
             .await??;
     let user = User::new(master.id.clone(), username);
     let mut tx = db.begin().await?;
-    ops::users::create(&mut tx, &master, &user).await?;
+    ops::users::insert_with_defaults(&mut tx, &master, &user).await?;
     ops::users::set_password_hash(&mut tx, &user, &phc, false).await?;
     for role in ["admin", "create-realm"] {
         if let Some(role) = store::roles::find_realm_role(&mut *tx, &master.id, role).await? {

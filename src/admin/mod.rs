@@ -1,3 +1,5 @@
 //! Administration: the operations (written once), and the faces that call them.
 
+pub mod api;
 pub mod ops;
+pub mod repr;

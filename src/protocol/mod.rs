@@ -1,4 +1,5 @@
 //! The protocols keywarden speaks to clients: OpenID Connect and docker-v2.
 
 pub mod docker;
+pub mod login;
 pub mod oidc;

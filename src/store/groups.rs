@@ -99,3 +99,35 @@ pub fn path_of(group: &GroupId, all: &[Group]) -> Option<String> {
     names.reverse();
     Some(format!("/{}", names.join("/")))
 }
+
+pub async fn rename(db: impl SqliteExecutor<'_>, group: &Group) -> Result<bool, StoreError> {
+    let done = sqlx::query!(
+        "UPDATE app_group SET name = ? WHERE id = ? AND realm_id = ?",
+        group.name,
+        group.id,
+        group.realm_id
+    )
+    .execute(db)
+    .await
+    .map_err(conflict_on_unique(format!(
+        "Top level group named '{}' already exists.",
+        group.name
+    )))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes a group and, through the cascade, its subgroups and memberships.
+pub async fn delete(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    id: &GroupId,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query!(
+        "DELETE FROM app_group WHERE id = ? AND realm_id = ?",
+        id,
+        realm
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod keys;
 pub mod realms;
 pub mod roles;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 

@@ -212,3 +212,76 @@ pub async fn effective_roles(
     .fetch_all(db)
     .await?)
 }
+
+/// A role of the realm by id.
+pub async fn find_by_id(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    id: &RoleId,
+) -> Result<Option<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
+         FROM role WHERE id = ? AND realm_id = ?"#,
+        id,
+        realm
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The client's roles, by name.
+pub async fn list_client_roles(
+    db: impl SqliteExecutor<'_>,
+    client: &ClientUuid,
+) -> Result<Vec<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
+         FROM role WHERE container_id = ? ORDER BY name"#,
+        client
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Writes a role's name and description.
+pub async fn update(db: impl SqliteExecutor<'_>, role: &Role) -> Result<bool, StoreError> {
+    let done = sqlx::query!(
+        "UPDATE role SET name = ?, description = ? WHERE id = ? AND realm_id = ?",
+        role.name,
+        role.description,
+        role.id,
+        role.realm_id
+    )
+    .execute(db)
+    .await
+    .map_err(conflict_on_unique(format!(
+        "Role with name {} already exists",
+        role.name
+    )))?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Whether the role is a composite (grants other roles).
+pub async fn is_composite(db: impl SqliteExecutor<'_>, role: &RoleId) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM role_composite WHERE parent_id = ?) AS "composite!: bool""#,
+        role
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// Users holding the role directly.
+pub async fn user_ids_with(
+    db: impl SqliteExecutor<'_>,
+    role: &RoleId,
+) -> Result<Vec<UserId>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT user_id AS "user_id: UserId" FROM user_role_mapping WHERE role_id = ?"#,
+        role
+    )
+    .fetch_all(db)
+    .await?)
+}

@@ -183,3 +183,16 @@ pub async fn revoke_all_for_user(
         .await?;
     Ok(done.rows_affected())
 }
+
+/// The session a refresh token belongs to, if any.
+pub async fn session_of(
+    db: impl SqliteExecutor<'_>,
+    id: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar!("SELECT session_id FROM refresh_token WHERE id = ?", id)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}

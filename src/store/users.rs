@@ -143,27 +143,87 @@ pub async fn find_by_username(
     .transpose()
 }
 
-/// A page of users whose username, email or names contain `search` (all users when empty),
-/// ordered by username.
+/// Which users a listing returns: `search` looks in username, email and names; the
+/// per-field filters match a substring, or the whole value when `exact`.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub search: Option<String>,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub enabled: Option<bool>,
+    pub exact: bool,
+}
+
+struct Patterns {
+    search: Option<String>,
+    username: Option<String>,
+    email: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+}
+
+impl UserFilter {
+    fn patterns(&self) -> Patterns {
+        let field = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    if self.exact {
+                        escape_like(&v.to_lowercase())
+                    } else {
+                        format!("%{}%", escape_like(&v.to_lowercase()))
+                    }
+                })
+        };
+        Patterns {
+            search: self
+                .search
+                .as_deref()
+                .map(|s| s.trim().trim_matches('*'))
+                .filter(|s| !s.is_empty())
+                .map(|s| format!("%{}%", escape_like(&s.to_lowercase()))),
+            username: field(&self.username),
+            email: field(&self.email),
+            first_name: field(&self.first_name),
+            last_name: field(&self.last_name),
+        }
+    }
+}
+
+/// A page of the users matching `filter`, ordered by username.
 pub async fn search(
     db: impl SqliteExecutor<'_>,
     realm: &RealmId,
-    search: &str,
+    filter: &UserFilter,
     first: i64,
     max: i64,
 ) -> Result<Vec<User>, StoreError> {
-    let pattern = like_pattern(search);
+    let p = filter.patterns();
     sqlx::query_as!(
         UserRow,
         r#"SELECT id AS "id: _", realm_id AS "realm_id: _", username AS "username: _", email,
             first_name, last_name, enabled, email_verified, created_timestamp_ms, attributes
          FROM app_user
-         WHERE realm_id = ?1 AND (?2 = '%%' OR username LIKE ?2 ESCAPE '\'
-            OR lower(email) LIKE ?2 ESCAPE '\' OR lower(first_name) LIKE ?2 ESCAPE '\'
-            OR lower(last_name) LIKE ?2 ESCAPE '\')
-         ORDER BY username LIMIT ?4 OFFSET ?3"#,
+         WHERE realm_id = ?1
+           AND (?2 IS NULL OR username LIKE ?2 ESCAPE '\' OR lower(email) LIKE ?2 ESCAPE '\'
+                OR lower(first_name) LIKE ?2 ESCAPE '\' OR lower(last_name) LIKE ?2 ESCAPE '\')
+           AND (?3 IS NULL OR username LIKE ?3 ESCAPE '\')
+           AND (?4 IS NULL OR lower(email) LIKE ?4 ESCAPE '\')
+           AND (?5 IS NULL OR lower(first_name) LIKE ?5 ESCAPE '\')
+           AND (?6 IS NULL OR lower(last_name) LIKE ?6 ESCAPE '\')
+           AND (?7 IS NULL OR enabled = ?7)
+         ORDER BY username LIMIT ?9 OFFSET ?8"#,
         realm,
-        pattern,
+        p.search,
+        p.username,
+        p.email,
+        p.first_name,
+        p.last_name,
+        filter.enabled,
         first,
         max
     )
@@ -174,34 +234,64 @@ pub async fn search(
     .collect()
 }
 
-/// How many users `search` would find without paging.
+/// How many users match `filter`.
 pub async fn count(
     db: impl SqliteExecutor<'_>,
     realm: &RealmId,
-    search: &str,
+    filter: &UserFilter,
 ) -> Result<i64, StoreError> {
-    let pattern = like_pattern(search);
+    let p = filter.patterns();
     Ok(sqlx::query_scalar!(
         r#"SELECT COUNT(*) AS "n!: i64" FROM app_user
-         WHERE realm_id = ?1 AND (?2 = '%%' OR username LIKE ?2 ESCAPE '\'
-            OR lower(email) LIKE ?2 ESCAPE '\' OR lower(first_name) LIKE ?2 ESCAPE '\'
-            OR lower(last_name) LIKE ?2 ESCAPE '\')"#,
+         WHERE realm_id = ?1
+           AND (?2 IS NULL OR username LIKE ?2 ESCAPE '\' OR lower(email) LIKE ?2 ESCAPE '\'
+                OR lower(first_name) LIKE ?2 ESCAPE '\' OR lower(last_name) LIKE ?2 ESCAPE '\')
+           AND (?3 IS NULL OR username LIKE ?3 ESCAPE '\')
+           AND (?4 IS NULL OR lower(email) LIKE ?4 ESCAPE '\')
+           AND (?5 IS NULL OR lower(first_name) LIKE ?5 ESCAPE '\')
+           AND (?6 IS NULL OR lower(last_name) LIKE ?6 ESCAPE '\')
+           AND (?7 IS NULL OR enabled = ?7)"#,
         realm,
-        pattern
+        p.search,
+        p.username,
+        p.email,
+        p.first_name,
+        p.last_name,
+        filter.enabled
     )
     .fetch_one(db)
     .await?)
 }
 
-/// `%text%` with LIKE's wildcards escaped, lower-cased.
-fn like_pattern(search: &str) -> String {
-    let escaped = search
-        .trim()
-        .to_lowercase()
-        .replace('\\', "\\\\")
+/// LIKE's wildcards escaped with `\`.
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
         .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+        .replace('_', "\\_")
+}
+
+/// The members of a group, ordered by username.
+pub async fn members_of(
+    db: impl SqliteExecutor<'_>,
+    group: &crate::domain::GroupId,
+    first: i64,
+    max: i64,
+) -> Result<Vec<User>, StoreError> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT u.id AS "id: _", u.realm_id AS "realm_id: _", u.username AS "username: _", u.email,
+            u.first_name, u.last_name, u.enabled, u.email_verified, u.created_timestamp_ms, u.attributes
+         FROM app_user u JOIN group_membership m ON m.user_id = u.id
+         WHERE m.group_id = ? ORDER BY u.username LIMIT ? OFFSET ?"#,
+        group,
+        max,
+        first
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(User::try_from)
+    .collect()
 }
 
 /// Whether the realm has any user at all (the bootstrap admin is created only if not).
@@ -266,5 +356,22 @@ pub async fn group_ids(
         user
     )
     .fetch_all(db)
+    .await?)
+}
+
+/// Whether another user of the realm already has this email.
+pub async fn email_taken(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    email: &str,
+    except: &UserId,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM app_user WHERE realm_id = ? AND email = ? AND id <> ?) AS "taken!: bool""#,
+        realm,
+        email,
+        except
+    )
+    .fetch_one(db)
     .await?)
 }

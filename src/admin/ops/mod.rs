@@ -1,7 +1,12 @@
 //! The admin operations, each written once: validation, the write through the store, and what
 //! must happen with it (keys, default clients and roles, revoked tokens).
 
+pub mod access;
+pub mod clients;
+pub mod events;
+pub mod groups;
 pub mod realms;
+pub mod roles;
 pub mod users;
 
 use crate::domain::NameError;
@@ -16,6 +21,8 @@ pub enum OpsError {
     Conflict(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    #[error("forbidden")]
+    Forbidden,
     #[error(transparent)]
     Store(StoreError),
     #[error(transparent)]

@@ -1,14 +1,21 @@
-//! User operations that carry rules beyond a plain write: default roles for new users,
-//! and revoking every refresh token when a password changes or a user is disabled.
+//! User operations: create (with credentials, groups and roles), update, delete, passwords,
+//! role mappings, group memberships, and identity tokens.
 
+use secrecy::SecretString;
 use sqlx::SqliteConnection;
 
+use super::access::{authorize, Actor, Granted, Right};
+use super::events::{self, Operation};
 use super::OpsError;
-use crate::domain::{Realm, User};
-use crate::store;
+use crate::admin::repr::{CredentialRepr, UserRepr};
+use crate::domain::{GroupId, Realm, Role, RoleId, User, UserId, Username};
+use crate::state::AppState;
+use crate::store::tokens::StoredToken;
+use crate::store::users::UserFilter;
+use crate::store::{self};
 
 /// Inserts a user and grants the realm's default roles, as Keycloak does.
-pub async fn create(
+pub async fn insert_with_defaults(
     conn: &mut SqliteConnection,
     realm: &Realm,
     user: &User,
@@ -22,7 +29,7 @@ pub async fn create(
     Ok(())
 }
 
-/// Stores a new password hash (already computed off the runtime) and revokes the user's
+/// Stores a new password hash (computed off the runtime) and revokes the user's sessions and
 /// refresh tokens, docker identity tokens included.
 pub async fn set_password_hash(
     conn: &mut SqliteConnection,
@@ -32,16 +39,473 @@ pub async fn set_password_hash(
 ) -> Result<(), OpsError> {
     store::users::set_password(&mut *conn, &user.id, phc, temporary).await?;
     store::tokens::revoke_all_for_user(&mut *conn, &user.id).await?;
+    store::sessions::delete_for_user(&mut *conn, &user.id).await?;
     Ok(())
 }
 
-/// Writes a changed user; disabling one revokes its refresh tokens.
-pub async fn update(conn: &mut SqliteConnection, user: &User) -> Result<(), OpsError> {
-    if !store::users::update(&mut *conn, user).await? {
+/// Finds a user of the granted realm by id (a malformed id is simply not found).
+pub async fn find(state: &AppState, granted: &Granted, id: &str) -> Result<User, OpsError> {
+    let id = UserId::parse(id).ok_or(OpsError::NotFound("User"))?;
+    store::users::find_by_id(state.db.read(), &granted.realm().id, &id)
+        .await?
+        .ok_or(OpsError::NotFound("User"))
+}
+
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    filter: &UserFilter,
+    first: i64,
+    max: i64,
+) -> Result<Vec<User>, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    Ok(store::users::search(
+        state.db.read(),
+        &granted.realm().id,
+        filter,
+        first.max(0),
+        max.clamp(0, 1000),
+    )
+    .await?)
+}
+
+pub async fn count(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    filter: &UserFilter,
+) -> Result<i64, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    Ok(store::users::count(state.db.read(), &granted.realm().id, filter).await?)
+}
+
+pub async fn get(state: &AppState, actor: &Actor, realm: &str, id: &str) -> Result<User, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    find(state, &granted, id).await
+}
+
+/// The password to set from a credentials list, validated.
+fn password_of(credentials: &[CredentialRepr]) -> Result<Option<(SecretString, bool)>, OpsError> {
+    let Some(credential) = credentials
+        .iter()
+        .find(|c| c.kind.as_deref().unwrap_or("password") == "password")
+    else {
+        return Ok(None);
+    };
+    let value = credential.value.clone().unwrap_or_default();
+    if value.is_empty() {
+        return Err(OpsError::Invalid("Password must not be empty".into()));
+    }
+    Ok(Some((
+        SecretString::from(value),
+        credential.temporary.unwrap_or(false),
+    )))
+}
+
+/// Applies the present fields of `repr` to `user`, validated.
+fn merge(user: &mut User, repr: &UserRepr) -> Result<(), OpsError> {
+    if let Some(username) = &repr.username {
+        let parsed = Username::parse(username)?;
+        if parsed != user.username {
+            return Err(OpsError::Invalid("Username can't be changed".into()));
+        }
+    }
+    let text = |v: &Option<String>| {
+        v.as_ref()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    if repr.email.is_some() {
+        let email = text(&repr.email);
+        if let Some(email) = &email {
+            if !email.contains('@') || email.contains(char::is_whitespace) {
+                return Err(OpsError::Invalid("Invalid email address.".into()));
+            }
+        }
+        user.email = email.map(|e| e.to_lowercase());
+    }
+    if repr.first_name.is_some() {
+        user.first_name = text(&repr.first_name);
+    }
+    if repr.last_name.is_some() {
+        user.last_name = text(&repr.last_name);
+    }
+    if let Some(enabled) = repr.enabled {
+        user.enabled = enabled;
+    }
+    if let Some(verified) = repr.email_verified {
+        user.email_verified = verified;
+    }
+    if let Some(attributes) = &repr.attributes {
+        user.attributes = attributes.clone();
+    }
+    Ok(())
+}
+
+/// Creates a user from a representation, with its password, groups and realm roles.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    repr: &UserRepr,
+) -> Result<User, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let username = Username::parse(repr.username.as_deref().unwrap_or_default())?;
+    let mut user = User::new(granted.realm().id.clone(), username.clone());
+    merge(
+        &mut user,
+        &UserRepr {
+            username: None,
+            ..repr.clone()
+        },
+    )?;
+    let password = password_of(repr.credentials.as_deref().unwrap_or_default())?;
+    let phc = match &password {
+        Some((secret, _)) => Some(
+            state
+                .passwords
+                .hash(secret.clone())
+                .await
+                .map_err(anyhow::Error::from)?,
+        ),
+        None => None,
+    };
+    let mut tx = state.db.begin().await?;
+    if let Some(email) = &user.email {
+        if store::users::email_taken(&mut *tx, &granted.realm().id, email, &user.id).await? {
+            return Err(OpsError::Conflict("User exists with same email".into()));
+        }
+    }
+    insert_with_defaults(&mut tx, granted.realm(), &user).await?;
+    if let (Some(phc), Some((_, temporary))) = (&phc, &password) {
+        store::users::set_password(&mut *tx, &user.id, phc, *temporary).await?;
+    }
+    for name in repr.realm_roles.iter().flatten() {
+        let role = store::roles::find_realm_role(&mut *tx, &granted.realm().id, name)
+            .await?
+            .ok_or(OpsError::NotFound("Role"))?;
+        store::roles::grant_to_user(&mut *tx, &user.id, &role.id).await?;
+    }
+    if let Some(paths) = &repr.groups {
+        let all = store::groups::list_all(&mut *tx, &granted.realm().id).await?;
+        for path in paths {
+            let group = all
+                .iter()
+                .find(|g| {
+                    store::groups::path_of(&g.id, &all).as_deref()
+                        == Some(normalise_path(path).as_str())
+                })
+                .ok_or(OpsError::NotFound("Group"))?;
+            store::groups::add_member(&mut *tx, &group.id, &user.id).await?;
+        }
+    }
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Create,
+        "USER",
+        format!("users/{}", user.id),
+        Some(&UserRepr::of(&user)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+fn normalise_path(path: &str) -> String {
+    format!("/{}", path.trim().trim_start_matches('/'))
+}
+
+/// Merges a partial representation into a user; disabling revokes its tokens.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    repr: &UserRepr,
+) -> Result<User, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let mut user = find(state, &granted, id).await?;
+    merge(&mut user, repr)?;
+    let mut tx = state.db.begin().await?;
+    if let Some(email) = &user.email {
+        if store::users::email_taken(&mut *tx, &granted.realm().id, email, &user.id).await? {
+            return Err(OpsError::Conflict("User exists with same email".into()));
+        }
+    }
+    if !store::users::update(&mut *tx, &user).await? {
         return Err(OpsError::NotFound("User"));
     }
     if !user.enabled {
-        store::tokens::revoke_all_for_user(&mut *conn, &user.id).await?;
+        store::tokens::revoke_all_for_user(&mut *tx, &user.id).await?;
+        store::sessions::delete_for_user(&mut *tx, &user.id).await?;
     }
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Update,
+        "USER",
+        format!("users/{}", user.id),
+        Some(&UserRepr::of(&user)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+pub async fn delete(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<(), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let user = find(state, &granted, id).await?;
+    let mut tx = state.db.begin().await?;
+    store::users::delete(&mut *tx, &granted.realm().id, &user.id).await?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Delete,
+        "USER",
+        format!("users/{}", user.id),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a user's password (Keycloak's reset-password).
+pub async fn reset_password(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    credential: &CredentialRepr,
+) -> Result<(), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let user = find(state, &granted, id).await?;
+    let (password, temporary) = password_of(std::slice::from_ref(credential))?
+        .ok_or_else(|| OpsError::Invalid("Only password credentials can be reset".into()))?;
+    let phc = state
+        .passwords
+        .hash(password)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let mut tx = state.db.begin().await?;
+    set_password_hash(&mut tx, &user, &phc, temporary).await?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Action,
+        "USER",
+        format!("users/{}/reset-password", user.id),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The realm roles mapped to the user directly.
+pub async fn realm_roles(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<Vec<Role>, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let user = find(state, &granted, id).await?;
+    Ok(store::roles::user_realm_roles(state.db.read(), &granted.realm().id, &user.id).await?)
+}
+
+/// Grants (`add`) or takes away realm roles, each named by id or name.
+pub async fn map_realm_roles(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    roles: &[(Option<String>, Option<String>)],
+    add: bool,
+) -> Result<(), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let user = find(state, &granted, id).await?;
+    let mut tx = state.db.begin().await?;
+    for (role_id, name) in roles {
+        let role = resolve_realm_role(
+            &mut tx,
+            granted.realm(),
+            role_id.as_deref(),
+            name.as_deref(),
+        )
+        .await?;
+        if add {
+            store::roles::grant_to_user(&mut *tx, &user.id, &role.id).await?;
+        } else {
+            store::roles::revoke_from_user(&mut *tx, &user.id, &role.id).await?;
+        }
+    }
+    let operation = if add {
+        Operation::Create
+    } else {
+        Operation::Delete
+    };
+    events::record(
+        &mut tx,
+        &granted,
+        operation,
+        "REALM_ROLE_MAPPING",
+        format!("users/{}/role-mappings/realm", user.id),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A realm role of `realm` by id (preferred) or name.
+pub async fn resolve_realm_role(
+    conn: &mut SqliteConnection,
+    realm: &Realm,
+    id: Option<&str>,
+    name: Option<&str>,
+) -> Result<Role, OpsError> {
+    let by_id = match id.and_then(RoleId::parse) {
+        Some(id) => store::roles::find_by_id(&mut *conn, &realm.id, &id)
+            .await?
+            .filter(|r| r.client_id.is_none()),
+        None => None,
+    };
+    match (by_id, name) {
+        (Some(role), _) => Ok(role),
+        (None, Some(name)) => store::roles::find_realm_role(&mut *conn, &realm.id, name)
+            .await?
+            .ok_or(OpsError::NotFound("Role")),
+        (None, None) => Err(OpsError::NotFound("Role")),
+    }
+}
+
+/// The groups the user belongs to directly.
+pub async fn groups(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<(Vec<GroupId>, Vec<crate::domain::Group>), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let user = find(state, &granted, id).await?;
+    let ids = store::users::group_ids(state.db.read(), &user.id).await?;
+    let all = store::groups::list_all(state.db.read(), &granted.realm().id).await?;
+    Ok((ids, all))
+}
+
+/// Adds the user to a group (`join`) or removes them from it.
+pub async fn set_membership(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    group_id: &str,
+    join: bool,
+) -> Result<(), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let user = find(state, &granted, id).await?;
+    let group_id = GroupId::parse(group_id).ok_or(OpsError::NotFound("Group"))?;
+    let group = store::groups::find_by_id(state.db.read(), &granted.realm().id, &group_id)
+        .await?
+        .ok_or(OpsError::NotFound("Group"))?;
+    let mut tx = state.db.begin().await?;
+    if join {
+        store::groups::add_member(&mut *tx, &group.id, &user.id).await?;
+    } else {
+        store::groups::remove_member(&mut *tx, &group.id, &user.id).await?;
+    }
+    let operation = if join {
+        Operation::Create
+    } else {
+        Operation::Delete
+    };
+    events::record(
+        &mut tx,
+        &granted,
+        operation,
+        "GROUP_MEMBERSHIP",
+        format!("users/{}/groups/{}", user.id, group.id),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The user's live refresh and identity tokens.
+pub async fn tokens(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<Vec<StoredToken>, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let user = find(state, &granted, id).await?;
+    Ok(store::tokens::list_for_user(
+        state.db.read(),
+        &granted.realm().id,
+        &user.id,
+        crate::clock::now_secs(),
+    )
+    .await?)
+}
+
+/// Revokes one of the user's tokens by its id.
+pub async fn revoke_token(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    token_id: &str,
+) -> Result<(), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let user = find(state, &granted, id).await?;
+    let mut tx = state.db.begin().await?;
+    if !store::tokens::revoke(&mut *tx, &granted.realm().id, &user.id, token_id).await? {
+        return Err(OpsError::NotFound("Token"));
+    }
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Delete,
+        "USER_TOKEN",
+        format!("users/{}/tokens/{}", user.id, token_id),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends all of the user's sessions and revokes every token (Keycloak's user logout).
+pub async fn logout(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<(), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let user = find(state, &granted, id).await?;
+    let mut tx = state.db.begin().await?;
+    store::tokens::revoke_all_for_user(&mut *tx, &user.id).await?;
+    store::sessions::delete_for_user(&mut *tx, &user.id).await?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Action,
+        "USER",
+        format!("users/{}/logout", user.id),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }

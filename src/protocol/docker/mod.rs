@@ -1,6 +1,7 @@
 //! The docker-v2 protocol: the registry token endpoint, scope parsing, the repository access
 //! policy, and the registry configuration downloads.
 
+pub mod downloads;
 mod error;
 pub mod policy;
 pub mod scope;

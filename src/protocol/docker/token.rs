@@ -17,8 +17,9 @@ use super::error::DockerError;
 use super::policy::{AccessPolicy, GroupRef, Subject};
 use super::scope::{self, Scope};
 use crate::crypto::{self, jwt};
-use crate::domain::{Client, Protocol, Realm, User, Username};
+use crate::domain::{Client, Protocol, Realm, User};
 use crate::http::{basic, cors, Base};
+use crate::protocol::login;
 use crate::state::AppState;
 use crate::store::events::LoginEvent;
 use crate::store::tokens::{NewToken, TokenKind};
@@ -224,7 +225,7 @@ async fn issue(
     let mut attempt = Attempt {
         realm: &realm,
         client: None,
-        ip: client_ip(req, state),
+        ip: login::client_ip(req, state),
         username: params.account.clone(),
         scopes: params.scopes.join(" "),
         method: grant.method(),
@@ -319,42 +320,20 @@ async fn issue(
     Ok(body)
 }
 
-/// Checks a username and password; every failure looks the same to the caller and costs the
-/// same time (a dummy verify stands in for unknown users).
+/// Checks a username and password (see `login::verify_password`); every failure answers
+/// the same 401.
 async fn authenticate(
     state: &AppState,
     attempt: &Attempt<'_>,
     username: &str,
     password: SecretString,
 ) -> Result<User, DockerError> {
-    let realm = attempt.realm;
-    let user = match Username::parse(username) {
-        Ok(name) => store::users::find_by_username(state.db.read(), &realm.id, &name).await?,
-        Err(_) => None,
-    };
-    let stored = match &user {
-        Some(user) => store::users::password_hash(state.db.read(), &user.id).await?,
-        None => None,
-    };
-    let verified = state.passwords.verify(password, stored).await;
-    let failure = match &user {
-        None => Some("user_not_found"),
-        Some(_) if !verified => Some("invalid_user_credentials"),
-        Some(user) if !user.enabled => Some("user_disabled"),
-        Some(_) => None,
-    };
-    match (user, failure) {
-        (Some(user), None) => Ok(user),
-        (user, reason) => {
-            record_failure(
-                state,
-                attempt,
-                user.as_ref(),
-                reason.unwrap_or("invalid_user_credentials"),
-            )
-            .await;
+    match login::verify_password(state, attempt.realm, username, password).await? {
+        Ok(user) => Ok(user),
+        Err((failure, user)) => {
+            record_failure(state, attempt, user.as_ref(), failure.code()).await;
             Err(DockerError::InvalidCredentials {
-                realm: realm.name.to_string(),
+                realm: attempt.realm.name.to_string(),
             })
         }
     }
@@ -468,16 +447,6 @@ async fn subject_for(
     Ok(subject)
 }
 
-fn client_ip(req: &HttpRequest, state: &AppState) -> Option<String> {
-    if state.settings.proxy_headers {
-        req.connection_info()
-            .realip_remote_addr()
-            .map(str::to_owned)
-    } else {
-        req.peer_addr().map(|a| a.ip().to_string())
-    }
-}
-
 fn event(attempt: &Attempt<'_>, event_type: &'static str, user: Option<&User>) -> LoginEvent {
     let mut details = BTreeMap::from([
         ("auth_method", "docker-v2".to_owned()),
@@ -512,7 +481,7 @@ async fn record_success(
         .map(|s| format!("{}:{}:{}", s.resource_type, s.name, s.actions.join(",")))
         .collect();
     event.details.insert("granted", granted.join(" "));
-    record(state, event).await;
+    login::record(state, event).await;
 }
 
 async fn record_failure(
@@ -523,14 +492,7 @@ async fn record_failure(
 ) {
     let mut event = event(attempt, "LOGIN_ERROR", user);
     event.error = Some(reason.to_owned());
-    record(state, event).await;
-}
-
-/// Events never fail a login: a write error is logged and the answer goes out.
-async fn record(state: &AppState, event: LoginEvent) {
-    if let Err(err) = store::events::insert_login(state.db.write(), &event).await {
-        tracing::error!(error = %err, "could not record login event");
-    }
+    login::record(state, event).await;
 }
 
 #[cfg(test)]

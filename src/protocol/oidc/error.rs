@@ -1,6 +1,6 @@
 //! OAuth/OIDC errors: `{"error": ..., "error_description": ...}` with the status Keycloak uses.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
@@ -11,31 +11,68 @@ pub enum OidcError {
     RealmNotFound,
     #[error("{0}")]
     InvalidRequest(String),
+    #[error("{0}")]
+    InvalidClient(&'static str),
+    #[error("{0}")]
+    InvalidGrant(&'static str),
+    #[error("{0}")]
+    UnauthorizedClient(&'static str),
+    #[error("{0}")]
+    UnsupportedGrantType(String),
+    /// A missing, invalid or revoked bearer token (userinfo).
+    #[error("{0}")]
+    InvalidToken(&'static str),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl OidcError {
+    fn code(&self) -> &'static str {
+        match self {
+            OidcError::RealmNotFound => "Realm does not exist",
+            OidcError::InvalidRequest(_) => "invalid_request",
+            OidcError::InvalidClient(_) => "invalid_client",
+            OidcError::InvalidGrant(_) => "invalid_grant",
+            OidcError::UnauthorizedClient(_) => "unauthorized_client",
+            OidcError::UnsupportedGrantType(_) => "unsupported_grant_type",
+            OidcError::InvalidToken(_) => "invalid_token",
+            OidcError::Internal(_) => "server_error",
+        }
+    }
 }
 
 impl ResponseError for OidcError {
     fn status_code(&self) -> StatusCode {
         match self {
             OidcError::RealmNotFound => StatusCode::NOT_FOUND,
-            OidcError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            OidcError::InvalidClient(_) | OidcError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            OidcError::InvalidRequest(_)
+            | OidcError::InvalidGrant(_)
+            | OidcError::UnauthorizedClient(_)
+            | OidcError::UnsupportedGrantType(_) => StatusCode::BAD_REQUEST,
             OidcError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
         let body = match self {
             OidcError::RealmNotFound => json!({"error": "Realm does not exist"}),
-            OidcError::InvalidRequest(message) => {
-                json!({"error": "invalid_request", "error_description": message})
-            }
             OidcError::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "internal error");
                 json!({"error": "server_error", "error_description": "internal error"})
             }
+            OidcError::InvalidToken(description) => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!("Bearer realm=\"keywarden\", error=\"invalid_token\", error_description=\"{description}\""),
+                ));
+                json!({"error": "invalid_token", "error_description": description})
+            }
+            other => json!({"error": other.code(), "error_description": other.to_string()}),
         };
-        HttpResponse::build(self.status_code()).json(body)
+        response.json(body)
     }
 }
 
@@ -47,6 +84,12 @@ impl From<crate::store::StoreError> for OidcError {
 
 impl From<crate::keyring::KeyringError> for OidcError {
     fn from(err: crate::keyring::KeyringError) -> Self {
+        OidcError::Internal(err.into())
+    }
+}
+
+impl From<crate::crypto::jwt::JwtError> for OidcError {
+    fn from(err: crate::crypto::jwt::JwtError) -> Self {
         OidcError::Internal(err.into())
     }
 }

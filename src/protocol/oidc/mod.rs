@@ -1,7 +1,9 @@
 //! OpenID Connect endpoints under `/realms/{realm}`.
 
+pub mod claims;
 mod error;
 mod realm_info;
+pub mod token;
 
 pub use error::OidcError;
 
@@ -13,5 +15,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/realms/{realm}/protocol/openid-connect/certs",
             web::get().to(realm_info::certs),
+        )
+        .route(
+            "/realms/{realm}/protocol/openid-connect/token",
+            web::post().to(token::token),
         );
 }

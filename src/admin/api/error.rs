@@ -1,0 +1,89 @@
+//! Admin REST errors in Keycloak's shapes: `{"error": ...}` for 401/403/404,
+//! `{"errorMessage": ...}` for 400/409.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::admin::ops::OpsError;
+
+/// An error answered by the admin REST API.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("HTTP 401 Unauthorized")]
+    Unauthorized,
+    #[error("HTTP 403 Forbidden")]
+    Forbidden,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = match self {
+            ApiError::Conflict(message) | ApiError::BadRequest(message) => {
+                json!({"errorMessage": message})
+            }
+            ApiError::Internal(err) => {
+                tracing::error!(error = format!("{err:#}"), "admin API failed");
+                json!({"error": "unknown_error"})
+            }
+            other => json!({"error": other.to_string()}),
+        };
+        HttpResponse::build(self.status_code()).json(body)
+    }
+}
+
+impl From<OpsError> for ApiError {
+    fn from(err: OpsError) -> Self {
+        match err {
+            OpsError::Invalid(message) => ApiError::BadRequest(message),
+            OpsError::Conflict(message) => ApiError::Conflict(message),
+            OpsError::NotFound(what) if what.starts_with("Could not") => {
+                ApiError::NotFound(what.to_owned())
+            }
+            OpsError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            OpsError::Forbidden => ApiError::Forbidden,
+            OpsError::Store(err) => ApiError::Internal(err.into()),
+            OpsError::Internal(err) => ApiError::Internal(err),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(err: crate::store::StoreError) -> Self {
+        OpsError::from(err).into()
+    }
+}
+
+/// Turns a JSON body that cannot be read into a 400 with the reason.
+pub fn json_error(
+    err: actix_web::error::JsonPayloadError,
+    _: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    let message = match &err {
+        actix_web::error::JsonPayloadError::Deserialize(e) => format!("Unable to read JSON: {e}"),
+        actix_web::error::JsonPayloadError::ContentType => {
+            "Expected a JSON body (Content-Type: application/json)".to_owned()
+        }
+        other => format!("Unable to read the request body: {other}"),
+    };
+    ApiError::BadRequest(message).into()
+}

@@ -1,0 +1,97 @@
+//! `/admin/realms` and `/admin/realms/{realm}`, plus the realm's keys.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::created;
+use super::error::ApiError;
+use crate::admin::ops::{self, access::Actor};
+use crate::admin::repr::RealmRepr;
+use crate::crypto::keys::LoadedKey;
+use crate::http::Base;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("", web::get().to(list))
+        .route("", web::post().to(create))
+        .route("/{realm}", web::get().to(get))
+        .route("/{realm}", web::put().to(update))
+        .route("/{realm}", web::delete().to(delete))
+        .route("/{realm}/keys", web::get().to(keys));
+}
+
+async fn list(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
+    let realms: Vec<RealmRepr> = ops::realms::list(&state, &actor)
+        .await?
+        .iter()
+        .map(RealmRepr::of)
+        .collect();
+    Ok(HttpResponse::Ok().json(realms))
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    base: Base,
+    body: web::Json<RealmRepr>,
+) -> Result<HttpResponse, ApiError> {
+    let realm = ops::realms::create(&state, &actor, &body).await?;
+    Ok(created(&base, &format!("/{}", realm.name)))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let realm = ops::realms::get(&state, &actor, &path).await?;
+    Ok(HttpResponse::Ok().json(RealmRepr::of(&realm)))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: web::Json<RealmRepr>,
+) -> Result<HttpResponse, ApiError> {
+    ops::realms::update(&state, &actor, &path, &body).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    ops::realms::delete(&state, &actor, &path).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Keycloak's KeysMetadataRepresentation.
+async fn keys(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, keys) = ops::realms::keys(&state, &actor, &path).await?;
+    let mut active = serde_json::Map::new();
+    let mut list = Vec::new();
+    for key in &keys {
+        let loaded = LoadedKey::load(key).map_err(|e| ApiError::Internal(e.into()))?;
+        if loaded.active {
+            active.insert(key.algorithm.clone(), json!(key.kid));
+        }
+        list.push(json!({
+            "providerId": "rsa-generated",
+            "providerPriority": 100,
+            "kid": key.kid,
+            "status": key.status,
+            "type": "RSA",
+            "algorithm": key.algorithm,
+            "publicKey": loaded.public_key_b64,
+            "certificate": loaded.certificate_b64,
+            "use": "SIG",
+        }));
+    }
+    Ok(HttpResponse::Ok().json(json!({"active": active, "keys": list})))
+}

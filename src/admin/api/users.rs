@@ -1,0 +1,302 @@
+//! `/admin/realms/{realm}/users`: users, passwords, role mappings, groups and tokens.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::ApiError;
+use super::{created, query_bool, Paging};
+use crate::admin::ops::{self, access::Actor};
+use crate::admin::repr::{CredentialRepr, GroupRepr, RoleRepr, UserRepr};
+use crate::http::Base;
+use crate::state::AppState;
+use crate::store::users::UserFilter;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/{realm}/users", web::get().to(list))
+        .route("/{realm}/users", web::post().to(create))
+        .route("/{realm}/users/count", web::get().to(count))
+        .route("/{realm}/users/{id}", web::get().to(get))
+        .route("/{realm}/users/{id}", web::put().to(update))
+        .route("/{realm}/users/{id}", web::delete().to(delete))
+        .route(
+            "/{realm}/users/{id}/reset-password",
+            web::put().to(reset_password),
+        )
+        .route(
+            "/{realm}/users/{id}/role-mappings",
+            web::get().to(role_mappings),
+        )
+        .route(
+            "/{realm}/users/{id}/role-mappings/realm",
+            web::get().to(realm_roles),
+        )
+        .route(
+            "/{realm}/users/{id}/role-mappings/realm",
+            web::post().to(add_realm_roles),
+        )
+        .route(
+            "/{realm}/users/{id}/role-mappings/realm",
+            web::delete().to(remove_realm_roles),
+        )
+        .route("/{realm}/users/{id}/groups", web::get().to(groups))
+        .route(
+            "/{realm}/users/{id}/groups/{group}",
+            web::put().to(join_group),
+        )
+        .route(
+            "/{realm}/users/{id}/groups/{group}",
+            web::delete().to(leave_group),
+        )
+        .route("/{realm}/users/{id}/identity-tokens", web::get().to(tokens))
+        .route(
+            "/{realm}/users/{id}/identity-tokens/{token}",
+            web::delete().to(revoke_token),
+        )
+        .route("/{realm}/users/{id}/logout", web::post().to(logout));
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserQuery {
+    search: Option<String>,
+    username: Option<String>,
+    email: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    enabled: Option<String>,
+    exact: Option<String>,
+}
+
+impl UserQuery {
+    fn filter(&self) -> UserFilter {
+        UserFilter {
+            search: self.search.clone(),
+            username: self.username.clone(),
+            email: self.email.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            enabled: query_bool(&self.enabled),
+            exact: query_bool(&self.exact).unwrap_or(false),
+        }
+    }
+}
+
+type UserPath = web::Path<(String, String)>;
+
+async fn list(
+    state: web::Data<AppState>,
+    actor: Actor,
+    realm: web::Path<String>,
+    query: web::Query<UserQuery>,
+    paging: web::Query<Paging>,
+) -> Result<HttpResponse, ApiError> {
+    let users = ops::users::list(
+        &state,
+        &actor,
+        &realm,
+        &query.filter(),
+        paging.first(),
+        paging.max(100),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(users.iter().map(UserRepr::of).collect::<Vec<_>>()))
+}
+
+async fn count(
+    state: web::Data<AppState>,
+    actor: Actor,
+    realm: web::Path<String>,
+    query: web::Query<UserQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(ops::users::count(&state, &actor, &realm, &query.filter()).await?))
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    actor: Actor,
+    base: Base,
+    realm: web::Path<String>,
+    body: web::Json<UserRepr>,
+) -> Result<HttpResponse, ApiError> {
+    let user = ops::users::create(&state, &actor, &realm, &body).await?;
+    Ok(created(&base, &format!("/{realm}/users/{}", user.id)))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    Ok(HttpResponse::Ok().json(UserRepr::of(
+        &ops::users::get(&state, &actor, &realm, &id).await?,
+    )))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: UserPath,
+    body: web::Json<UserRepr>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    ops::users::update(&state, &actor, &realm, &id, &body).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    ops::users::delete(&state, &actor, &realm, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn reset_password(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: UserPath,
+    body: web::Json<CredentialRepr>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    ops::users::reset_password(&state, &actor, &realm, &id, &body).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn realm_roles(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let roles = ops::users::realm_roles(&state, &actor, &realm, &id).await?;
+    Ok(HttpResponse::Ok().json(
+        roles
+            .iter()
+            .map(|r| RoleRepr::of(r, false))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+async fn role_mappings(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let roles = ops::users::realm_roles(&state, &actor, &realm, &id).await?;
+    let mappings: Vec<_> = roles.iter().map(|r| RoleRepr::of(r, false)).collect();
+    Ok(HttpResponse::Ok().json(json!({"realmMappings": mappings})))
+}
+
+fn role_refs(body: &[RoleRepr]) -> Vec<(Option<String>, Option<String>)> {
+    body.iter()
+        .map(|r| (r.id.clone(), r.name.clone()))
+        .collect()
+}
+
+async fn add_realm_roles(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: UserPath,
+    body: web::Json<Vec<RoleRepr>>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    ops::users::map_realm_roles(&state, &actor, &realm, &id, &role_refs(&body), true).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn remove_realm_roles(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: UserPath,
+    body: Option<web::Json<Vec<RoleRepr>>>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let roles = body.map(|b| role_refs(&b)).unwrap_or_default();
+    ops::users::map_realm_roles(&state, &actor, &realm, &id, &roles, false).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn groups(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let (ids, all) = ops::users::groups(&state, &actor, &realm, &id).await?;
+    let groups: Vec<GroupRepr> = all
+        .iter()
+        .filter(|g| ids.contains(&g.id))
+        .map(|g| GroupRepr::of(g, &all, 0))
+        .collect();
+    Ok(HttpResponse::Ok().json(groups))
+}
+
+async fn join_group(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id, group) = path.into_inner();
+    ops::users::set_membership(&state, &actor, &realm, &id, &group, true).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn leave_group(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id, group) = path.into_inner();
+    ops::users::set_membership(&state, &actor, &realm, &id, &group, false).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The user's live refresh and docker identity tokens (never the tokens themselves).
+async fn tokens(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let tokens = ops::users::tokens(&state, &actor, &realm, &id).await?;
+    let list: Vec<_> = tokens
+        .iter()
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "kind": t.kind,
+                "clientId": t.client_id,
+                "ipAddress": t.ip_address,
+                "created": t.created_at * 1000,
+                "lastAccess": t.last_used_at * 1000,
+                "expires": t.expires_at * 1000,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(list))
+}
+
+async fn revoke_token(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id, token) = path.into_inner();
+    ops::users::revoke_token(&state, &actor, &realm, &id, &token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn logout(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: UserPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    ops::users::logout(&state, &actor, &realm, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

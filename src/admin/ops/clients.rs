@@ -1,0 +1,381 @@
+//! Client operations: create, update (merge), delete, secrets, and the docker access policy.
+
+use super::access::{authorize, Actor, Granted, Right};
+use super::events::{self, Operation};
+use super::OpsError;
+use crate::admin::repr::ClientRepr;
+use crate::domain::{Client, ClientIdName, ClientUuid, Protocol, Realm, RealmId, User, Username};
+use crate::protocol::docker::AccessPolicy;
+use crate::state::AppState;
+use crate::store;
+
+/// Finds a client of the granted realm by internal id.
+pub async fn find(state: &AppState, granted: &Granted, id: &str) -> Result<Client, OpsError> {
+    let id = ClientUuid::parse(id).ok_or(OpsError::NotFound("Client"))?;
+    store::clients::find_by_id(state.db.read(), &granted.realm().id, &id)
+        .await?
+        .ok_or(OpsError::NotFound("Client"))
+}
+
+/// Lists clients: exactly `client_id` when given, else those whose clientId contains `search`.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    client_id: Option<&str>,
+    search: &str,
+    first: i64,
+    max: i64,
+) -> Result<Vec<Client>, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewClients).await?;
+    let realm_id = &granted.realm().id;
+    if let Some(client_id) = client_id.filter(|c| !c.is_empty()) {
+        return Ok(
+            store::clients::find_by_client_id(state.db.read(), realm_id, client_id)
+                .await?
+                .into_iter()
+                .collect(),
+        );
+    }
+    Ok(store::clients::search(
+        state.db.read(),
+        realm_id,
+        search,
+        first.max(0),
+        max.clamp(0, 1000),
+    )
+    .await?)
+}
+
+pub async fn get(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<Client, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewClients).await?;
+    find(state, &granted, id).await
+}
+
+fn protocol_of(state: &AppState, raw: Option<&str>) -> Result<Protocol, OpsError> {
+    let protocol = match raw {
+        None | Some("") => Protocol::OpenIdConnect,
+        Some(raw) => Protocol::parse(raw).ok_or_else(|| {
+            OpsError::Invalid(format!(
+                "Unsupported protocol '{raw}': expected openid-connect or docker-v2"
+            ))
+        })?,
+    };
+    if protocol == Protocol::DockerV2 && !state.settings.features.docker {
+        return Err(OpsError::Invalid(
+            "The docker-v2 protocol is not enabled on this server (start it with --features=docker)".into(),
+        ));
+    }
+    Ok(protocol)
+}
+
+/// Applies the present fields of `repr` to `client`, validated.
+fn merge(state: &AppState, client: &mut Client, repr: &ClientRepr) -> Result<(), OpsError> {
+    if let Some(client_id) = &repr.client_id {
+        client.client_id = ClientIdName::parse(client_id)?;
+    }
+    if repr.protocol.is_some() {
+        client.protocol = protocol_of(state, repr.protocol.as_deref())?;
+    }
+    let text = |v: &Option<String>| {
+        v.as_ref()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    if repr.name.is_some() {
+        client.name = text(&repr.name);
+    }
+    if repr.description.is_some() {
+        client.description = text(&repr.description);
+    }
+    if repr.root_url.is_some() {
+        client.root_url = text(&repr.root_url);
+    }
+    if repr.base_url.is_some() {
+        client.base_url = text(&repr.base_url);
+    }
+    if let Some(v) = repr.enabled {
+        client.enabled = v;
+    }
+    if let Some(v) = repr.public_client {
+        client.public_client = v;
+    }
+    if let Some(secret) = text(&repr.secret) {
+        client.secret = Some(secret);
+    }
+    if let Some(uris) = &repr.redirect_uris {
+        client.redirect_uris = uris
+            .iter()
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty())
+            .collect();
+    }
+    if let Some(origins) = &repr.web_origins {
+        client.web_origins = origins
+            .iter()
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty())
+            .collect();
+    }
+    if let Some(v) = repr.standard_flow_enabled {
+        client.standard_flow_enabled = v;
+    }
+    if let Some(v) = repr.direct_access_grants_enabled {
+        client.direct_access_grants_enabled = v;
+    }
+    if let Some(v) = repr.service_accounts_enabled {
+        client.service_accounts_enabled = v;
+    }
+    if let Some(attributes) = &repr.attributes {
+        client.attributes.extend(attributes.clone());
+    }
+    if let Some(v) = repr.bearer_only {
+        client.attributes.insert("bearerOnly".into(), v.to_string());
+    }
+    if let Some(policy) = &repr.docker_access_policy {
+        set_policy(client, policy.clone())?;
+    }
+    if !client.public_client && client.secret.is_none() {
+        client.secret = Some(crate::crypto::random_token());
+    }
+    Ok(())
+}
+
+fn set_policy(client: &mut Client, policy: AccessPolicy) -> Result<(), OpsError> {
+    if client.protocol != Protocol::DockerV2 {
+        return Err(OpsError::Invalid(
+            "Only docker-v2 clients have an access policy".into(),
+        ));
+    }
+    client.access_policy = Some(policy).filter(|p| *p != AccessPolicy::AllowAll);
+    Ok(())
+}
+
+/// Creates a client in `realm` from a representation (the granted or importing path).
+pub async fn insert_from(
+    state: &AppState,
+    conn: &mut sqlx::SqliteConnection,
+    realm: &Realm,
+    repr: &ClientRepr,
+) -> Result<Client, OpsError> {
+    let client_id = ClientIdName::parse(repr.client_id.as_deref().unwrap_or_default())?;
+    let protocol = protocol_of(state, repr.protocol.as_deref())?;
+    let mut client = Client::new(realm.id.clone(), client_id, protocol);
+    if let Some(id) = repr.id.as_deref().and_then(ClientUuid::parse) {
+        client.id = id;
+    }
+    merge(
+        state,
+        &mut client,
+        &ClientRepr {
+            client_id: None,
+            protocol: None,
+            ..repr.clone()
+        },
+    )?;
+    store::clients::insert(&mut *conn, &client).await?;
+    if client.service_accounts_enabled && !client.public_client {
+        ensure_service_account(conn, &realm.id, &client).await?;
+    }
+    Ok(client)
+}
+
+/// The `service-account-{clientId}` user that client_credentials tokens are issued for.
+async fn ensure_service_account(
+    conn: &mut sqlx::SqliteConnection,
+    realm: &RealmId,
+    client: &Client,
+) -> Result<(), OpsError> {
+    let name = Username::parse(&format!("service-account-{}", client.client_id))?;
+    if store::users::find_by_username(&mut *conn, realm, &name)
+        .await?
+        .is_none()
+    {
+        store::users::insert(&mut *conn, &User::new(realm.clone(), name)).await?;
+    }
+    Ok(())
+}
+
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    repr: &ClientRepr,
+) -> Result<Client, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageClients).await?;
+    let mut tx = state.db.begin().await?;
+    let client = insert_from(state, &mut tx, granted.realm(), repr).await?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Create,
+        "CLIENT",
+        format!("clients/{}", client.id),
+        Some(&ClientRepr::of(&client)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(client)
+}
+
+/// Merges a partial representation into a client.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    repr: &ClientRepr,
+) -> Result<Client, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageClients).await?;
+    let mut client = find(state, &granted, id).await?;
+    merge(state, &mut client, repr)?;
+    let mut tx = state.db.begin().await?;
+    store::clients::update(&mut *tx, &client).await?;
+    if client.service_accounts_enabled && !client.public_client {
+        ensure_service_account(&mut tx, &granted.realm().id, &client).await?;
+    }
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Update,
+        "CLIENT",
+        format!("clients/{}", client.id),
+        Some(&ClientRepr::of(&client)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(client)
+}
+
+pub async fn delete(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<(), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageClients).await?;
+    let client = find(state, &granted, id).await?;
+    if ["admin-cli", "realm-management"].contains(&client.client_id.as_str()) {
+        return Err(OpsError::Invalid(format!(
+            "Client {} is built in and cannot be deleted",
+            client.client_id
+        )));
+    }
+    let mut tx = state.db.begin().await?;
+    store::clients::delete(&mut *tx, &granted.realm().id, &client.id).await?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Delete,
+        "CLIENT",
+        format!("clients/{}", client.id),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A confidential client's secret.
+pub async fn secret(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<String, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewClients).await?;
+    let client = find(state, &granted, id).await?;
+    if client.public_client {
+        return Err(OpsError::Invalid("Public clients have no secret".into()));
+    }
+    Ok(client.secret.unwrap_or_default())
+}
+
+/// Replaces a confidential client's secret with a fresh one.
+pub async fn regenerate_secret(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<String, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageClients).await?;
+    let mut client = find(state, &granted, id).await?;
+    if client.public_client {
+        return Err(OpsError::Invalid("Public clients have no secret".into()));
+    }
+    let secret = crate::crypto::random_token();
+    client.secret = Some(secret.clone());
+    let mut tx = state.db.begin().await?;
+    store::clients::update(&mut *tx, &client).await?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Action,
+        "CLIENT",
+        format!("clients/{}/client-secret", client.id),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// A docker-v2 client's access policy (allow-all when none is stored).
+pub async fn policy(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<AccessPolicy, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewClients).await?;
+    let client = find(state, &granted, id).await?;
+    if client.protocol != Protocol::DockerV2 {
+        return Err(OpsError::Invalid(
+            "Only docker-v2 clients have an access policy".into(),
+        ));
+    }
+    Ok(client.access_policy.unwrap_or(AccessPolicy::AllowAll))
+}
+
+/// Replaces a docker-v2 client's access policy.
+pub async fn set_access_policy(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    policy: AccessPolicy,
+) -> Result<(), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageClients).await?;
+    let mut client = find(state, &granted, id).await?;
+    set_policy(&mut client, policy.clone())?;
+    let mut tx = state.db.begin().await?;
+    store::clients::update(&mut *tx, &client).await?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Update,
+        "CLIENT",
+        format!("clients/{}/docker-access-policy", client.id),
+        Some(&policy),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Authorizes a download of a client's installation files and returns the client.
+pub async fn for_installation(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<(Realm, Client), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewClients).await?;
+    let client = find(state, &granted, id).await?;
+    Ok((granted.realm().clone(), client))
+}

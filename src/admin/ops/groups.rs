@@ -1,0 +1,162 @@
+//! Group operations: the tree, children, renames, deletion and members.
+
+use super::access::{authorize, Actor, Granted, Right};
+use super::events::{self, Operation};
+use super::OpsError;
+use crate::admin::repr::GroupRepr;
+use crate::domain::{Group, GroupId, User};
+use crate::state::AppState;
+use crate::store;
+
+fn group_name(raw: Option<&str>) -> Result<String, OpsError> {
+    let name = raw.unwrap_or_default().trim();
+    if name.is_empty() {
+        return Err(OpsError::Invalid("Group name is missing".into()));
+    }
+    if name.len() > 255 || name.contains('/') {
+        return Err(OpsError::Invalid(
+            "Group name must be at most 255 characters, without '/'".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+async fn find(state: &AppState, granted: &Granted, id: &str) -> Result<Group, OpsError> {
+    let id = GroupId::parse(id).ok_or(OpsError::NotFound("Could not find group by id"))?;
+    store::groups::find_by_id(state.db.read(), &granted.realm().id, &id)
+        .await?
+        .ok_or(OpsError::NotFound("Could not find group by id"))
+}
+
+/// Every group of the realm (callers shape the tree).
+pub async fn all(state: &AppState, actor: &Actor, realm: &str) -> Result<Vec<Group>, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    Ok(store::groups::list_all(state.db.read(), &granted.realm().id).await?)
+}
+
+/// One group and every group of its realm.
+pub async fn get(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<(Group, Vec<Group>), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let group = find(state, &granted, id).await?;
+    let all = store::groups::list_all(state.db.read(), &granted.realm().id).await?;
+    Ok((group, all))
+}
+
+/// Creates a top-level group, or a child of `parent`.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    parent: Option<&str>,
+    repr: &GroupRepr,
+) -> Result<Group, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let parent = match parent {
+        Some(id) => Some(find(state, &granted, id).await?),
+        None => None,
+    };
+    let group = Group {
+        id: GroupId::new(),
+        realm_id: granted.realm().id.clone(),
+        parent_id: parent.map(|p| p.id),
+        name: group_name(repr.name.as_deref())?,
+    };
+    let mut tx = state.db.begin().await?;
+    store::groups::insert(&mut *tx, &group)
+        .await
+        .map_err(|e| sibling_conflict(e, &group))?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Create,
+        "GROUP",
+        format!("groups/{}", group.id),
+        Some(repr),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(group)
+}
+
+fn sibling_conflict(err: store::StoreError, group: &Group) -> OpsError {
+    match (err, &group.parent_id) {
+        (store::StoreError::Conflict(_), Some(_)) => OpsError::Conflict(format!(
+            "Sibling group named '{}' already exists.",
+            group.name
+        )),
+        (other, _) => other.into(),
+    }
+}
+
+pub async fn rename(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    repr: &GroupRepr,
+) -> Result<(), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let mut group = find(state, &granted, id).await?;
+    if repr.name.is_some() {
+        group.name = group_name(repr.name.as_deref())?;
+    }
+    let mut tx = state.db.begin().await?;
+    store::groups::rename(&mut *tx, &group)
+        .await
+        .map_err(|e| sibling_conflict(e, &group))?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Update,
+        "GROUP",
+        format!("groups/{}", group.id),
+        Some(repr),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<(), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let group = find(state, &granted, id).await?;
+    let mut tx = state.db.begin().await?;
+    store::groups::delete(&mut *tx, &granted.realm().id, &group.id).await?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Delete,
+        "GROUP",
+        format!("groups/{}", group.id),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn members(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    first: i64,
+    max: i64,
+) -> Result<Vec<User>, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let group = find(state, &granted, id).await?;
+    Ok(
+        store::users::members_of(state.db.read(), &group.id, first.max(0), max.clamp(0, 1000))
+            .await?,
+    )
+}

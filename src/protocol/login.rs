@@ -1,0 +1,94 @@
+//! Password sign-in shared by every protocol: the same checks, the same timing, the same
+//! answer for unknown users, wrong passwords and disabled users.
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+
+use crate::domain::{Realm, User, Username};
+use crate::state::AppState;
+use crate::store::events::LoginEvent;
+use crate::store::{self, StoreError};
+
+/// Why a sign-in failed, as recorded in the event (never shown to the caller).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginFailure {
+    UserNotFound,
+    InvalidCredentials,
+    UserDisabled,
+}
+
+impl LoginFailure {
+    /// Keycloak's event error code.
+    pub fn code(self) -> &'static str {
+        match self {
+            LoginFailure::UserNotFound => "user_not_found",
+            LoginFailure::InvalidCredentials => "invalid_user_credentials",
+            LoginFailure::UserDisabled => "user_disabled",
+        }
+    }
+}
+
+/// Checks a username and password in `realm`. Unknown users cost the same time as wrong
+/// passwords (a dummy hash is verified), and the password is checked before `enabled` so a
+/// disabled account is indistinguishable from a wrong password by timing.
+pub async fn verify_password(
+    state: &AppState,
+    realm: &Realm,
+    username: &str,
+    password: SecretString,
+) -> Result<Result<User, (LoginFailure, Option<User>)>, StoreError> {
+    let user = match Username::parse(username) {
+        Ok(name) => store::users::find_by_username(state.db.read(), &realm.id, &name).await?,
+        Err(_) => None,
+    };
+    let stored = match &user {
+        Some(user) => store::users::password_hash(state.db.read(), &user.id).await?,
+        None => None,
+    };
+    let verified = state.passwords.verify(password, stored).await;
+    Ok(match user {
+        None => Err((LoginFailure::UserNotFound, None)),
+        Some(user) if !verified => Err((LoginFailure::InvalidCredentials, Some(user))),
+        Some(user) if !user.enabled => Err((LoginFailure::UserDisabled, Some(user))),
+        Some(user) => Ok(user),
+    })
+}
+
+/// Records a login event; a write error is logged and never fails the request.
+pub async fn record(state: &AppState, event: LoginEvent) {
+    if let Err(err) = store::events::insert_login(state.db.write(), &event).await {
+        tracing::error!(error = %err, "could not record login event");
+    }
+}
+
+/// A login event with the common fields filled in.
+pub fn event(
+    realm: &Realm,
+    event_type: &'static str,
+    user: Option<&User>,
+    client_id: Option<&str>,
+    ip: Option<&str>,
+    details: BTreeMap<&'static str, String>,
+) -> LoginEvent {
+    LoginEvent {
+        realm_id: realm.id.clone(),
+        event_type,
+        user_id: user.map(|u| u.id.to_string()),
+        client_id: client_id.map(str::to_owned),
+        ip_address: ip.map(str::to_owned),
+        error: None,
+        details,
+    }
+}
+
+/// The caller's address: the peer, or the proxy-reported client when proxy headers are trusted.
+pub fn client_ip(req: &actix_web::HttpRequest, state: &AppState) -> Option<String> {
+    if state.settings.proxy_headers {
+        req.connection_info()
+            .realip_remote_addr()
+            .map(str::to_owned)
+    } else {
+        req.peer_addr().map(|a| a.ip().to_string())
+    }
+}

@@ -1,0 +1,363 @@
+//! The token endpoint: password, refresh_token and client_credentials grants, with client
+//! authentication by form secret or HTTP Basic.
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+
+use super::claims::{self, Grant, IdClaims, Profile};
+use super::realm_info::enabled_realm;
+use super::OidcError;
+use crate::crypto::{self, jwt};
+use crate::domain::{Client, Protocol, Realm, User, Username};
+use crate::http::{basic, Base};
+use crate::protocol::login;
+use crate::state::AppState;
+use crate::store::tokens::{NewToken, TokenKind};
+use crate::store::{self};
+
+/// Form fields of a token request (single-valued).
+type Form = HashMap<String, String>;
+
+fn parse_form(body: &[u8]) -> Form {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// Non-empty form field.
+fn field<'a>(form: &'a Form, name: &str) -> Option<&'a str> {
+    form.get(name).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+/// `POST /realms/{realm}/protocol/openid-connect/token`.
+pub async fn token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    base: Base,
+    body: web::Bytes,
+) -> Result<HttpResponse, OidcError> {
+    let realm = enabled_realm(&state, &realm).await?;
+    let form = parse_form(&body);
+    let client = authenticate_client(&state, &realm, &req, &form).await?;
+    let ip = login::client_ip(&req, &state);
+    let body = match field(&form, "grant_type") {
+        Some("password") => {
+            password_grant(&state, &realm, &base, &client, &form, ip.as_deref()).await?
+        }
+        Some("refresh_token") => refresh_grant(&state, &realm, &base, &client, &form).await?,
+        Some("client_credentials") => {
+            client_credentials_grant(&state, &realm, &base, &client, &form, ip.as_deref()).await?
+        }
+        Some(other) => {
+            return Err(OidcError::UnsupportedGrantType(format!(
+                "Unsupported grant_type: {other}"
+            )))
+        }
+        None => {
+            return Err(OidcError::InvalidRequest(
+                "Missing form parameter: grant_type".into(),
+            ))
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(body))
+}
+
+/// Identifies the client by Basic credentials or the `client_id` field; confidential clients
+/// must present their secret (compared in constant time).
+pub async fn authenticate_client(
+    state: &AppState,
+    realm: &Realm,
+    req: &HttpRequest,
+    form: &Form,
+) -> Result<Client, OidcError> {
+    const INVALID: &str = "Invalid client or Invalid client credentials";
+    let from_header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(basic::parse)
+        .map(|c| {
+            let id = url::form_urlencoded::parse(format!("a={}", c.username).as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or(c.username);
+            (id, Some(c.password))
+        });
+    let (client_id, secret) = match from_header {
+        Some(pair) => pair,
+        None => {
+            let id = field(form, "client_id")
+                .ok_or(OidcError::InvalidClient("Missing parameter: client_id"))?;
+            (
+                id.to_owned(),
+                field(form, "client_secret").map(|s| SecretString::from(s.to_owned())),
+            )
+        }
+    };
+    let client = store::clients::find_by_client_id(state.db.read(), &realm.id, &client_id)
+        .await?
+        .filter(|c| c.protocol == Protocol::OpenIdConnect && c.enabled)
+        .ok_or(OidcError::InvalidClient(INVALID))?;
+    if !client.public_client {
+        let expected = client.secret.as_deref().unwrap_or_default();
+        let given = secret
+            .as_ref()
+            .map(|s| s.expose_secret().as_bytes())
+            .unwrap_or_default();
+        if expected.is_empty() || !crypto::constant_time_eq(expected.as_bytes(), given) {
+            return Err(OidcError::InvalidClient(INVALID));
+        }
+    }
+    Ok(client)
+}
+
+async fn password_grant(
+    state: &AppState,
+    realm: &Realm,
+    base: &Base,
+    client: &Client,
+    form: &Form,
+    ip: Option<&str>,
+) -> Result<Value, OidcError> {
+    if !client.direct_access_grants_enabled {
+        return Err(OidcError::UnauthorizedClient(
+            "Client not allowed for direct access grants",
+        ));
+    }
+    let username = field(form, "username").unwrap_or_default();
+    let password = SecretString::from(form.get("password").cloned().unwrap_or_default());
+    let mut details = BTreeMap::from([
+        ("auth_method", "openid-connect".to_owned()),
+        ("grant_type", "password".to_owned()),
+        ("username", username.to_owned()),
+    ]);
+    let user = match login::verify_password(state, realm, username, password).await? {
+        Ok(user) => user,
+        Err((failure, user)) => {
+            let mut event = login::event(
+                realm,
+                "LOGIN_ERROR",
+                user.as_ref(),
+                Some(client.client_id.as_str()),
+                ip,
+                details,
+            );
+            event.error = Some(failure.code().to_owned());
+            login::record(state, event).await;
+            return Err(OidcError::InvalidGrant("Invalid user credentials"));
+        }
+    };
+    let session = store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;
+    let body = issue(
+        state,
+        realm,
+        base,
+        client,
+        &user,
+        Some(&session),
+        field(form, "scope"),
+        None,
+    )
+    .await?;
+    details.insert("session", session);
+    login::record(
+        state,
+        login::event(
+            realm,
+            "LOGIN",
+            Some(&user),
+            Some(client.client_id.as_str()),
+            ip,
+            details,
+        ),
+    )
+    .await;
+    Ok(body)
+}
+
+async fn refresh_grant(
+    state: &AppState,
+    realm: &Realm,
+    base: &Base,
+    client: &Client,
+    form: &Form,
+) -> Result<Value, OidcError> {
+    const INVALID: &str = "Invalid refresh token";
+    let token = field(form, "refresh_token").ok_or(OidcError::InvalidRequest(
+        "Missing parameter: refresh_token".into(),
+    ))?;
+    let now = crate::clock::now_secs();
+    let digest = crypto::token_digest(token);
+    let stored = store::tokens::find_live(state.db.read(), &realm.id, &digest, now)
+        .await?
+        .filter(|t| t.kind != TokenKind::Docker.as_str() && t.client_id == client.id)
+        .ok_or(OidcError::InvalidGrant(INVALID))?;
+    let session_id = store::tokens::session_of(state.db.read(), &stored.id).await?;
+    let session = match &session_id {
+        Some(id) => Some(
+            store::sessions::find(state.db.read(), &realm.id, id)
+                .await?
+                .filter(|s| session_alive(realm, s.started_at, s.last_access_at, now))
+                .ok_or(OidcError::InvalidGrant("Session not active"))?,
+        ),
+        None => None,
+    };
+    let user = store::users::find_by_id(state.db.read(), &realm.id, &stored.user_id)
+        .await?
+        .filter(|u| u.enabled)
+        .ok_or(OidcError::InvalidGrant(INVALID))?;
+    // Refresh tokens rotate: the presented one is spent.
+    if !store::tokens::revoke_by_hash(state.db.write(), &realm.id, &digest).await? {
+        return Err(OidcError::InvalidGrant(INVALID));
+    }
+    if let Some(session) = &session {
+        store::sessions::touch(state.db.write(), &session.id, now).await?;
+    }
+    issue(
+        state,
+        realm,
+        base,
+        client,
+        &user,
+        session_id.as_deref(),
+        field(form, "scope"),
+        None,
+    )
+    .await
+}
+
+async fn client_credentials_grant(
+    state: &AppState,
+    realm: &Realm,
+    base: &Base,
+    client: &Client,
+    form: &Form,
+    ip: Option<&str>,
+) -> Result<Value, OidcError> {
+    if client.public_client || !client.service_accounts_enabled {
+        return Err(OidcError::UnauthorizedClient(
+            "Client not enabled to retrieve service account",
+        ));
+    }
+    let name = Username::parse(&format!("service-account-{}", client.client_id)).map_err(|_| {
+        OidcError::UnauthorizedClient("Client not enabled to retrieve service account")
+    })?;
+    let user = store::users::find_by_username(state.db.read(), &realm.id, &name)
+        .await?
+        .filter(|u| u.enabled)
+        .ok_or(OidcError::UnauthorizedClient(
+            "Client not enabled to retrieve service account",
+        ))?;
+    let session = store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;
+    let mut body = issue(
+        state,
+        realm,
+        base,
+        client,
+        &user,
+        Some(&session),
+        field(form, "scope"),
+        None,
+    )
+    .await?;
+    // Keycloak issues no refresh token for client credentials.
+    if let Some(object) = body.as_object_mut() {
+        object.remove("refresh_token");
+        object.insert("refresh_expires_in".into(), json!(0));
+    }
+    Ok(body)
+}
+
+/// Whether a session is within the realm's idle and absolute limits.
+pub fn session_alive(realm: &Realm, started_at: i64, last_access_at: i64, now: i64) -> bool {
+    now - last_access_at <= realm.sso_session_idle_timeout
+        && now - started_at <= realm.sso_session_max_lifespan
+}
+
+/// Issues the access token, a refresh token and (for `openid`) an ID token.
+#[allow(clippy::too_many_arguments)]
+pub async fn issue(
+    state: &AppState,
+    realm: &Realm,
+    base: &Base,
+    client: &Client,
+    user: &User,
+    session_id: Option<&str>,
+    requested_scope: Option<&str>,
+    nonce: Option<String>,
+) -> Result<Value, OidcError> {
+    let now = crate::clock::now_secs();
+    let roles = store::roles::effective_roles(state.db.read(), &user.id).await?;
+    let scope = claims::effective_scope(requested_scope);
+    let issuer = base.issuer(realm.name.as_str());
+    let access = claims::access_claims(
+        &Grant {
+            realm,
+            issuer: issuer.clone(),
+            user,
+            client_id: client.client_id.as_str(),
+            session_id,
+            scope: &scope,
+            roles: &roles,
+        },
+        now,
+    );
+    let keys = state.keyring.get(&state.db, &realm.id).await?;
+    let key = keys.active()?;
+    let access_token = jwt::sign(&jwt::header_for(key, false), &access, key)?;
+
+    let refresh_token = crypto::random_token();
+    let refresh_lifetime = realm.sso_session_idle_timeout;
+    store::tokens::insert(
+        state.db.write(),
+        &NewToken {
+            realm_id: &realm.id,
+            user_id: &user.id,
+            client_id: &client.id,
+            session_id,
+            token_hash: &crypto::token_digest(&refresh_token),
+            kind: TokenKind::Refresh,
+            ip_address: None,
+            expires_at: now + refresh_lifetime,
+        },
+    )
+    .await?;
+
+    let mut body = json!({
+        "access_token": access_token,
+        "expires_in": realm.access_token_lifespan,
+        "refresh_expires_in": refresh_lifetime,
+        "refresh_token": refresh_token,
+        "token_type": "Bearer",
+        "not-before-policy": 0,
+        "scope": scope,
+    });
+    if let Some(session) = session_id {
+        body["session_state"] = json!(session);
+    }
+    if scope.split_whitespace().any(|s| s == "openid") {
+        let id = IdClaims {
+            exp: access.exp,
+            iat: now,
+            auth_time: now,
+            jti: uuid::Uuid::new_v4().to_string(),
+            iss: issuer,
+            aud: client.client_id.to_string(),
+            sub: user.id.to_string(),
+            typ: "ID".into(),
+            azp: client.client_id.to_string(),
+            nonce,
+            sid: session_id.map(str::to_owned),
+            at_hash: claims::at_hash(&access_token),
+            profile: Profile::of(user),
+        };
+        body["id_token"] = json!(jwt::sign(&jwt::header_for(key, false), &id, key)?);
+    }
+    Ok(body)
+}
