@@ -1,0 +1,187 @@
+//! `spawn_app()`: a real server on port 0 over a fresh SQLite file, with helpers per endpoint.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use keywarden::config::{BootstrapAdmin, Features, Settings};
+use keywarden::Application;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+pub const ADMIN_USER: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "admin-password";
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db_path: PathBuf,
+    pub _dir: tempfile::TempDir,
+}
+
+/// Settings for a test server: loopback, port 0, a fresh database, docker feature on.
+pub fn test_settings(db_path: &std::path::Path) -> Settings {
+    Settings {
+        dev_mode: true,
+        http_host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        http_port: 0,
+        hostname: None,
+        relative_path: None,
+        features: Features { docker: true },
+        proxy_headers: false,
+        db_url: format!("sqlite://{}", db_path.display()),
+        log_level: "warn".into(),
+        bootstrap_admin: Some(BootstrapAdmin {
+            username: ADMIN_USER.into(),
+            password: SecretString::from(ADMIN_PASSWORD),
+        }),
+    }
+}
+
+/// Starts a server with the default test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after letting the test adjust its settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("keywarden.db");
+    let mut settings = test_settings(&db_path);
+    adjust(&mut settings);
+    let app = Application::build(settings).await.expect("server starts");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap(),
+        db_path,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// A master-realm admin access token (password grant on admin-cli).
+    pub async fn admin_token(&self) -> String {
+        self.password_token("master", "admin-cli", ADMIN_USER, ADMIN_PASSWORD)
+            .await
+    }
+
+    /// An access token by the password grant.
+    pub async fn password_token(
+        &self,
+        realm: &str,
+        client_id: &str,
+        username: &str,
+        password: &str,
+    ) -> String {
+        let response = self
+            .client
+            .post(self.url(&format!("/realms/{realm}/protocol/openid-connect/token")))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", client_id),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "token request failed");
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Calls the admin REST API with a master admin token.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let token = self.admin_token().await;
+        let mut request = self
+            .client
+            .request(method, self.url(&format!("/admin/realms{path}")))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Creates a realm through the admin API.
+    pub async fn create_realm(&self, realm: &str) {
+        let response = self
+            .admin(
+                reqwest::Method::POST,
+                "",
+                Some(json!({"realm": realm, "enabled": true})),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "create realm {realm}");
+    }
+
+    /// Creates a user with a password; returns the user's id.
+    pub async fn create_user(&self, realm: &str, username: &str, password: &str) -> String {
+        let response = self
+            .admin(
+                reqwest::Method::POST,
+                &format!("/{realm}/users"),
+                Some(json!({
+                    "username": username,
+                    "enabled": true,
+                    "credentials": [{"type": "password", "value": password, "temporary": false}],
+                })),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "create user {username}");
+        location_id(&response)
+    }
+
+    /// Creates a docker-v2 client (the registry's service); returns its internal id.
+    pub async fn create_docker_client(&self, realm: &str, client_id: &str) -> String {
+        let response = self
+            .admin(
+                reqwest::Method::POST,
+                &format!("/{realm}/clients"),
+                Some(json!({"clientId": client_id, "protocol": "docker-v2"})),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "create docker client {client_id}");
+        location_id(&response)
+    }
+}
+
+/// The last path segment of a response's `Location` header.
+pub fn location_id(response: &reqwest::Response) -> String {
+    let location = response
+        .headers()
+        .get("location")
+        .expect("Location header")
+        .to_str()
+        .unwrap();
+    location.rsplit('/').next().unwrap().to_owned()
+}
+
+/// `Authorization: Basic` for a username and password.
+pub fn basic(username: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+    )
+}
