@@ -20,10 +20,9 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the store, runs the first-start bootstrap and binds the listener.
+    /// Opens the store, binds the listener and runs the first-start bootstrap.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let db = store::open(&settings.db_url).await?;
-        bootstrap::run(&db, &settings).await?;
         let address = (settings.http_host, settings.http_port);
         let listener = TcpListener::bind(address).with_context(|| {
             format!(
@@ -38,6 +37,7 @@ impl Application {
             keyring: Keyring::default(),
             settings,
         });
+        bootstrap::run(&state).await?;
         let server = HttpServer::new(move || {
             let layout = state.settings.relative_path.clone();
             let docker = state.settings.features.docker;

@@ -1,17 +1,65 @@
-//! First start: the master realm, and the bootstrap admin while master has no users.
+//! First start: the master realm, the bootstrap admin while master has no users, and the
+//! realm files of `--import-realm`.
+
+use std::path::Path;
 
 use anyhow::Context;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::admin::ops;
 use crate::admin::ops::realms::MASTER;
+use crate::admin::repr::RealmRepr;
 use crate::config::{BootstrapAdmin, Settings};
 use crate::crypto::passwords;
 use crate::domain::{User, Username};
+use crate::state::AppState;
 use crate::store::{self, Db};
 
-/// Creates the master realm if missing, then the bootstrap admin if master has no users.
-pub async fn run(db: &Db, settings: &Settings) -> anyhow::Result<()> {
+/// Where `--import-realm` looks for realm JSON files, as in Keycloak.
+pub const IMPORT_DIR: &str = "data/import";
+
+/// Creates the master realm if missing, the bootstrap admin if master has no users, then
+/// imports realm files when asked.
+pub async fn run(state: &AppState) -> anyhow::Result<()> {
+    bootstrap_master(&state.db, &state.settings).await?;
+    if state.settings.import_realm {
+        import_realms(state, Path::new(IMPORT_DIR)).await?;
+    }
+    Ok(())
+}
+
+/// Imports every `*.json` realm file of `dir`, skipping realms that already exist.
+pub async fn import_realms(state: &AppState, dir: &Path) -> anyhow::Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read import directory {}", dir.display()))?;
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let repr: RealmRepr = serde_json::from_str(&text)
+            .with_context(|| format!("invalid realm file {}", file.display()))?;
+        let name = repr.realm.clone().unwrap_or_default();
+        if store::realms::find_by_name(state.db.read(), &name)
+            .await?
+            .is_some()
+        {
+            tracing::info!(realm = %name, "realm exists; import skipped");
+            continue;
+        }
+        ops::realms::import(state, &repr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot import {}: {e}", file.display()))?;
+        tracing::info!(realm = %name, file = %file.display(), "imported realm");
+    }
+    Ok(())
+}
+
+async fn bootstrap_master(db: &Db, settings: &Settings) -> anyhow::Result<()> {
     let master = match store::realms::find_by_name(db.read(), MASTER).await? {
         Some(realm) => realm,
         None => {

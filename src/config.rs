@@ -63,6 +63,10 @@ pub struct ServerArgs {
     #[arg(long, env = "KC_PROXY_HEADERS", value_parser = ["forwarded", "xforwarded"])]
     pub proxy_headers: Option<String>,
 
+    /// Import the realm JSON files in ./data/import at start (realms that exist are skipped).
+    #[arg(long, env = "KC_IMPORT_REALM", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub import_realm: bool,
+
     /// Log level: error, warn, info, debug, trace, or a tracing filter.
     #[arg(long, env = "KC_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
@@ -109,6 +113,8 @@ pub struct Settings {
     pub features: Features,
     /// Whether the scheme and host may come from proxy headers.
     pub proxy_headers: bool,
+    /// Import the realm files in `./data/import` at start.
+    pub import_realm: bool,
     pub db_url: String,
     pub log_level: String,
     pub bootstrap_admin: Option<BootstrapAdmin>,
@@ -155,6 +161,7 @@ impl Settings {
                 .flatten(),
             features: Features::parse(&args.features)?,
             proxy_headers: args.proxy_headers.is_some(),
+            import_realm: args.import_realm,
             db_url: args.db_url,
             log_level: args.log_level,
             bootstrap_admin: bootstrap_admin(env)?,

@@ -314,3 +314,54 @@ fn a_port_in_use_is_a_clear_error() {
         &port,
     );
 }
+
+#[test]
+fn import_realm_loads_the_demo_realm_once_and_serves_its_trust_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let import = dir.path().join("data/import");
+    std::fs::create_dir_all(&import).unwrap();
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/demo-realm.json");
+    std::fs::copy(demo, import.join("demo-realm.json")).unwrap();
+    let args = ["start-dev", "--features=docker", "--import-realm"];
+    let env = [
+        ("KEYCLOAK_ADMIN", "admin"),
+        ("KEYCLOAK_ADMIN_PASSWORD", "pw"),
+    ];
+    let server = Server::start(dir.path(), &args, &env);
+    let client = reqwest::blocking::Client::new();
+    let token = client
+        .get(server.url("/realms/demo/protocol/docker-v2/auth?service=docker-registry"))
+        .basic_auth("demo", Some("demo"))
+        .send()
+        .unwrap();
+    assert_eq!(token.status(), 200, "{}", server.log());
+    let chain = client
+        .get(server.url("/realms/demo/protocol/docker-v2/trust-chain"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        chain.starts_with("-----BEGIN CERTIFICATE-----\n"),
+        "{chain}"
+    );
+    server.stop();
+    let again = Server::start(dir.path(), &args, &env);
+    assert!(again.log().contains("import skipped"), "{}", again.log());
+}
+
+#[test]
+fn a_broken_import_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let import = dir.path().join("data/import");
+    std::fs::create_dir_all(&import).unwrap();
+    std::fs::write(import.join("bad.json"), "{\"realm\": 42}").unwrap();
+    let output = run(
+        dir.path(),
+        &["start-dev", "--import-realm"],
+        &[("KEYCLOAK_ADMIN", "a"), ("KEYCLOAK_ADMIN_PASSWORD", "b")],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("bad.json"), "{stderr}");
+}

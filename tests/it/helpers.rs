@@ -30,6 +30,7 @@ pub fn test_settings(db_path: &std::path::Path) -> Settings {
         relative_path: None,
         features: Features { docker: true },
         proxy_headers: false,
+        import_realm: false,
         db_url: format!("sqlite://{}", db_path.display()),
         log_level: "warn".into(),
         bootstrap_admin: Some(BootstrapAdmin {

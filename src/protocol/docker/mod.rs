@@ -6,6 +6,7 @@ mod error;
 pub mod policy;
 pub mod scope;
 mod token;
+mod trust_chain;
 
 pub use error::DockerError;
 pub use policy::AccessPolicy;
@@ -20,5 +21,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(token::get))
             .route(web::post().to(token::post))
             .route(web::method(actix_web::http::Method::OPTIONS).to(token::preflight)),
+    )
+    .route(
+        "/realms/{realm}/protocol/docker-v2/trust-chain",
+        web::get().to(trust_chain::get),
     );
 }

@@ -1,0 +1,32 @@
+//! `GET {base}/realms/{realm}/protocol/docker-v2/trust-chain`: the realm's signing
+//! certificates as a PEM bundle, ready to be a registry's `rootcertbundle`. Public, like the
+//! JWKS that already carries them; it lets a deployment fetch the bundle at start-up.
+
+use actix_web::{web, HttpResponse};
+use base64::Engine;
+
+use super::DockerError;
+use crate::crypto::keys::certificate_pem;
+use crate::state::AppState;
+use crate::store;
+
+pub async fn get(
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, DockerError> {
+    let realm = store::realms::find_by_name(state.db.read(), &realm)
+        .await?
+        .filter(|r| r.enabled)
+        .ok_or(DockerError::RealmNotFound)?;
+    let keys = state.keyring.get(&state.db, &realm.id).await?;
+    let mut bundle = String::new();
+    for key in &keys.keys {
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(&key.certificate_b64)
+            .map_err(|e| DockerError::Internal(e.into()))?;
+        bundle.push_str(&certificate_pem(&der));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/x-pem-file")
+        .body(bundle))
+}
