@@ -59,12 +59,24 @@ pub fn sign<T: Serialize>(
     Ok(token)
 }
 
-/// Verifies a token signed by one of `keys` (chosen by `kid`), checking `exp` and, when given,
-/// the issuer. Returns the claims.
-pub fn verify<T: DeserializeOwned>(
+/// Verifies a token signed by one of `keys` (chosen by `kid`), checking `exp`, and returns
+/// its claims.
+pub fn verify<T: DeserializeOwned>(token: &str, keys: &[LoadedKey]) -> Result<T, JwtError> {
+    verify_with(token, keys, true)
+}
+
+/// Like `verify`, but accepts an expired token (an `id_token_hint` at logout may be old).
+pub fn verify_signature<T: DeserializeOwned>(
     token: &str,
     keys: &[LoadedKey],
-    issuer: Option<&str>,
+) -> Result<T, JwtError> {
+    verify_with(token, keys, false)
+}
+
+fn verify_with<T: DeserializeOwned>(
+    token: &str,
+    keys: &[LoadedKey],
+    check_expiry: bool,
 ) -> Result<T, JwtError> {
     let header =
         jsonwebtoken::decode_header(token).map_err(|e| JwtError::Invalid(e.to_string()))?;
@@ -80,8 +92,9 @@ pub fn verify<T: DeserializeOwned>(
     let mut validation = Validation::new(Algorithm::RS256);
     validation.validate_aud = false;
     validation.leeway = 0;
-    if let Some(issuer) = issuer {
-        validation.set_issuer(&[issuer]);
+    validation.validate_exp = check_expiry;
+    if !check_expiry {
+        validation.required_spec_claims.clear();
     }
     jsonwebtoken::decode::<T>(token, &decoding, &validation)
         .map(|data| data.claims)

@@ -112,3 +112,112 @@ pub async fn insert_admin(
     .await?;
     Ok(())
 }
+
+/// Which login events a listing returns; absent fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct LoginEventFilter {
+    pub event_type: Option<String>,
+    /// Events about this user id...
+    pub user_id: Option<String>,
+    /// ...or naming this username in their details (failed sign-ins of unknown users have
+    /// no user id).
+    pub username: Option<String>,
+    pub client_id: Option<String>,
+    /// From this epoch millisecond (inclusive).
+    pub from_ms: Option<i64>,
+    /// Before this epoch millisecond.
+    pub to_ms: Option<i64>,
+}
+
+/// A page of the realm's login events matching `filter`, newest first.
+pub async fn search_logins(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    filter: &LoginEventFilter,
+    first: i64,
+    max: i64,
+) -> Result<Vec<StoredLoginEvent>, StoreError> {
+    Ok(sqlx::query_as!(
+        StoredLoginEvent,
+        r#"SELECT time_ms, type AS event_type, user_id, client_id, ip_address, error, details
+         FROM login_event
+         WHERE realm_id = ?1
+           AND (?2 IS NULL OR type = ?2)
+           AND ((?3 IS NULL AND ?4 IS NULL) OR user_id = ?3
+                OR json_extract(details, '$.username') = ?4)
+           AND (?5 IS NULL OR client_id = ?5)
+           AND (?6 IS NULL OR time_ms >= ?6)
+           AND (?7 IS NULL OR time_ms < ?7)
+         ORDER BY time_ms DESC LIMIT ?9 OFFSET ?8"#,
+        realm,
+        filter.event_type,
+        filter.user_id,
+        filter.username,
+        filter.client_id,
+        filter.from_ms,
+        filter.to_ms,
+        first,
+        max
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Which admin events a listing returns; absent fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct AdminEventFilter {
+    pub operation_type: Option<String>,
+    pub resource_type: Option<String>,
+    /// The id of the administrator who made the change.
+    pub auth_user_id: Option<String>,
+    /// From this epoch millisecond (inclusive).
+    pub from_ms: Option<i64>,
+    /// Before this epoch millisecond.
+    pub to_ms: Option<i64>,
+}
+
+/// A stored admin event.
+#[derive(Debug, Clone)]
+pub struct StoredAdminEvent {
+    pub time_ms: i64,
+    pub operation_type: String,
+    pub resource_type: String,
+    pub resource_path: String,
+    pub auth_realm_id: Option<String>,
+    pub auth_user_id: Option<String>,
+    pub ip_address: Option<String>,
+    pub representation: Option<String>,
+}
+
+/// A page of the realm's admin events matching `filter`, newest first.
+pub async fn search_admin(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    filter: &AdminEventFilter,
+    first: i64,
+    max: i64,
+) -> Result<Vec<StoredAdminEvent>, StoreError> {
+    Ok(sqlx::query_as!(
+        StoredAdminEvent,
+        r#"SELECT time_ms, operation_type, resource_type, resource_path, auth_realm_id,
+            auth_user_id, ip_address, representation
+         FROM admin_event
+         WHERE realm_id = ?1
+           AND (?2 IS NULL OR operation_type = ?2)
+           AND (?3 IS NULL OR resource_type = ?3)
+           AND (?4 IS NULL OR auth_user_id = ?4)
+           AND (?5 IS NULL OR time_ms >= ?5)
+           AND (?6 IS NULL OR time_ms < ?6)
+         ORDER BY time_ms DESC LIMIT ?8 OFFSET ?7"#,
+        realm,
+        filter.operation_type,
+        filter.resource_type,
+        filter.auth_user_id,
+        filter.from_ms,
+        filter.to_ms,
+        first,
+        max
+    )
+    .fetch_all(db)
+    .await?)
+}

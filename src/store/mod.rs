@@ -1,10 +1,13 @@
 //! The store: every SQL statement lives in this module, one file per aggregate. Functions take
 //! any SQLite executor, so the same call works on the pool or inside a transaction.
 
+pub mod auth_codes;
 pub mod clients;
+pub mod console_sessions;
 pub mod events;
 pub mod groups;
 pub mod keys;
+pub mod login_failures;
 pub mod realms;
 pub mod roles;
 pub mod sessions;

@@ -285,3 +285,22 @@ pub async fn user_ids_with(
     .fetch_all(db)
     .await?)
 }
+
+/// The roles of `client` granted to the user directly.
+pub async fn user_client_roles(
+    db: impl SqliteExecutor<'_>,
+    client: &ClientUuid,
+    user: &UserId,
+) -> Result<Vec<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
+            r.name, r.description
+         FROM role r JOIN user_role_mapping m ON m.role_id = r.id
+         WHERE m.user_id = ?2 AND r.container_id = ?1 ORDER BY r.name"#,
+        client,
+        user
+    )
+    .fetch_all(db)
+    .await?)
+}

@@ -33,6 +33,7 @@ pub struct StoredToken {
     pub realm_id: RealmId,
     pub user_id: UserId,
     pub client_id: ClientUuid,
+    pub session_id: Option<String>,
     pub kind: String,
     pub ip_address: Option<String>,
     pub created_at: i64,
@@ -90,7 +91,7 @@ pub async fn find_live(
     Ok(sqlx::query_as!(
         StoredToken,
         r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _",
-            client_id AS "client_id: _", kind, ip_address, created_at, last_used_at, expires_at
+            client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at
          FROM refresh_token WHERE token_hash = ? AND realm_id = ? AND expires_at > ?"#,
         token_hash,
         realm,
@@ -128,7 +129,7 @@ pub async fn list_for_user(
     Ok(sqlx::query_as!(
         StoredToken,
         r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _",
-            client_id AS "client_id: _", kind, ip_address, created_at, last_used_at, expires_at
+            client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at
          FROM refresh_token WHERE realm_id = ? AND user_id = ? AND expires_at > ?
          ORDER BY created_at DESC"#,
         realm,
@@ -182,17 +183,4 @@ pub async fn revoke_all_for_user(
         .execute(db)
         .await?;
     Ok(done.rows_affected())
-}
-
-/// The session a refresh token belongs to, if any.
-pub async fn session_of(
-    db: impl SqliteExecutor<'_>,
-    id: &str,
-) -> Result<Option<String>, StoreError> {
-    Ok(
-        sqlx::query_scalar!("SELECT session_id FROM refresh_token WHERE id = ?", id)
-            .fetch_optional(db)
-            .await?
-            .flatten(),
-    )
 }

@@ -5,4 +5,5 @@ mod docker_peers;
 mod docker_token;
 mod foundation;
 mod helpers;
+mod oidc;
 mod peers;

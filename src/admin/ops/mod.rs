@@ -2,9 +2,13 @@
 //! must happen with it (keys, default clients and roles, revoked tokens).
 
 pub mod access;
+pub mod attack_detection;
+pub mod audit;
+pub mod client_role_mappings;
 pub mod clients;
 pub mod events;
 pub mod groups;
+pub mod keys;
 pub mod realms;
 pub mod roles;
 pub mod users;

@@ -1,9 +1,16 @@
 //! OpenID Connect endpoints under `/realms/{realm}`.
 
+mod authorize;
+pub mod bearer;
 pub mod claims;
+mod discovery;
 mod error;
+mod introspect;
+mod logout;
 mod realm_info;
+pub mod redirects;
 pub mod token;
+mod userinfo;
 
 pub use error::OidcError;
 
@@ -17,7 +24,43 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(realm_info::certs),
         )
         .route(
+            "/realms/{realm}/.well-known/openid-configuration",
+            web::get().to(discovery::configuration),
+        )
+        .route(
             "/realms/{realm}/protocol/openid-connect/token",
             web::post().to(token::token),
+        )
+        .route(
+            "/realms/{realm}/protocol/openid-connect/auth",
+            web::get().to(authorize::show),
+        )
+        .route(
+            "/realms/{realm}/protocol/openid-connect/auth",
+            web::post().to(authorize::submit),
+        )
+        .route(
+            "/realms/{realm}/protocol/openid-connect/userinfo",
+            web::get().to(userinfo::userinfo),
+        )
+        .route(
+            "/realms/{realm}/protocol/openid-connect/userinfo",
+            web::post().to(userinfo::userinfo),
+        )
+        .route(
+            "/realms/{realm}/protocol/openid-connect/token/introspect",
+            web::post().to(introspect::introspect),
+        )
+        .route(
+            "/realms/{realm}/protocol/openid-connect/revoke",
+            web::post().to(introspect::revoke),
+        )
+        .route(
+            "/realms/{realm}/protocol/openid-connect/logout",
+            web::get().to(logout::get),
+        )
+        .route(
+            "/realms/{realm}/protocol/openid-connect/logout",
+            web::post().to(logout::post),
         );
 }

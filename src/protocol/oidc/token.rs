@@ -20,9 +20,9 @@ use crate::store::tokens::{NewToken, TokenKind};
 use crate::store::{self};
 
 /// Form fields of a token request (single-valued).
-type Form = HashMap<String, String>;
+pub type Form = HashMap<String, String>;
 
-fn parse_form(body: &[u8]) -> Form {
+pub fn parse_form(body: &[u8]) -> Form {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
@@ -48,6 +48,7 @@ pub async fn token(
             password_grant(&state, &realm, &base, &client, &form, ip.as_deref()).await?
         }
         Some("refresh_token") => refresh_grant(&state, &realm, &base, &client, &form).await?,
+        Some("authorization_code") => code_grant(&state, &realm, &base, &client, &form).await?,
         Some("client_credentials") => {
             client_credentials_grant(&state, &realm, &base, &client, &form, ip.as_deref()).await?
         }
@@ -198,7 +199,7 @@ async fn refresh_grant(
         .await?
         .filter(|t| t.kind != TokenKind::Docker.as_str() && t.client_id == client.id)
         .ok_or(OidcError::InvalidGrant(INVALID))?;
-    let session_id = store::tokens::session_of(state.db.read(), &stored.id).await?;
+    let session_id = stored.session_id.clone();
     let session = match &session_id {
         Some(id) => Some(
             store::sessions::find(state.db.read(), &realm.id, id)
@@ -228,6 +229,57 @@ async fn refresh_grant(
         session_id.as_deref(),
         field(form, "scope"),
         None,
+    )
+    .await
+}
+
+async fn code_grant(
+    state: &AppState,
+    realm: &Realm,
+    base: &Base,
+    client: &Client,
+    form: &Form,
+) -> Result<Value, OidcError> {
+    const INVALID: &str = "Code not valid";
+    let code =
+        field(form, "code").ok_or(OidcError::InvalidRequest("Missing parameter: code".into()))?;
+    let grant = store::auth_codes::take(state.db.write(), &realm.id, &crypto::token_digest(code))
+        .await?
+        .filter(|g| g.client_id == client.id && g.expires_at > crate::clock::now_secs())
+        .ok_or(OidcError::InvalidGrant(INVALID))?;
+    if field(form, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
+        return Err(OidcError::InvalidGrant("Incorrect redirect_uri"));
+    }
+    if let Some(challenge) = &grant.code_challenge {
+        let verifier = field(form, "code_verifier").ok_or(OidcError::InvalidGrant(
+            "PKCE verification failed: Code verifier missing",
+        ))?;
+        if !super::authorize::pkce_matches(
+            grant.code_challenge_method.as_deref(),
+            challenge,
+            verifier,
+        ) {
+            return Err(OidcError::InvalidGrant(
+                "PKCE verification failed: Invalid code verifier",
+            ));
+        }
+    }
+    store::sessions::find(state.db.read(), &realm.id, &grant.session_id)
+        .await?
+        .ok_or(OidcError::InvalidGrant("Session not active"))?;
+    let user = store::users::find_by_id(state.db.read(), &realm.id, &grant.user_id)
+        .await?
+        .filter(|u| u.enabled)
+        .ok_or(OidcError::InvalidGrant(INVALID))?;
+    issue(
+        state,
+        realm,
+        base,
+        client,
+        &user,
+        Some(&grant.session_id),
+        grant.scope.as_deref(),
+        grant.nonce,
     )
     .await
 }

@@ -1,0 +1,47 @@
+//! Brute-force detection as admins see it (Keycloak's attack-detection): a user's failed
+//! sign-ins and lock, and clearing them.
+
+use super::access::{authorize, Actor, Right};
+use super::events::{self, Operation};
+use super::OpsError;
+use crate::state::AppState;
+use crate::store::{self, login_failures::LoginFailure};
+
+/// The failure record of a user of the realm, if any.
+pub async fn status(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    user_id: &str,
+) -> Result<Option<LoginFailure>, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let user = super::users::find(state, &granted, user_id).await?;
+    Ok(
+        store::login_failures::find(state.db.read(), &granted.realm().id, user.username.as_str())
+            .await?,
+    )
+}
+
+/// Forgets a user's failed sign-ins, lifting any lock.
+pub async fn clear(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    user_id: &str,
+) -> Result<(), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let user = super::users::find(state, &granted, user_id).await?;
+    let mut tx = state.db.begin().await?;
+    store::login_failures::clear(&mut *tx, &granted.realm().id, user.username.as_str()).await?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Delete,
+        "USER_LOGIN_FAILURE",
+        format!("attack-detection/brute-force/users/{}", user.id),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

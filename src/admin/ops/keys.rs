@@ -1,0 +1,92 @@
+//! Realm signing key operations: rotation (a new ACTIVE key; the old one stays PASSIVE so
+//! tokens it signed still verify), removal of passive keys, and certificate downloads.
+
+use super::access::{authorize, Actor, Right};
+use super::events::{self, Operation};
+use super::OpsError;
+use crate::crypto::keys::generate_realm_key;
+use crate::domain::{KeyId, RealmKey};
+use crate::state::AppState;
+use crate::store;
+
+/// Generates a new ACTIVE key for the realm and demotes the current one to PASSIVE.
+pub async fn rotate(state: &AppState, actor: &Actor, realm: &str) -> Result<RealmKey, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageRealm).await?;
+    let name = granted.realm().name.to_string();
+    let generated = tokio::task::spawn_blocking(move || generate_realm_key(&name))
+        .await
+        .map_err(|e| anyhow::anyhow!("key generation stopped: {e}"))?
+        .map_err(anyhow::Error::from)?;
+    let key = RealmKey {
+        id: KeyId::new(),
+        realm_id: granted.realm().id.clone(),
+        kid: generated.kid,
+        algorithm: "RS256".into(),
+        status: "ACTIVE".into(),
+        private_key_der: generated.private_key_der,
+        public_key_der: generated.public_key_der,
+        certificate_der: generated.certificate_der,
+        created_at: crate::clock::now_secs(),
+    };
+    let mut tx = state.db.begin().await?;
+    store::keys::demote_active(&mut *tx, &key.realm_id).await?;
+    store::keys::insert(&mut *tx, &key).await?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Create,
+        "REALM_KEY",
+        format!("keys/{}", key.kid),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    state.keyring.invalidate(&key.realm_id);
+    Ok(key)
+}
+
+/// One usable key of the realm by its row id.
+pub async fn get(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<RealmKey, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewRealm).await?;
+    let id = KeyId::parse(id).ok_or(OpsError::NotFound("Key"))?;
+    store::keys::list_usable(state.db.read(), &granted.realm().id)
+        .await?
+        .into_iter()
+        .find(|k| k.id == id)
+        .ok_or(OpsError::NotFound("Key"))
+}
+
+/// Removes a PASSIVE key: tokens it signed stop verifying. The ACTIVE key cannot be removed.
+pub async fn remove(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<RealmKey, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageRealm).await?;
+    let key = get(state, actor, realm, id).await?;
+    if key.status == "ACTIVE" {
+        return Err(OpsError::Invalid(
+            "The active key cannot be removed: rotate first".into(),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    store::keys::delete(&mut *tx, &granted.realm().id, &key.id).await?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Delete,
+        "REALM_KEY",
+        format!("keys/{}", key.kid),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    state.keyring.invalidate(&granted.realm().id);
+    Ok(key)
+}

@@ -1,0 +1,354 @@
+//! The authorization endpoint of the code flow: a server-rendered sign-in page (CSRF-protected
+//! with a double-submit cookie), then a single-use code sent back to the client's
+//! registered redirect URI. PKCE (`plain`, `S256`) is honoured.
+
+use std::collections::BTreeMap;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use secrecy::SecretString;
+
+use super::realm_info::enabled_realm;
+use super::token::{parse_form, Form};
+use super::{redirects, OidcError};
+use crate::crypto;
+use crate::domain::{Client, Protocol, Realm};
+use crate::http::Base;
+use crate::protocol::login;
+use crate::state::AppState;
+use crate::store;
+use crate::store::auth_codes::AuthCode;
+
+/// How long a code may wait to be exchanged.
+const CODE_LIFETIME_SECS: i64 = 60;
+const CSRF_COOKIE: &str = "KEYWARDEN_LOGIN_CSRF";
+
+/// The authorization request parameters carried through the sign-in form.
+const REQUEST_PARAMS: [&str; 8] = [
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+];
+
+#[derive(Template)]
+#[template(path = "oidc/login.html")]
+struct LoginPage<'a> {
+    realm_title: &'a str,
+    action: String,
+    csrf: &'a str,
+    request: Vec<(&'static str, String)>,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+/// A validated authorization request.
+struct AuthRequest {
+    client: Client,
+    redirect_uri: String,
+    params: Form,
+}
+
+/// Checks the client and redirect URI; errors here are shown, never redirected.
+async fn validate(
+    state: &AppState,
+    realm: &Realm,
+    params: &Form,
+) -> Result<AuthRequest, OidcError> {
+    let client_id = params
+        .get("client_id")
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| OidcError::InvalidRequest("Missing parameter: client_id".into()))?;
+    let client = store::clients::find_by_client_id(state.db.read(), &realm.id, client_id)
+        .await?
+        .filter(|c| c.enabled && c.protocol == Protocol::OpenIdConnect)
+        .ok_or(OidcError::InvalidClient("Client not found"))?;
+    if !client.standard_flow_enabled {
+        return Err(OidcError::UnauthorizedClient(
+            "Client is not allowed to initiate browser login",
+        ));
+    }
+    let redirect_uri = match params.get("redirect_uri").filter(|u| !u.is_empty()) {
+        Some(uri) if redirects::allowed(&client, uri) => uri.clone(),
+        Some(_) => {
+            return Err(OidcError::InvalidRequest(
+                "Invalid parameter: redirect_uri".into(),
+            ))
+        }
+        None => match client.redirect_uris.as_slice() {
+            [only] if !only.ends_with('*') => only.clone(),
+            _ => {
+                return Err(OidcError::InvalidRequest(
+                    "Missing parameter: redirect_uri".into(),
+                ))
+            }
+        },
+    };
+    Ok(AuthRequest {
+        client,
+        redirect_uri,
+        params: params.clone(),
+    })
+}
+
+/// An OAuth error sent back to the client's redirect URI.
+fn redirect_error(request: &AuthRequest, error: &str, description: &str) -> HttpResponse {
+    let mut location = url::Url::parse(&request.redirect_uri).expect("validated redirect URI");
+    {
+        let mut query = location.query_pairs_mut();
+        query
+            .append_pair("error", error)
+            .append_pair("error_description", description);
+        if let Some(state) = request.params.get("state") {
+            query.append_pair("state", state);
+        }
+    }
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location.as_str()))
+        .finish()
+}
+
+/// Checks what only the client could get wrong after the redirect URI is known.
+fn protocol_error(request: &AuthRequest) -> Option<HttpResponse> {
+    if request.params.get("response_type").map(String::as_str) != Some("code") {
+        return Some(redirect_error(
+            request,
+            "unsupported_response_type",
+            "Only the code flow is supported",
+        ));
+    }
+    let method = request
+        .params
+        .get("code_challenge_method")
+        .map(String::as_str);
+    if !matches!(method, None | Some("") | Some("plain") | Some("S256")) {
+        return Some(redirect_error(
+            request,
+            "invalid_request",
+            "Invalid parameter: code_challenge_method",
+        ));
+    }
+    None
+}
+
+fn render(
+    realm: &Realm,
+    base: &Base,
+    csrf: &str,
+    request: &AuthRequest,
+    username: &str,
+    error: Option<&str>,
+) -> HttpResponse {
+    let page = LoginPage {
+        realm_title: realm.display_name.as_deref().unwrap_or(realm.name.as_str()),
+        action: base.join(&format!(
+            "/realms/{}/protocol/openid-connect/auth",
+            realm.name
+        )),
+        csrf,
+        request: REQUEST_PARAMS
+            .iter()
+            .filter_map(|name| request.params.get(*name).map(|v| (*name, v.clone())))
+            .collect(),
+        username,
+        error,
+    };
+    match page.render() {
+        Ok(html) => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header(("X-Frame-Options", "DENY"))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+            ))
+            .cookie(csrf_cookie(base, csrf))
+            .body(html),
+        Err(err) => actix_web::ResponseError::error_response(&OidcError::Internal(err.into())),
+    }
+}
+
+fn csrf_cookie(base: &Base, value: &str) -> Cookie<'static> {
+    Cookie::build(CSRF_COOKIE, value.to_owned())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(base.as_str().starts_with("https://"))
+        .finish()
+}
+
+/// `GET .../auth`: shows the sign-in page.
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    base: Base,
+) -> Result<HttpResponse, OidcError> {
+    let realm = enabled_realm(&state, &realm).await?;
+    let request = validate(&state, &realm, &parse_form(req.query_string().as_bytes())).await?;
+    if let Some(error) = protocol_error(&request) {
+        return Ok(error);
+    }
+    Ok(render(
+        &realm,
+        &base,
+        &crypto::random_token(),
+        &request,
+        "",
+        None,
+    ))
+}
+
+/// `POST .../auth`: checks the credentials and redirects with a code.
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    base: Base,
+    body: web::Bytes,
+) -> Result<HttpResponse, OidcError> {
+    let realm = enabled_realm(&state, &realm).await?;
+    let form = parse_form(&body);
+    let request = validate(&state, &realm, &form).await?;
+    if let Some(error) = protocol_error(&request) {
+        return Ok(error);
+    }
+    let cookie = req
+        .cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let sent = form.get("csrf").map(String::as_str).unwrap_or_default();
+    if cookie.is_empty() || !crypto::constant_time_eq(cookie.as_bytes(), sent.as_bytes()) {
+        let fresh = crypto::random_token();
+        return Ok(render(
+            &realm,
+            &base,
+            &fresh,
+            &request,
+            "",
+            Some("Your sign-in page expired. Please try again."),
+        ));
+    }
+    let username = form.get("username").map(String::as_str).unwrap_or_default();
+    let password = SecretString::from(form.get("password").cloned().unwrap_or_default());
+    let ip = login::client_ip(&req, &state);
+    let details = BTreeMap::from([
+        ("auth_method", "openid-connect".to_owned()),
+        ("response_type", "code".to_owned()),
+        ("username", username.to_owned()),
+        ("redirect_uri", request.redirect_uri.clone()),
+    ]);
+    let client_id = request.client.client_id.to_string();
+    let user = match login::verify_password(&state, &realm, username, password).await? {
+        Ok(user) => user,
+        Err((failure, user)) => {
+            let mut event = login::event(
+                &realm,
+                "LOGIN_ERROR",
+                user.as_ref(),
+                Some(&client_id),
+                ip.as_deref(),
+                details,
+            );
+            event.error = Some(failure.code().to_owned());
+            login::record(&state, event).await;
+            return Ok(render(
+                &realm,
+                &base,
+                &cookie,
+                &request,
+                username,
+                Some("Invalid username or password."),
+            ));
+        }
+    };
+    let session =
+        store::sessions::insert(state.db.write(), &realm.id, &user.id, ip.as_deref()).await?;
+    let code = crypto::random_token();
+    let param = |name: &str| form.get(name).filter(|v| !v.is_empty()).cloned();
+    let challenge = param("code_challenge");
+    store::auth_codes::insert(
+        state.db.write(),
+        &crypto::token_digest(&code),
+        &AuthCode {
+            realm_id: realm.id.clone(),
+            client_id: request.client.id.clone(),
+            user_id: user.id.clone(),
+            session_id: session.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            scope: param("scope"),
+            nonce: param("nonce"),
+            code_challenge_method: challenge
+                .as_ref()
+                .map(|_| param("code_challenge_method").unwrap_or_else(|| "plain".into())),
+            code_challenge: challenge,
+            expires_at: crate::clock::now_secs() + CODE_LIFETIME_SECS,
+        },
+    )
+    .await?;
+    login::record(
+        &state,
+        login::event(
+            &realm,
+            "LOGIN",
+            Some(&user),
+            Some(&client_id),
+            ip.as_deref(),
+            details,
+        ),
+    )
+    .await;
+    let mut location = url::Url::parse(&request.redirect_uri).map_err(anyhow::Error::from)?;
+    {
+        let mut query = location.query_pairs_mut();
+        if let Some(state_param) = form.get("state") {
+            query.append_pair("state", state_param);
+        }
+        query
+            .append_pair("session_state", &session)
+            .append_pair("iss", &base.issuer(realm.name.as_str()))
+            .append_pair("code", &code);
+    }
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, location.as_str()))
+        .cookie(
+            Cookie::build(CSRF_COOKIE, "")
+                .path("/")
+                .max_age(actix_web::cookie::time::Duration::ZERO)
+                .finish(),
+        )
+        .finish())
+}
+
+/// Whether a PKCE verifier answers the stored challenge.
+pub fn pkce_matches(method: Option<&str>, challenge: &str, verifier: &str) -> bool {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let computed = match method {
+        Some("S256") => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(Sha256::digest(verifier.as_bytes())),
+        _ => verifier.to_owned(),
+    };
+    crypto::constant_time_eq(computed.as_bytes(), challenge.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_s256_matches_the_rfc_7636_example() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(pkce_matches(Some("S256"), challenge, verifier));
+        assert!(!pkce_matches(Some("S256"), challenge, "wrong"));
+        assert!(pkce_matches(Some("plain"), "abc", "abc"));
+    }
+}

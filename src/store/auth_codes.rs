@@ -1,0 +1,66 @@
+//! Authorization codes of the OIDC code flow.
+
+use sqlx::SqliteExecutor;
+
+use super::StoreError;
+use crate::domain::{ClientUuid, RealmId, UserId};
+
+/// A code's grant, as stored.
+#[derive(Debug, Clone)]
+pub struct AuthCode {
+    pub realm_id: RealmId,
+    pub client_id: ClientUuid,
+    pub user_id: UserId,
+    pub session_id: String,
+    pub redirect_uri: String,
+    pub scope: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub expires_at: i64,
+}
+
+pub async fn insert(
+    db: impl SqliteExecutor<'_>,
+    code_hash: &[u8],
+    code: &AuthCode,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "INSERT INTO auth_code (code_hash, realm_id, client_id, user_id, session_id, redirect_uri,
+            scope, nonce, code_challenge, code_challenge_method, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        code_hash,
+        code.realm_id,
+        code.client_id,
+        code.user_id,
+        code.session_id,
+        code.redirect_uri,
+        code.scope,
+        code.nonce,
+        code.code_challenge,
+        code.code_challenge_method,
+        code.expires_at,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Removes and returns a code: a second use finds nothing.
+pub async fn take(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    code_hash: &[u8],
+) -> Result<Option<AuthCode>, StoreError> {
+    Ok(sqlx::query_as!(
+        AuthCode,
+        r#"DELETE FROM auth_code WHERE code_hash = ? AND realm_id = ?
+         RETURNING realm_id AS "realm_id!: _", client_id AS "client_id!: _", user_id AS "user_id!: _",
+            session_id AS "session_id!", redirect_uri AS "redirect_uri!", scope, nonce, code_challenge,
+            code_challenge_method, expires_at AS "expires_at!""#,
+        code_hash,
+        realm
+    )
+    .fetch_optional(db)
+    .await?)
+}
