@@ -47,8 +47,11 @@ require_root() {
 
 warn_unless_bookworm() {
     local release
-    # shellcheck disable=SC1091
-    release=$(. /etc/os-release 2>/dev/null && echo "${ID:-} ${VERSION_CODENAME:-}" || true)
+    release=$(
+        # shellcheck disable=SC1091
+        if [[ -r /etc/os-release ]]; then . /etc/os-release; fi
+        echo "${ID:-} ${VERSION_CODENAME:-}"
+    )
     [[ $release == "debian bookworm" ]] ||
         log "warning: made for Debian 12 (bookworm), this is '${release}'"
 }
