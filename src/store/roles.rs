@@ -304,3 +304,17 @@ pub async fn user_client_roles(
     .fetch_all(db)
     .await?)
 }
+
+/// The realm roles granted to a group directly.
+pub async fn group_realm_roles(db: impl SqliteExecutor<'_>, group: &GroupId) -> Result<Vec<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
+            r.name, r.description
+         FROM role r JOIN group_role_mapping m ON m.role_id = r.id
+         WHERE m.group_id = ? AND r.client_id IS NULL ORDER BY r.name"#,
+        group
+    )
+    .fetch_all(db)
+    .await?)
+}

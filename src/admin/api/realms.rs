@@ -17,7 +17,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/{realm}", web::get().to(get))
         .route("/{realm}", web::put().to(update))
         .route("/{realm}", web::delete().to(delete))
-        .route("/{realm}/keys", web::get().to(keys));
+        .route("/{realm}/keys", web::get().to(keys))
+        .route("/{realm}/partial-export", web::post().to(partial_export));
 }
 
 async fn list(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
@@ -65,6 +66,23 @@ async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     ops::realms::delete(&state, &actor, &path).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportQuery {
+    export_clients: Option<String>,
+    export_groups_and_roles: Option<String>,
+}
+
+/// Keycloak's partial export: settings, and on request clients (secrets masked), realm roles
+/// and groups; the result imports as a new realm.
+async fn partial_export(state: web::Data<AppState>, actor: Actor, path: web::Path<String>, query: web::Query<ExportQuery>) -> Result<HttpResponse, ApiError> {
+    let parts = ops::realms::ExportParts {
+        clients: super::query_bool(&query.export_clients).unwrap_or(false),
+        groups_and_roles: super::query_bool(&query.export_groups_and_roles).unwrap_or(false),
+    };
+    Ok(HttpResponse::Ok().json(ops::realms::export(&state, &actor, &path, parts).await?))
 }
 
 /// Keycloak's KeysMetadataRepresentation.

@@ -165,10 +165,8 @@ pub async fn insert_from(
 ) -> Result<Client, OpsError> {
     let client_id = ClientIdName::parse(repr.client_id.as_deref().unwrap_or_default())?;
     let protocol = protocol_of(state, repr.protocol.as_deref())?;
+    // Ids are always fresh: an exported realm can be imported next to its original.
     let mut client = Client::new(realm.id.clone(), client_id, protocol);
-    if let Some(id) = repr.id.as_deref().and_then(ClientUuid::parse) {
-        client.id = id;
-    }
     merge(
         state,
         &mut client,
