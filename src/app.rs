@@ -11,7 +11,7 @@ use crate::config::Settings;
 use crate::crypto::passwords::PasswordHasher;
 use crate::keyring::Keyring;
 use crate::state::AppState;
-use crate::{admin, bootstrap, health, protocol, store};
+use crate::{admin, bootstrap, health, http, protocol, store};
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -43,6 +43,9 @@ impl Application {
             let docker = state.settings.features.docker;
             App::new()
                 .app_data(state.clone())
+                .wrap(actix_web::middleware::from_fn(
+                    http::trailing_slash::trim_admin_api,
+                ))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .configure(|cfg| mount(cfg, layout.as_deref(), docker))
                 .default_service(web::to(not_found))
@@ -70,6 +73,7 @@ fn mount(cfg: &mut web::ServiceConfig, relative_path: Option<&str>, docker: bool
         health::routes(cfg);
         protocol::oidc::routes(cfg);
         admin::api::routes(cfg);
+        admin::console::routes(cfg);
         if docker {
             protocol::docker::routes(cfg);
         }

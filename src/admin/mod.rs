@@ -1,5 +1,6 @@
 //! Administration: the operations (written once), and the faces that call them.
 
 pub mod api;
+pub mod console;
 pub mod ops;
 pub mod repr;

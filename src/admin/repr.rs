@@ -235,7 +235,7 @@ impl UserRepr {
             enabled: Some(user.enabled),
             created_timestamp: Some(user.created_timestamp_ms),
             attributes: Some(user.attributes.clone()),
-            required_actions: Some(Vec::new()),
+            required_actions: Some(user.required_actions.clone()),
             totp: Some(false),
             not_before: Some(0),
             ..UserRepr::default()

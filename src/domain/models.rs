@@ -66,6 +66,8 @@ pub struct User {
     pub email_verified: bool,
     pub created_timestamp_ms: i64,
     pub attributes: BTreeMap<String, Vec<String>>,
+    /// Keycloak's required actions, e.g. `UPDATE_PASSWORD` after a temporary password.
+    pub required_actions: Vec<String>,
 }
 
 impl User {
@@ -81,6 +83,7 @@ impl User {
             email_verified: false,
             created_timestamp_ms: crate::clock::now_ms(),
             attributes: BTreeMap::new(),
+            required_actions: Vec::new(),
         }
     }
 }

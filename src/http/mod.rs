@@ -2,6 +2,9 @@
 
 pub mod base;
 pub mod basic;
+pub mod cookies;
 pub mod cors;
+pub mod csrf;
+pub mod trailing_slash;
 
 pub use base::Base;

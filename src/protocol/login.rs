@@ -16,6 +16,8 @@ pub enum LoginFailure {
     UserNotFound,
     InvalidCredentials,
     UserDisabled,
+    /// Right password, but a required action (a temporary password) is pending.
+    ActionRequired,
 }
 
 impl LoginFailure {
@@ -25,6 +27,7 @@ impl LoginFailure {
             LoginFailure::UserNotFound => "user_not_found",
             LoginFailure::InvalidCredentials => "invalid_user_credentials",
             LoginFailure::UserDisabled => "user_disabled",
+            LoginFailure::ActionRequired => "resolve_required_actions",
         }
     }
 }
@@ -38,9 +41,16 @@ pub async fn verify_password(
     username: &str,
     password: SecretString,
 ) -> Result<Result<User, (LoginFailure, Option<User>)>, StoreError> {
-    let user = match Username::parse(username) {
+    let by_username = match Username::parse(username) {
         Ok(name) => store::users::find_by_username(state.db.read(), &realm.id, &name).await?,
         Err(_) => None,
+    };
+    // As Keycloak allows by default, an email address signs in too.
+    let user = match by_username {
+        None if username.contains('@') => {
+            store::users::find_by_email(state.db.read(), &realm.id, username).await?
+        }
+        found => found,
     };
     let stored = match &user {
         Some(user) => store::users::password_hash(state.db.read(), &user.id).await?,
@@ -51,6 +61,9 @@ pub async fn verify_password(
         None => Err((LoginFailure::UserNotFound, None)),
         Some(user) if !verified => Err((LoginFailure::InvalidCredentials, Some(user))),
         Some(user) if !user.enabled => Err((LoginFailure::UserDisabled, Some(user))),
+        Some(user) if !user.required_actions.is_empty() => {
+            Err((LoginFailure::ActionRequired, Some(user)))
+        }
         Some(user) => Ok(user),
     })
 }

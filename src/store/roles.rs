@@ -306,7 +306,10 @@ pub async fn user_client_roles(
 }
 
 /// The realm roles granted to a group directly.
-pub async fn group_realm_roles(db: impl SqliteExecutor<'_>, group: &GroupId) -> Result<Vec<Role>, StoreError> {
+pub async fn group_realm_roles(
+    db: impl SqliteExecutor<'_>,
+    group: &GroupId,
+) -> Result<Vec<Role>, StoreError> {
     Ok(sqlx::query_as!(
         Role,
         r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",

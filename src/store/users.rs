@@ -18,6 +18,7 @@ struct UserRow {
     email_verified: bool,
     created_timestamp_ms: i64,
     attributes: String,
+    required_actions: String,
 }
 
 impl TryFrom<UserRow> for User {
@@ -29,6 +30,7 @@ impl TryFrom<UserRow> for User {
                 "app_user.attributes",
                 &row.attributes,
             )?,
+            required_actions: from_json("app_user.required_actions", &row.required_actions)?,
             id: row.id,
             realm_id: row.realm_id,
             username: row.username,
@@ -45,10 +47,11 @@ impl TryFrom<UserRow> for User {
 /// Inserts a user; a taken username is a conflict with Keycloak's message.
 pub async fn insert(db: impl SqliteExecutor<'_>, user: &User) -> Result<(), StoreError> {
     let attributes = to_json(&user.attributes);
+    let required_actions = to_json(&user.required_actions);
     sqlx::query!(
         "INSERT INTO app_user (id, realm_id, username, email, first_name, last_name, enabled,
-            email_verified, created_timestamp_ms, attributes)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            email_verified, created_timestamp_ms, attributes, required_actions)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         user.id,
         user.realm_id,
         user.username,
@@ -59,6 +62,7 @@ pub async fn insert(db: impl SqliteExecutor<'_>, user: &User) -> Result<(), Stor
         user.email_verified,
         user.created_timestamp_ms,
         attributes,
+        required_actions,
     )
     .execute(db)
     .await
@@ -69,9 +73,10 @@ pub async fn insert(db: impl SqliteExecutor<'_>, user: &User) -> Result<(), Stor
 /// Writes every field of an existing user.
 pub async fn update(db: impl SqliteExecutor<'_>, user: &User) -> Result<bool, StoreError> {
     let attributes = to_json(&user.attributes);
+    let required_actions = to_json(&user.required_actions);
     let done = sqlx::query!(
         "UPDATE app_user SET username = ?, email = ?, first_name = ?, last_name = ?, enabled = ?,
-            email_verified = ?, attributes = ?
+            email_verified = ?, attributes = ?, required_actions = ?
          WHERE id = ? AND realm_id = ?",
         user.username,
         user.email,
@@ -80,6 +85,7 @@ pub async fn update(db: impl SqliteExecutor<'_>, user: &User) -> Result<bool, St
         user.enabled,
         user.email_verified,
         attributes,
+        required_actions,
         user.id,
         user.realm_id,
     )
@@ -112,7 +118,7 @@ pub async fn find_by_id(
     sqlx::query_as!(
         UserRow,
         r#"SELECT id AS "id: _", realm_id AS "realm_id: _", username AS "username: _", email,
-            first_name, last_name, enabled, email_verified, created_timestamp_ms, attributes
+            first_name, last_name, enabled, email_verified, created_timestamp_ms, attributes, required_actions
          FROM app_user WHERE id = ? AND realm_id = ?"#,
         id,
         realm
@@ -132,7 +138,7 @@ pub async fn find_by_username(
     sqlx::query_as!(
         UserRow,
         r#"SELECT id AS "id: _", realm_id AS "realm_id: _", username AS "username: _", email,
-            first_name, last_name, enabled, email_verified, created_timestamp_ms, attributes
+            first_name, last_name, enabled, email_verified, created_timestamp_ms, attributes, required_actions
          FROM app_user WHERE realm_id = ? AND username = ?"#,
         realm,
         username
@@ -206,7 +212,7 @@ pub async fn search(
     sqlx::query_as!(
         UserRow,
         r#"SELECT id AS "id: _", realm_id AS "realm_id: _", username AS "username: _", email,
-            first_name, last_name, enabled, email_verified, created_timestamp_ms, attributes
+            first_name, last_name, enabled, email_verified, created_timestamp_ms, attributes, required_actions
          FROM app_user
          WHERE realm_id = ?1
            AND (?2 IS NULL OR username LIKE ?2 ESCAPE '\' OR lower(email) LIKE ?2 ESCAPE '\'
@@ -280,7 +286,7 @@ pub async fn members_of(
     sqlx::query_as!(
         UserRow,
         r#"SELECT u.id AS "id: _", u.realm_id AS "realm_id: _", u.username AS "username: _", u.email,
-            u.first_name, u.last_name, u.enabled, u.email_verified, u.created_timestamp_ms, u.attributes
+            u.first_name, u.last_name, u.enabled, u.email_verified, u.created_timestamp_ms, u.attributes, u.required_actions
          FROM app_user u JOIN group_membership m ON m.user_id = u.id
          WHERE m.group_id = ? ORDER BY u.username LIMIT ? OFFSET ?"#,
         group,
@@ -374,4 +380,25 @@ pub async fn email_taken(
     )
     .fetch_one(db)
     .await?)
+}
+
+/// Looks a user up by email (stored lower-case), for signing in with an email address.
+pub async fn find_by_email(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    email: &str,
+) -> Result<Option<User>, StoreError> {
+    let email = email.trim().to_lowercase();
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", username AS "username: _", email,
+            first_name, last_name, enabled, email_verified, created_timestamp_ms, attributes, required_actions
+         FROM app_user WHERE realm_id = ? AND email = ? ORDER BY username LIMIT 1"#,
+        realm,
+        email
+    )
+    .fetch_optional(db)
+    .await?
+    .map(User::try_from)
+    .transpose()
 }

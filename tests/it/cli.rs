@@ -150,7 +150,7 @@ fn each_bootstrap_admin_variable_pair_creates_a_working_admin() {
             "{user_var}\n{}",
             server.log()
         );
-        assert_eq!(token_status(&server, "boss", "wrong"), 400, "{user_var}");
+        assert_eq!(token_status(&server, "boss", "wrong"), 401, "{user_var}");
     }
 }
 
@@ -251,7 +251,7 @@ fn a_restart_keeps_users_and_the_same_kid() {
     );
     assert_eq!(
         token_status(&second, "other", "x"),
-        400,
+        401,
         "no second bootstrap admin"
     );
 }

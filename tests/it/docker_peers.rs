@@ -21,16 +21,34 @@ async fn realm_with_registry(app: &TestApp, realm: &str) -> (String, Registry) {
 
 async fn start_registry(app: &TestApp, realm: &str) -> Registry {
     let issuer = format!("{}/realms/{realm}", app.address);
-    let bundle = app.get(&format!("/realms/{realm}/protocol/docker-v2/trust-chain")).await.text().await.unwrap();
-    Registry::start(&format!("{issuer}/protocol/docker-v2/auth"), "registry", &issuer, &bundle)
+    let bundle = app
+        .get(&format!("/realms/{realm}/protocol/docker-v2/trust-chain"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    Registry::start(
+        &format!("{issuer}/protocol/docker-v2/auth"),
+        "registry",
+        &issuer,
+        &bundle,
+    )
 }
 
 fn assert_ok(output: &std::process::Output, what: &str) {
-    assert!(output.status.success(), "{what} failed:\n{}", describe(output));
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}",
+        describe(output)
+    );
 }
 
 fn assert_fails_with(output: &std::process::Output, what: &str, needles: &[&str]) {
-    assert!(!output.status.success(), "{what} should have failed:\n{}", describe(output));
+    assert!(
+        !output.status.success(),
+        "{what} should have failed:\n{}",
+        describe(output)
+    );
     let text = describe(output).to_lowercase();
     assert!(
         needles.iter().any(|n| text.contains(&n.to_lowercase())),
@@ -48,25 +66,57 @@ fn image(tag: &str) -> (tempfile::TempDir, String) {
 }
 
 /// containers/image reports our 401 in words of its own.
-const SKOPEO_BAD_CREDENTIALS: &[&str] = &["Invalid username or password", "invalid username/password"];
+const SKOPEO_BAD_CREDENTIALS: &[&str] =
+    &["Invalid username or password", "invalid username/password"];
 
-fn skopeo_login(authfile: &Path, registry: &Registry, user: &str, password: &str) -> std::process::Output {
+fn skopeo_login(
+    authfile: &Path,
+    registry: &Registry,
+    user: &str,
+    password: &str,
+) -> std::process::Output {
     let authfile = authfile.display().to_string();
-    skopeo(&["login", "--tls-verify=false", "--authfile", &authfile, "-u", user, "-p", password, &registry.host()])
+    skopeo(&[
+        "login",
+        "--tls-verify=false",
+        "--authfile",
+        &authfile,
+        "-u",
+        user,
+        "-p",
+        password,
+        &registry.host(),
+    ])
 }
 
 fn skopeo_copy(authfile: &Path, source: &str, destination: &str) -> std::process::Output {
     let authfile = authfile.display().to_string();
-    skopeo(&["copy", "--dest-tls-verify=false", "--src-tls-verify=false", "--authfile", &authfile, source, destination])
+    skopeo(&[
+        "copy",
+        "--dest-tls-verify=false",
+        "--src-tls-verify=false",
+        "--authfile",
+        &authfile,
+        source,
+        destination,
+    ])
 }
 
 fn skopeo_inspect(authfile: &Path, reference: &str) -> std::process::Output {
     let authfile = authfile.display().to_string();
-    skopeo(&["inspect", "--tls-verify=false", "--authfile", &authfile, reference])
+    skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        "--authfile",
+        &authfile,
+        reference,
+    ])
 }
 
 async fn login_events_with_grant(app: &TestApp, grant: &str) -> i64 {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display())).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
+        .await
+        .unwrap();
     sqlx::query_scalar("SELECT COUNT(*) FROM login_event WHERE type = 'LOGIN' AND json_extract(details, '$.grant_type') = ?")
         .bind(grant)
         .fetch_one(&pool)
@@ -82,40 +132,87 @@ async fn docker_login_push_and_pull_with_an_identity_token() {
     let docker = Dockerd::start(&host);
     let (_layout, _) = image("1");
     let reference = format!("{host}/dev/app:1");
-    assert_ok(&docker.load_oci_image(_layout.path(), "1", &reference), "docker load");
+    assert_ok(
+        &docker.load_oci_image(_layout.path(), "1", &reference),
+        "docker load",
+    );
 
-    assert_fails_with(&docker.docker(&["push", &reference]), "anonymous push", &["unauthorized", "authentication required", "denied"]);
-    assert_fails_with(&docker.docker_login(&host, "dev", "wrong"), "login with a wrong password", &["Invalid username or password"]);
+    assert_fails_with(
+        &docker.docker(&["push", &reference]),
+        "anonymous push",
+        &["unauthorized", "authentication required", "denied"],
+    );
+    assert_fails_with(
+        &docker.docker_login(&host, "dev", "wrong"),
+        "login with a wrong password",
+        &["Invalid username or password"],
+    );
 
     assert_ok(&docker.docker_login(&host, "dev", "pw"), "docker login");
     let config = docker.config_json();
     let entry = &config["auths"][&host];
-    assert!(entry["identitytoken"].is_string(), "docker stored no identity token: {config}");
+    assert!(
+        entry["identitytoken"].is_string(),
+        "docker stored no identity token: {config}"
+    );
     let stored = std::fs::read_to_string(docker.config_dir().join("config.json")).unwrap();
-    assert!(!stored.contains("pw") && !stored.contains(&base64_of("dev:pw")), "the password was stored: {stored}");
+    assert!(
+        !stored.contains("pw") && !stored.contains(&base64_of("dev:pw")),
+        "the password was stored: {stored}"
+    );
 
     let before = login_events_with_grant(&app, "refresh_token").await;
     assert_ok(&docker.docker(&["push", &reference]), "docker push");
-    assert!(login_events_with_grant(&app, "refresh_token").await > before, "push did not use the identity token");
+    assert!(
+        login_events_with_grant(&app, "refresh_token").await > before,
+        "push did not use the identity token"
+    );
     assert_ok(&docker.docker(&["rmi", &reference]), "docker rmi");
     assert_ok(&docker.docker(&["pull", &reference]), "docker pull");
 
-    let user = app.admin(Method::GET, "/team/users?username=dev&exact=true", None).await.json::<Value>().await.unwrap()[0]["id"]
+    let user = app
+        .admin(Method::GET, "/team/users?username=dev&exact=true", None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let tokens: Value = app.admin(Method::GET, &format!("/team/users/{user}/identity-tokens"), None).await.json().await.unwrap();
+    let tokens: Value = app
+        .admin(
+            Method::GET,
+            &format!("/team/users/{user}/identity-tokens"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     for token in tokens.as_array().unwrap() {
         let id = token["id"].as_str().unwrap();
-        app.admin(Method::DELETE, &format!("/team/users/{user}/identity-tokens/{id}"), None).await;
+        app.admin(
+            Method::DELETE,
+            &format!("/team/users/{user}/identity-tokens/{id}"),
+            None,
+        )
+        .await;
     }
     let retag = format!("{host}/dev/app:2");
     assert_ok(&docker.docker(&["tag", &reference, &retag]), "docker tag");
-    assert_fails_with(&docker.docker(&["push", &retag]), "push with a revoked identity token", &["unauthorized", "invalid refresh token"]);
+    assert_fails_with(
+        &docker.docker(&["push", &retag]),
+        "push with a revoked identity token",
+        &["unauthorized", "invalid refresh token"],
+    );
 
     assert_ok(&docker.docker(&["logout", &host]), "docker logout");
     assert_ok(&docker.docker(&["rmi", &reference]), "docker rmi");
-    assert_fails_with(&docker.docker(&["pull", &reference]), "anonymous pull", &["unauthorized", "authentication required", "denied"]);
+    assert_fails_with(
+        &docker.docker(&["pull", &reference]),
+        "anonymous pull",
+        &["unauthorized", "authentication required", "denied"],
+    );
 }
 
 fn base64_of(text: &str) -> String {
@@ -129,11 +226,21 @@ async fn skopeo_logs_in_copies_and_inspects() {
     let (_, registry) = realm_with_registry(&app, "team").await;
     let auth = tempfile::tempdir().unwrap();
     let authfile = auth.path().join("auth.json");
-    assert_fails_with(&skopeo_login(&authfile, &registry, "dev", "nope"), "skopeo login, wrong password", SKOPEO_BAD_CREDENTIALS);
-    assert_ok(&skopeo_login(&authfile, &registry, "dev", "pw"), "skopeo login");
+    assert_fails_with(
+        &skopeo_login(&authfile, &registry, "dev", "nope"),
+        "skopeo login, wrong password",
+        SKOPEO_BAD_CREDENTIALS,
+    );
+    assert_ok(
+        &skopeo_login(&authfile, &registry, "dev", "pw"),
+        "skopeo login",
+    );
     let (_layout, source) = image("v1");
     let destination = format!("docker://{}/dev/tool:v1", registry.host());
-    assert_ok(&skopeo_copy(&authfile, &source, &destination), "skopeo copy");
+    assert_ok(
+        &skopeo_copy(&authfile, &source, &destination),
+        "skopeo copy",
+    );
     let inspected = skopeo_inspect(&authfile, &destination);
     assert_ok(&inspected, "skopeo inspect");
     let body: Value = serde_json::from_slice(&inspected.stdout).unwrap();
@@ -147,11 +254,31 @@ async fn podman_logs_in_pushes_and_pulls() {
     let podman = Podman::new();
     let (layout, _) = image("p1");
     let reference = format!("{}/dev/pod:p1", registry.host());
-    assert_ok(&podman.load_oci_image(layout.path(), "p1", &reference), "podman load");
-    assert_ok(&podman.run(&["login", "--tls-verify=false", "-u", "dev", "-p", "pw", &registry.host()]), "podman login");
-    assert_ok(&podman.run(&["push", "--tls-verify=false", &reference]), "podman push");
+    assert_ok(
+        &podman.load_oci_image(layout.path(), "p1", &reference),
+        "podman load",
+    );
+    assert_ok(
+        &podman.run(&[
+            "login",
+            "--tls-verify=false",
+            "-u",
+            "dev",
+            "-p",
+            "pw",
+            &registry.host(),
+        ]),
+        "podman login",
+    );
+    assert_ok(
+        &podman.run(&["push", "--tls-verify=false", &reference]),
+        "podman push",
+    );
     assert_ok(&podman.run(&["rmi", &reference]), "podman rmi");
-    assert_ok(&podman.run(&["pull", "--tls-verify=false", &reference]), "podman pull");
+    assert_ok(
+        &podman.run(&["pull", "--tls-verify=false", &reference]),
+        "podman pull",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -160,17 +287,48 @@ async fn disabled_users_and_disabled_clients_are_refused() {
     let (client, registry) = realm_with_registry(&app, "team").await;
     let auth = tempfile::tempdir().unwrap();
     let authfile = auth.path().join("auth.json");
-    let user = app.admin(Method::GET, "/team/users?username=dev&exact=true", None).await.json::<Value>().await.unwrap()[0]["id"]
+    let user = app
+        .admin(Method::GET, "/team/users?username=dev&exact=true", None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    app.admin(Method::PUT, &format!("/team/users/{user}"), Some(json!({"enabled": false}))).await;
-    assert_fails_with(&skopeo_login(&authfile, &registry, "dev", "pw"), "disabled user", SKOPEO_BAD_CREDENTIALS);
-    app.admin(Method::PUT, &format!("/team/users/{user}"), Some(json!({"enabled": true}))).await;
-    assert_ok(&skopeo_login(&authfile, &registry, "dev", "pw"), "re-enabled user");
-    app.admin(Method::PUT, &format!("/team/clients/{client}"), Some(json!({"enabled": false}))).await;
+    app.admin(
+        Method::PUT,
+        &format!("/team/users/{user}"),
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    assert_fails_with(
+        &skopeo_login(&authfile, &registry, "dev", "pw"),
+        "disabled user",
+        SKOPEO_BAD_CREDENTIALS,
+    );
+    app.admin(
+        Method::PUT,
+        &format!("/team/users/{user}"),
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    assert_ok(
+        &skopeo_login(&authfile, &registry, "dev", "pw"),
+        "re-enabled user",
+    );
+    app.admin(
+        Method::PUT,
+        &format!("/team/clients/{client}"),
+        Some(json!({"enabled": false})),
+    )
+    .await;
     let fresh = auth.path().join("fresh.json");
-    assert_fails_with(&skopeo_login(&fresh, &registry, "dev", "pw"), "disabled client", &["invalid_client", "disabled", "400"]);
+    assert_fails_with(
+        &skopeo_login(&fresh, &registry, "dev", "pw"),
+        "disabled client",
+        &["invalid_client", "disabled", "400"],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -180,7 +338,9 @@ async fn a_token_from_realm_a_is_useless_for_realm_bs_registry() {
     let (_, registry_b) = realm_with_registry(&app, "beta").await;
     let token: Value = app
         .client
-        .get(app.url("/realms/alpha/protocol/docker-v2/auth?service=registry&scope=repository:dev/app:pull"))
+        .get(app.url(
+            "/realms/alpha/protocol/docker-v2/auth?service=registry&scope=repository:dev/app:pull",
+        ))
         .basic_auth("dev", Some("pw"))
         .send()
         .await
@@ -195,7 +355,12 @@ async fn a_token_from_realm_a_is_useless_for_realm_bs_registry() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 401, "registry log:\n{}", registry_b.log());
+    assert_eq!(
+        response.status(),
+        401,
+        "registry log:\n{}",
+        registry_b.log()
+    );
     let same_realm: Value = app
         .client
         .get(app.url("/realms/beta/protocol/docker-v2/auth?service=registry"))
@@ -213,7 +378,12 @@ async fn a_token_from_realm_a_is_useless_for_realm_bs_registry() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200, "the realm's own token works; registry log:\n{}", registry_b.log());
+    assert_eq!(
+        response.status(),
+        200,
+        "the realm's own token works; registry log:\n{}",
+        registry_b.log()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -226,7 +396,9 @@ async fn a_registry_configured_from_the_downloaded_config_file_works() {
     let download = |provider: &'static str| {
         let request = app
             .client
-            .get(app.url(&format!("/admin/realms/team/clients/{client}/installation/providers/{provider}")))
+            .get(app.url(&format!(
+                "/admin/realms/team/clients/{client}/installation/providers/{provider}"
+            )))
             .bearer_auth(&token);
         async move { request.send().await.unwrap().text().await.unwrap() }
     };
@@ -235,9 +407,19 @@ async fn a_registry_configured_from_the_downloaded_config_file_works() {
     let registry = Registry::start_with_config_and_bundle(&config, &bundle);
     let auth = tempfile::tempdir().unwrap();
     let authfile = auth.path().join("auth.json");
-    assert_ok(&skopeo_login(&authfile, &registry, "dev", "pw"), "login through the downloaded config");
+    assert_ok(
+        &skopeo_login(&authfile, &registry, "dev", "pw"),
+        "login through the downloaded config",
+    );
     let (_layout, source) = image("c1");
-    assert_ok(&skopeo_copy(&authfile, &source, &format!("docker://{}/dev/cfg:c1", registry.host())), "push through the downloaded config");
+    assert_ok(
+        &skopeo_copy(
+            &authfile,
+            &source,
+            &format!("docker://{}/dev/cfg:c1", registry.host()),
+        ),
+        "push through the downloaded config",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -249,18 +431,45 @@ async fn policy_rules_are_enforced_by_the_registry() {
     assert_ok(&skopeo_login(&authfile, &registry, "dev", "pw"), "login");
     let (_layout, source) = image("r1");
     let shared = format!("docker://{}/shared/base:r1", registry.host());
-    assert_ok(&skopeo_copy(&authfile, &source, &shared), "push while allow-all");
+    assert_ok(
+        &skopeo_copy(&authfile, &source, &shared),
+        "push while allow-all",
+    );
 
     let response = app
-        .admin(Method::PUT, &format!("/team/clients/{client}/docker-access-policy"), Some(json!({"mode": "rules", "rules": [
-            {"repository": "**", "who": "authenticated", "actions": ["pull"]},
-            {"repository": "${username}/*", "who": "authenticated", "actions": ["*"]},
-        ]})))
+        .admin(
+            Method::PUT,
+            &format!("/team/clients/{client}/docker-access-policy"),
+            Some(json!({"mode": "rules", "rules": [
+                {"repository": "**", "who": "authenticated", "actions": ["pull"]},
+                {"repository": "${username}/*", "who": "authenticated", "actions": ["*"]},
+            ]})),
+        )
         .await;
     assert_eq!(response.status(), 204);
-    assert_fails_with(&skopeo_copy(&authfile, &source, &format!("docker://{}/shared/other:r1", registry.host())), "push outside the namespace", &["denied", "insufficient_scope", "unauthorized", "authentication required"]);
+    assert_fails_with(
+        &skopeo_copy(
+            &authfile,
+            &source,
+            &format!("docker://{}/shared/other:r1", registry.host()),
+        ),
+        "push outside the namespace",
+        &[
+            "denied",
+            "insufficient_scope",
+            "unauthorized",
+            "authentication required",
+        ],
+    );
     assert_ok(&skopeo_inspect(&authfile, &shared), "pull is still allowed");
-    assert_ok(&skopeo_copy(&authfile, &source, &format!("docker://{}/dev/mine:r1", registry.host())), "push to the personal namespace");
+    assert_ok(
+        &skopeo_copy(
+            &authfile,
+            &source,
+            &format!("docker://{}/dev/mine:r1", registry.host()),
+        ),
+        "push to the personal namespace",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -269,7 +478,13 @@ async fn an_expired_token_is_refused_by_the_registry() {
     app.create_realm("short").await;
     app.create_docker_client("short", "registry").await;
     app.create_user("short", "dev", "pw").await;
-    let response = app.admin(Method::PUT, "/short", Some(json!({"accessTokenLifespan": 1}))).await;
+    let response = app
+        .admin(
+            Method::PUT,
+            "/short",
+            Some(json!({"accessTokenLifespan": 1})),
+        )
+        .await;
     assert_eq!(response.status(), 204);
     let registry = start_registry(&app, "short").await;
     let token: Value = app
@@ -285,11 +500,24 @@ async fn an_expired_token_is_refused_by_the_registry() {
     assert_eq!(token["expires_in"], 1);
     let token = token["token"].as_str().unwrap().to_owned();
     let probe = |token: String| {
-        let request = app.client.get(format!("{}/v2/", registry.url())).bearer_auth(token);
+        let request = app
+            .client
+            .get(format!("{}/v2/", registry.url()))
+            .bearer_auth(token);
         async move { request.send().await.unwrap().status() }
     };
-    assert_eq!(probe(token.clone()).await, 200, "fresh token accepted; log:\n{}", registry.log());
+    assert_eq!(
+        probe(token.clone()).await,
+        200,
+        "fresh token accepted; log:\n{}",
+        registry.log()
+    );
     // The registry allows 60 s of clock skew past `exp`.
     tokio::time::sleep(std::time::Duration::from_secs(63)).await;
-    assert_eq!(probe(token).await, 401, "expired token accepted; log:\n{}", registry.log());
+    assert_eq!(
+        probe(token).await,
+        401,
+        "expired token accepted; log:\n{}",
+        registry.log()
+    );
 }

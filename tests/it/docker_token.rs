@@ -823,14 +823,25 @@ async fn the_access_policy_travels_with_the_client_through_export_and_import() {
     let (_, client) = team(&app).await;
     let policy = json!({"mode": "rules", "rules": [{"repository": "library/*", "who": "anonymous", "actions": ["pull"]}]});
     set_policy(&app, &client, policy.clone()).await;
-    let response = app.admin(Method::POST, "/team/partial-export?exportClients=true&exportGroupsAndRoles=true", None).await;
+    let response = app
+        .admin(
+            Method::POST,
+            "/team/partial-export?exportClients=true&exportGroupsAndRoles=true",
+            None,
+        )
+        .await;
     assert_eq!(response.status(), 200);
     let mut export: Value = response.json().await.unwrap();
     export["realm"] = json!("team-copy");
     export.as_object_mut().unwrap().remove("id");
     let response = app.admin(Method::POST, "", Some(export)).await;
     assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-    let clients: Value = app.admin(Method::GET, "/team-copy/clients?clientId=registry", None).await.json().await.unwrap();
+    let clients: Value = app
+        .admin(Method::GET, "/team-copy/clients?clientId=registry", None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(clients[0]["protocol"], "docker-v2");
     assert_eq!(clients[0]["dockerAccessPolicy"], policy);
 }

@@ -178,3 +178,28 @@ async fn passwords_are_stored_as_argon2id_with_keycloak_parameters() {
         assert!(hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{hash}");
     }
 }
+
+#[tokio::test]
+async fn admin_collections_answer_with_a_trailing_slash_too() {
+    let app = spawn_app().await;
+    app.create_realm("slash").await;
+    for path in ["/", "/slash/users/", "/slash/clients/", "/slash/groups/"] {
+        let response = app.admin(reqwest::Method::GET, path, None).await;
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    let response = app
+        .admin(
+            reqwest::Method::POST,
+            "/slash/groups/",
+            Some(serde_json::json!({"name": "team"})),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let group: Value = app
+        .admin(reqwest::Method::GET, "/slash/group-by-path/team", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(group["path"], "/team");
+}

@@ -148,7 +148,11 @@ async fn bad_credentials_and_clients_get_oauth_errors() {
         ],
     )
     .await;
-    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.status(),
+        401,
+        "Keycloak answers wrong credentials with 401"
+    );
     assert_eq!(
         response.json::<Value>().await.unwrap()["error"],
         "invalid_grant"
@@ -571,4 +575,187 @@ async fn a_deleted_client_id_path_is_not_found() {
             .status(),
         404
     );
+}
+
+#[tokio::test]
+async fn a_temporary_password_must_be_replaced_before_tokens_are_issued() {
+    let app = spawn_app().await;
+    let user = shop(&app).await;
+    let response = app
+        .admin(
+            Method::PUT,
+            &format!("/shop/users/{user}/reset-password"),
+            Some(json!({"type": "password", "value": "temp", "temporary": true})),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    let repr: Value = app
+        .admin(Method::GET, &format!("/shop/users/{user}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(repr["requiredActions"], json!(["UPDATE_PASSWORD"]));
+    let response = token(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", "web"),
+            ("client_secret", "s3cret"),
+            ("username", "ann"),
+            ("password", "temp"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error_description"],
+        "Account is not fully set up"
+    );
+
+    let query = format!("client_id=web&redirect_uri=http%3A%2F%2Fapp.test%2Fcb&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    let csrf = csrf_of(&sign_in_page(&app, &query).await);
+    let url = app.url("/realms/shop/protocol/openid-connect/auth");
+    let page = app
+        .client
+        .post(&url)
+        .form(&auth_form(&csrf, "temp"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Update your password"), "{page}");
+    let action_token = page
+        .split("name=\"action_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut form = auth_form(&csrf, "");
+    form.retain(|(k, _)| *k != "password");
+    form.extend([
+        ("action_token", action_token.as_str()),
+        ("password-new", "fresh"),
+        ("password-confirm", "other"),
+    ]);
+    let mismatch = app
+        .client
+        .post(&url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        mismatch.contains("Passwords don&#39;t match."),
+        "{mismatch}"
+    );
+    form.retain(|(k, _)| *k != "password-confirm");
+    form.push(("password-confirm", "fresh"));
+    let response = app.client.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), 302);
+    assert!(response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("code="));
+    let replayed = app
+        .client
+        .post(&url)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        replayed.contains("expired"),
+        "the action token dies with the temporary password"
+    );
+    let response = token(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", "web"),
+            ("client_secret", "s3cret"),
+            ("username", "ann"),
+            ("password", "fresh"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn public_clients_may_not_introspect() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let body = password_grant(&app).await;
+    let response = app
+        .client
+        .post(app.url("/realms/shop/protocol/openid-connect/token/introspect"))
+        .form(&[
+            ("client_id", "admin-cli"),
+            ("token", body["access_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn a_client_can_demand_pkce() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let clients: Value = app
+        .admin(Method::GET, "/shop/clients?clientId=web", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = clients[0]["id"].as_str().unwrap();
+    app.admin(
+        Method::PUT,
+        &format!("/shop/clients/{id}"),
+        Some(json!({"attributes": {"pkce.code.challenge.method": "S256"}})),
+    )
+    .await;
+    let response = app.get("/realms/shop/protocol/openid-connect/auth?client_id=web&redirect_uri=http%3A%2F%2Fapp.test%2Fcb&response_type=code&state=s").await;
+    assert_eq!(response.status(), 302);
+    let location = response.headers()["location"].to_str().unwrap();
+    assert!(
+        location.contains("error=invalid_request") && location.contains("state=s"),
+        "{location}"
+    );
+}
+
+#[tokio::test]
+async fn users_sign_in_with_their_email_too() {
+    let app = spawn_app().await;
+    let user = shop(&app).await;
+    app.admin(
+        Method::PUT,
+        &format!("/shop/users/{user}"),
+        Some(json!({"email": "Ann@Example.com"})),
+    )
+    .await;
+    let response = token(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", "web"),
+            ("client_secret", "s3cret"),
+            ("username", "ann@example.com"),
+            ("password", "pw"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 200);
 }

@@ -23,7 +23,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/{realm}/groups/{id}/children",
             web::post().to(create_child),
         )
-        .route("/{realm}/groups/{id}/members", web::get().to(members));
+        .route("/{realm}/groups/{id}/members", web::get().to(members))
+        .route("/{realm}/group-by-path/{path:.*}", web::get().to(by_path));
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,4 +150,20 @@ async fn members(
     let users =
         ops::groups::members(&state, &actor, &realm, &id, paging.first(), paging.max(100)).await?;
     Ok(HttpResponse::Ok().json(users.iter().map(UserRepr::of).collect::<Vec<_>>()))
+}
+
+/// A group by its full path (`/parent/child`).
+async fn by_path(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: GroupPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, wanted) = path.into_inner();
+    let wanted = format!("/{}", wanted.trim_matches('/'));
+    let all = ops::groups::all(&state, &actor, &realm).await?;
+    let group = all
+        .iter()
+        .find(|g| crate::store::groups::path_of(&g.id, &all).as_deref() == Some(wanted.as_str()))
+        .ok_or_else(|| ApiError::NotFound(format!("Group path does not exist: {wanted}")))?;
+    Ok(HttpResponse::Ok().json(GroupRepr::of(group, &all, usize::MAX)))
 }

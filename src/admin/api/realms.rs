@@ -77,7 +77,12 @@ struct ExportQuery {
 
 /// Keycloak's partial export: settings, and on request clients (secrets masked), realm roles
 /// and groups; the result imports as a new realm.
-async fn partial_export(state: web::Data<AppState>, actor: Actor, path: web::Path<String>, query: web::Query<ExportQuery>) -> Result<HttpResponse, ApiError> {
+async fn partial_export(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
     let parts = ops::realms::ExportParts {
         clients: super::query_bool(&query.export_clients).unwrap_or(false),
         groups_and_roles: super::query_bool(&query.export_groups_and_roles).unwrap_or(false),

@@ -11,6 +11,7 @@ pub mod groups;
 pub mod keys;
 pub mod realms;
 pub mod roles;
+pub mod user_sessions;
 pub mod users;
 
 use crate::domain::NameError;

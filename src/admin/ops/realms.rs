@@ -287,6 +287,10 @@ async fn import_user(
     user.enabled = repr.enabled.unwrap_or(true);
     user.email_verified = repr.email_verified.unwrap_or(false);
     user.attributes = repr.attributes.clone().unwrap_or_default();
+    user.required_actions = repr.required_actions.clone().unwrap_or_default();
+    if let Some((_, temporary)) = &phc {
+        super::users::require_password_update(&mut user, *temporary);
+    }
     super::users::insert_with_defaults(conn, realm, &user).await?;
     if let Some((phc, temporary)) = phc {
         store::users::set_password(&mut *conn, &user.id, &phc, temporary).await?;
@@ -396,7 +400,12 @@ pub struct ExportParts {
 
 /// The realm as a representation that `import` accepts (Keycloak's partial export): client
 /// secrets masked, no users.
-pub async fn export(state: &AppState, actor: &Actor, realm: &str, parts: ExportParts) -> Result<RealmRepr, OpsError> {
+pub async fn export(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    parts: ExportParts,
+) -> Result<RealmRepr, OpsError> {
     let granted = authorize(state, actor, realm, Right::ManageRealm).await?;
     let realm = granted.realm();
     let mut repr = RealmRepr::of(realm);
@@ -418,7 +427,12 @@ pub async fn export(state: &AppState, actor: &Actor, realm: &str, parts: ExportP
     if parts.groups_and_roles {
         let roles = store::roles::list_realm_roles(state.db.read(), &realm.id).await?;
         repr.roles = Some(crate::admin::repr::RolesRepr {
-            realm: Some(roles.iter().map(|r| crate::admin::repr::RoleRepr::of(r, false)).collect()),
+            realm: Some(
+                roles
+                    .iter()
+                    .map(|r| crate::admin::repr::RoleRepr::of(r, false))
+                    .collect(),
+            ),
         });
         let groups = store::groups::list_all(state.db.read(), &realm.id).await?;
         let mut top = Vec::new();
@@ -441,7 +455,10 @@ fn group_export<'a>(
         let roles = store::roles::group_realm_roles(state.db.read(), &group.id).await?;
         repr.realm_roles = Some(roles.into_iter().map(|r| r.name).collect());
         let mut children = Vec::new();
-        for child in all.iter().filter(|g| g.parent_id.as_ref() == Some(&group.id)) {
+        for child in all
+            .iter()
+            .filter(|g| g.parent_id.as_ref() == Some(&group.id))
+        {
             children.push(group_export(state, child, all).await?);
         }
         repr.sub_groups = Some(children);

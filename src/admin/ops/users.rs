@@ -38,9 +38,23 @@ pub async fn set_password_hash(
     temporary: bool,
 ) -> Result<(), OpsError> {
     store::users::set_password(&mut *conn, &user.id, phc, temporary).await?;
+    let mut updated = user.clone();
+    require_password_update(&mut updated, temporary);
+    store::users::update(&mut *conn, &updated).await?;
     store::tokens::revoke_all_for_user(&mut *conn, &user.id).await?;
     store::sessions::delete_for_user(&mut *conn, &user.id).await?;
     Ok(())
+}
+
+/// The required action a temporary password brings.
+pub const UPDATE_PASSWORD: &str = "UPDATE_PASSWORD";
+
+/// Adds `UPDATE_PASSWORD` for a temporary password, or clears it for a permanent one.
+pub fn require_password_update(user: &mut User, temporary: bool) {
+    user.required_actions.retain(|a| a != UPDATE_PASSWORD);
+    if temporary {
+        user.required_actions.push(UPDATE_PASSWORD.to_owned());
+    }
 }
 
 /// Finds a user of the granted realm by id (a malformed id is simply not found).
@@ -140,6 +154,14 @@ fn merge(user: &mut User, repr: &UserRepr) -> Result<(), OpsError> {
     if let Some(attributes) = &repr.attributes {
         user.attributes = attributes.clone();
     }
+    if let Some(actions) = &repr.required_actions {
+        user.required_actions = actions
+            .iter()
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty())
+            .collect();
+        user.required_actions.dedup();
+    }
     Ok(())
 }
 
@@ -171,6 +193,9 @@ pub async fn create(
         ),
         None => None,
     };
+    if let Some((_, temporary)) = &password {
+        require_password_update(&mut user, *temporary);
+    }
     let mut tx = state.db.begin().await?;
     if let Some(email) = &user.email {
         if store::users::email_taken(&mut *tx, &granted.realm().id, email, &user.id).await? {

@@ -46,7 +46,23 @@ struct LoginPage<'a> {
     request: Vec<(&'static str, String)>,
     username: &'a str,
     error: Option<&'a str>,
+    /// Set when the user must replace a temporary password: the signed action token.
+    update_password: Option<&'a str>,
 }
+
+/// The claims of the action token that carries a verified temporary-password sign-in to the
+/// update-password form. `fp` pins the password it was issued for, so the token dies with it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ActionClaims {
+    sub: String,
+    typ: String,
+    exp: i64,
+    fp: String,
+}
+
+const UPDATE_PASSWORD_ACTION: &str = "update-password";
+/// How long the update-password form stays valid.
+const ACTION_LIFETIME_SECS: i64 = 300;
 
 /// A validated authorization request.
 struct AuthRequest {
@@ -123,18 +139,53 @@ fn protocol_error(request: &AuthRequest) -> Option<HttpResponse> {
             "Only the code flow is supported",
         ));
     }
-    let method = request
-        .params
-        .get("code_challenge_method")
-        .map(String::as_str);
-    if !matches!(method, None | Some("") | Some("plain") | Some("S256")) {
+    let param = |name: &str| {
+        request
+            .params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    let method = param("code_challenge_method");
+    if !matches!(method, None | Some("plain") | Some("S256")) {
         return Some(redirect_error(
             request,
             "invalid_request",
             "Invalid parameter: code_challenge_method",
         ));
     }
+    // A client may demand PKCE with a given method, as Keycloak's `pkce.code.challenge.method`.
+    let required = request
+        .client
+        .attributes
+        .get("pkce.code.challenge.method")
+        .filter(|m| !m.is_empty());
+    if let Some(required) = required {
+        if param("code_challenge").is_none() {
+            return Some(redirect_error(
+                request,
+                "invalid_request",
+                "Missing parameter: code_challenge_method",
+            ));
+        }
+        if method.unwrap_or("plain") != required {
+            return Some(redirect_error(
+                request,
+                "invalid_request",
+                "Invalid parameter: code_challenge_method",
+            ));
+        }
+    }
     None
+}
+
+/// What the page shows besides the request: the username typed, an error, and the
+/// update-password step's action token.
+#[derive(Default)]
+struct PageState<'a> {
+    username: &'a str,
+    error: Option<&'a str>,
+    update_password: Option<&'a str>,
 }
 
 fn render(
@@ -142,8 +193,7 @@ fn render(
     base: &Base,
     csrf: &str,
     request: &AuthRequest,
-    username: &str,
-    error: Option<&str>,
+    page_state: PageState<'_>,
 ) -> HttpResponse {
     let page = LoginPage {
         realm_title: realm.display_name.as_deref().unwrap_or(realm.name.as_str()),
@@ -156,8 +206,9 @@ fn render(
             .iter()
             .filter_map(|name| request.params.get(*name).map(|v| (*name, v.clone())))
             .collect(),
-        username,
-        error,
+        username: page_state.username,
+        error: page_state.error,
+        update_password: page_state.update_password,
     };
     match page.render() {
         Ok(html) => HttpResponse::Ok()
@@ -201,8 +252,7 @@ pub async fn show(
         &base,
         &crypto::random_token(),
         &request,
-        "",
-        None,
+        PageState::default(),
     ))
 }
 
@@ -227,18 +277,18 @@ pub async fn submit(
     let sent = form.get("csrf").map(String::as_str).unwrap_or_default();
     if cookie.is_empty() || !crypto::constant_time_eq(cookie.as_bytes(), sent.as_bytes()) {
         let fresh = crypto::random_token();
-        return Ok(render(
-            &realm,
-            &base,
-            &fresh,
-            &request,
-            "",
-            Some("Your sign-in page expired. Please try again."),
-        ));
+        let page_state = PageState {
+            error: Some("Your sign-in page expired. Please try again."),
+            ..PageState::default()
+        };
+        return Ok(render(&realm, &base, &fresh, &request, page_state));
+    }
+    let ip = login::client_ip(&req, &state);
+    if let Some(token) = form.get("action_token") {
+        return update_password(&state, &realm, &base, &cookie, &request, &form, token, ip).await;
     }
     let username = form.get("username").map(String::as_str).unwrap_or_default();
     let password = SecretString::from(form.get("password").cloned().unwrap_or_default());
-    let ip = login::client_ip(&req, &state);
     let details = BTreeMap::from([
         ("auth_method", "openid-connect".to_owned()),
         ("response_type", "code".to_owned()),
@@ -259,18 +309,52 @@ pub async fn submit(
             );
             event.error = Some(failure.code().to_owned());
             login::record(&state, event).await;
-            return Ok(render(
-                &realm,
-                &base,
-                &cookie,
-                &request,
+            if let (login::LoginFailure::ActionRequired, Some(user)) = (failure, &user) {
+                if user.required_actions == [crate::admin::ops::users::UPDATE_PASSWORD] {
+                    let token = action_token(&state, &realm, user).await?;
+                    let page_state = PageState {
+                        username,
+                        update_password: Some(&token),
+                        ..PageState::default()
+                    };
+                    return Ok(render(&realm, &base, &cookie, &request, page_state));
+                }
+            }
+            let page_state = PageState {
                 username,
-                Some("Invalid username or password."),
-            ));
+                error: Some("Invalid username or password."),
+                ..PageState::default()
+            };
+            return Ok(render(&realm, &base, &cookie, &request, page_state));
         }
     };
-    let session =
-        store::sessions::insert(state.db.write(), &realm.id, &user.id, ip.as_deref()).await?;
+    finish_login(
+        &state,
+        &realm,
+        &base,
+        &request,
+        &form,
+        &user,
+        ip.as_deref(),
+        details,
+    )
+    .await
+}
+
+/// Signs in `user` for `request`: a new session and a single-use code sent to the client.
+#[allow(clippy::too_many_arguments)]
+async fn finish_login(
+    state: &AppState,
+    realm: &Realm,
+    base: &Base,
+    request: &AuthRequest,
+    form: &Form,
+    user: &crate::domain::User,
+    ip: Option<&str>,
+    details: BTreeMap<&'static str, String>,
+) -> Result<HttpResponse, OidcError> {
+    let client_id = request.client.client_id.to_string();
+    let session = store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;
     let code = crypto::random_token();
     let param = |name: &str| form.get(name).filter(|v| !v.is_empty()).cloned();
     let challenge = param("code_challenge");
@@ -294,15 +378,8 @@ pub async fn submit(
     )
     .await?;
     login::record(
-        &state,
-        login::event(
-            &realm,
-            "LOGIN",
-            Some(&user),
-            Some(&client_id),
-            ip.as_deref(),
-            details,
-        ),
+        state,
+        login::event(realm, "LOGIN", Some(user), Some(&client_id), ip, details),
     )
     .await;
     let mut location = url::Url::parse(&request.redirect_uri).map_err(anyhow::Error::from)?;
@@ -325,6 +402,125 @@ pub async fn submit(
                 .finish(),
         )
         .finish())
+}
+
+/// The fingerprint of the user's current password hash that an action token is bound to.
+async fn password_fingerprint(
+    state: &AppState,
+    user: &crate::domain::User,
+) -> Result<String, OidcError> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let phc = store::users::password_hash(state.db.read(), &user.id)
+        .await?
+        .unwrap_or_default();
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(&Sha256::digest(phc.as_bytes())[..16]))
+}
+
+/// A short-lived token, signed with the realm key, proving the temporary password was right.
+async fn action_token(
+    state: &AppState,
+    realm: &Realm,
+    user: &crate::domain::User,
+) -> Result<String, OidcError> {
+    let keys = state.keyring.get(&state.db, &realm.id).await?;
+    let key = keys.active()?;
+    let claims = ActionClaims {
+        sub: user.id.to_string(),
+        typ: UPDATE_PASSWORD_ACTION.into(),
+        exp: crate::clock::now_secs() + ACTION_LIFETIME_SECS,
+        fp: password_fingerprint(state, user).await?,
+    };
+    Ok(crypto::jwt::sign(
+        &crypto::jwt::header_for(key, false),
+        &claims,
+        key,
+    )?)
+}
+
+/// The update-password step: checks the action token and the new password, stores it as a
+/// permanent password (which clears `UPDATE_PASSWORD`), then finishes the sign-in.
+#[allow(clippy::too_many_arguments)]
+async fn update_password(
+    state: &AppState,
+    realm: &Realm,
+    base: &Base,
+    csrf: &str,
+    request: &AuthRequest,
+    form: &Form,
+    token: &str,
+    ip: Option<String>,
+) -> Result<HttpResponse, OidcError> {
+    let expired = || {
+        let page_state = PageState {
+            error: Some("Your sign-in page expired. Please sign in again."),
+            ..PageState::default()
+        };
+        render(realm, base, csrf, request, page_state)
+    };
+    let keys = state.keyring.get(&state.db, &realm.id).await?;
+    let Ok(claims) = crypto::jwt::verify::<ActionClaims>(token, &keys.keys) else {
+        return Ok(expired());
+    };
+    let user_id = crate::domain::UserId::parse(&claims.sub);
+    let user = match user_id {
+        Some(id) if claims.typ == UPDATE_PASSWORD_ACTION => {
+            store::users::find_by_id(state.db.read(), &realm.id, &id).await?
+        }
+        _ => None,
+    };
+    let Some(user) = user.filter(|u| u.enabled) else {
+        return Ok(expired());
+    };
+    if password_fingerprint(state, &user).await? != claims.fp {
+        return Ok(expired());
+    }
+    let new = form.get("password-new").cloned().unwrap_or_default();
+    let problem = if new.is_empty() {
+        Some("Please specify a password.")
+    } else if form.get("password-confirm") != Some(&new) {
+        Some("Passwords don't match.")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        let page_state = PageState {
+            username: user.username.as_str(),
+            error: Some(problem),
+            update_password: Some(token),
+        };
+        return Ok(render(realm, base, csrf, request, page_state));
+    }
+    let phc = state
+        .passwords
+        .hash(SecretString::from(new))
+        .await
+        .map_err(anyhow::Error::from)?;
+    let mut tx = state.db.begin().await.map_err(anyhow::Error::from)?;
+    crate::admin::ops::users::set_password_hash(&mut tx, &user, &phc, false)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    let mut user = user;
+    crate::admin::ops::users::require_password_update(&mut user, false);
+    let details = BTreeMap::from([
+        ("auth_method", "openid-connect".to_owned()),
+        ("response_type", "code".to_owned()),
+        ("username", user.username.to_string()),
+        ("required_action", "UPDATE_PASSWORD".to_owned()),
+    ]);
+    finish_login(
+        state,
+        realm,
+        base,
+        request,
+        form,
+        &user,
+        ip.as_deref(),
+        details,
+    )
+    .await
 }
 
 /// Whether a PKCE verifier answers the stored challenge.

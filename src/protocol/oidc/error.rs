@@ -15,6 +15,12 @@ pub enum OidcError {
     InvalidClient(&'static str),
     #[error("{0}")]
     InvalidGrant(&'static str),
+    /// The password grant's wrong credentials: `invalid_grant`, but 401 as Keycloak answers.
+    #[error("Invalid user credentials")]
+    InvalidUserCredentials,
+    /// A client authenticated but not allowed to use the endpoint (public clients introspecting).
+    #[error("{0}")]
+    ClientNotAllowed(&'static str),
     #[error("{0}")]
     UnauthorizedClient(&'static str),
     #[error("{0}")]
@@ -32,7 +38,8 @@ impl OidcError {
             OidcError::RealmNotFound => "Realm does not exist",
             OidcError::InvalidRequest(_) => "invalid_request",
             OidcError::InvalidClient(_) => "invalid_client",
-            OidcError::InvalidGrant(_) => "invalid_grant",
+            OidcError::InvalidGrant(_) | OidcError::InvalidUserCredentials => "invalid_grant",
+            OidcError::ClientNotAllowed(_) => "invalid_request",
             OidcError::UnauthorizedClient(_) => "unauthorized_client",
             OidcError::UnsupportedGrantType(_) => "unsupported_grant_type",
             OidcError::InvalidToken(_) => "invalid_token",
@@ -45,7 +52,10 @@ impl ResponseError for OidcError {
     fn status_code(&self) -> StatusCode {
         match self {
             OidcError::RealmNotFound => StatusCode::NOT_FOUND,
-            OidcError::InvalidClient(_) | OidcError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            OidcError::InvalidClient(_)
+            | OidcError::InvalidToken(_)
+            | OidcError::InvalidUserCredentials => StatusCode::UNAUTHORIZED,
+            OidcError::ClientNotAllowed(_) => StatusCode::FORBIDDEN,
             OidcError::InvalidRequest(_)
             | OidcError::InvalidGrant(_)
             | OidcError::UnauthorizedClient(_)

@@ -19,7 +19,10 @@ pub async fn introspect(
 ) -> Result<HttpResponse, OidcError> {
     let realm = enabled_realm(&state, &realm).await?;
     let form = parse_form(&body);
-    authenticate_client(&state, &realm, &req, &form).await?;
+    let client = authenticate_client(&state, &realm, &req, &form).await?;
+    if client.public_client {
+        return Err(OidcError::ClientNotAllowed("Client not allowed."));
+    }
     let token = form.get("token").map(String::as_str).unwrap_or_default();
     if let Some((claims, _)) = bearer::verify_access(&state, &realm, token).await? {
         let mut body = serde_json::to_value(&claims).map_err(anyhow::Error::from)?;
@@ -41,6 +44,7 @@ pub async fn introspect(
         Some(stored) => json!({
             "active": true,
             "token_type": "Refresh",
+            "typ": "Refresh",
             "sub": stored.user_id,
             "exp": stored.expires_at,
             "iat": stored.created_at,

@@ -151,7 +151,12 @@ async fn password_grant(
             );
             event.error = Some(failure.code().to_owned());
             login::record(state, event).await;
-            return Err(OidcError::InvalidGrant("Invalid user credentials"));
+            return Err(match failure {
+                login::LoginFailure::ActionRequired => {
+                    OidcError::InvalidGrant("Account is not fully set up")
+                }
+                _ => OidcError::InvalidUserCredentials,
+            });
         }
     };
     let session = store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;

@@ -1,0 +1,83 @@
+//! A user's sign-in sessions and live tokens as admins see them, and ending one session.
+
+use super::access::{authorize, Actor, Right};
+use super::events::{self, Operation};
+use super::OpsError;
+use crate::state::AppState;
+use crate::store::sessions::Session;
+use crate::store::tokens::StoredToken;
+use crate::store::{self};
+
+/// A live token and the clientId of the client it was issued to.
+#[derive(Debug, Clone)]
+pub struct TokenView {
+    pub token: StoredToken,
+    pub client_id: Option<String>,
+}
+
+/// The user's sessions, newest first.
+pub async fn sessions(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    user_id: &str,
+) -> Result<Vec<Session>, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let user = super::users::find(state, &granted, user_id).await?;
+    Ok(store::sessions::list_for_user(state.db.read(), &granted.realm().id, &user.id).await?)
+}
+
+/// The user's live refresh and docker identity tokens, with their clients' clientIds.
+pub async fn tokens(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    user_id: &str,
+) -> Result<Vec<TokenView>, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let tokens = super::users::tokens(state, actor, realm, user_id).await?;
+    let mut views = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        let client =
+            store::clients::find_by_id(state.db.read(), &granted.realm().id, &token.client_id)
+                .await?
+                .map(|c| c.client_id.to_string());
+        views.push(TokenView {
+            token,
+            client_id: client,
+        });
+    }
+    Ok(views)
+}
+
+/// Ends one of the user's sessions (its refresh tokens go with it).
+pub async fn end(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    user_id: &str,
+    session_id: &str,
+) -> Result<(), OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let user = super::users::find(state, &granted, user_id).await?;
+    let owned = store::sessions::list_for_user(state.db.read(), &granted.realm().id, &user.id)
+        .await?
+        .iter()
+        .any(|s| s.id == session_id);
+    if !owned {
+        return Err(OpsError::NotFound("Session"));
+    }
+    let mut tx = state.db.begin().await?;
+    store::sessions::delete(&mut *tx, &granted.realm().id, session_id).await?;
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Delete,
+        "USER_SESSION",
+        format!("sessions/{session_id}"),
+        None::<&()>,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

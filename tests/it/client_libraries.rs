@@ -1,0 +1,22 @@
+//! Keycloak's own client libraries against the built server: `tests/clients/run.sh` installs
+//! python-keycloak + authlib (a venv) and @keycloak/keycloak-admin-client + openid-client
+//! (`npm ci`), then runs both suites against this build's binary. Their output goes straight
+//! to the terminal; every failing library test is listed there by name.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn keycloak_client_libraries_work_unchanged() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/run.sh");
+    let status = Command::new("bash")
+        .arg(&script)
+        .env("KEYWARDEN_BIN", env!("CARGO_BIN_EXE_keywarden"))
+        .status()
+        .unwrap_or_else(|e| panic!("could not run {}: {e}", script.display()));
+    assert!(
+        status.success(),
+        "{} failed ({status}): see the pytest and node --test reports above",
+        script.display()
+    );
+}
