@@ -65,11 +65,44 @@ def proc_status_kib(pid, field):
     raise BenchError(f"no {field} in /proc/{pid}/status")
 
 
-def proc_cpu_seconds(pid):
-    """User + system CPU time of a process so far."""
-    with open(f"/proc/{pid}/stat") as f:
+def proc_cpu_seconds(pid, task=None):
+    """User + system CPU time of a process (or one of its threads) so far."""
+    path = f"/proc/{pid}/task/{task}/stat" if task else f"/proc/{pid}/stat"
+    with open(path) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# Server threads by name prefix: actix's HTTP workers (which also sign tokens), the SQLite
+# connection threads of sqlx, and tokio's blocking pool (argon2).
+THREAD_GROUPS = (("actix-rt", "http workers"), ("sqlx-sqlite", "sqlite threads"),
+                 ("tokio-rt", "blocking pool"))
+
+
+def thread_cpu(pid):
+    """CPU seconds so far per live thread: {tid: (group, seconds)}."""
+    threads = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            seconds = proc_cpu_seconds(pid, tid)
+        except OSError:
+            continue
+        group = next((g for prefix, g in THREAD_GROUPS if name.startswith(prefix)), "other")
+        threads[tid] = (group, seconds)
+    return threads
+
+
+def cpu_by_group(before, after, total):
+    """Seconds per thread group between two thread_cpu() snapshots; threads that exited in
+    between are counted under "other" (the process total minus the live threads)."""
+    groups = {group: 0.0 for _, group in THREAD_GROUPS}
+    groups["other"] = 0.0
+    for tid, (group, seconds) in after.items():
+        groups[group] += seconds - before.get(tid, (group, 0.0))[1]
+    groups["other"] += max(total - sum(groups.values()), 0.0)
+    return groups
 
 
 def machine_busy_seconds():
@@ -124,6 +157,17 @@ class Server:
 
     def status_kib(self, field):
         return proc_status_kib(self.proc.pid, field)
+
+    def wait_idle(self, timeout=15.0):
+        """Waits until the server stops using CPU (work queued by a previous run drains)."""
+        deadline = time.monotonic() + timeout
+        last = proc_cpu_seconds(self.proc.pid)
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            now = proc_cpu_seconds(self.proc.pid)
+            if now - last < 0.01:
+                return
+            last = now
 
     def stop(self):
         if self.proc.poll() is None:
@@ -270,8 +314,10 @@ def run_wrk(server, name, url, script_args, args, work):
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s",
            "--latency", "--timeout", "10s", "-s", os.path.join(BENCH_DIR, "token.lua"),
            url, "--", *script_args]
+    server.wait_idle()
     sampler = RssSampler(server.proc.pid)
     server_before, wrk_before = proc_cpu_seconds(server.proc.pid), children_cpu_seconds()
+    threads_before = thread_cpu(server.proc.pid)
     busy_before = machine_busy_seconds()
     sampler.start()
     try:
@@ -280,6 +326,7 @@ def run_wrk(server, name, url, script_args, args, work):
         peak = sampler.stop()
     busy = machine_busy_seconds() - busy_before
     server_cpu = proc_cpu_seconds(server.proc.pid) - server_before
+    by_group = cpu_by_group(threads_before, thread_cpu(server.proc.pid), server_cpu)
     wrk_cpu = children_cpu_seconds() - wrk_before
     with open(os.path.join(work, f"wrk-{name}.txt"), "w") as f:
         f.write(" ".join(cmd[:-1]) + " ...\n" + out.stdout + out.stderr)
@@ -298,6 +345,7 @@ def run_wrk(server, name, url, script_args, args, work):
     result["rps"] = result["requests"] / seconds
     result["peak_rss_kib"] = peak
     result["server_cores"] = server_cpu / seconds
+    result["server_cores_by_group"] = {g: c / seconds for g, c in by_group.items()}
     result["server_cpu_ms_per_req"] = 1000 * server_cpu / max(result["requests"], 1)
     result["wrk_cores"] = wrk_cpu / seconds
     result["other_cores"] = max(busy - server_cpu - wrk_cpu, 0.0) / seconds
@@ -371,6 +419,10 @@ def report(ctx):
         print(f"  {name:<20} {mib(r['peak_rss_kib']):6.1f} MiB {mib(r['rss_end_kib']):7.1f} MiB"
               f" {r['server_cores']:6.2f} cores {r['server_cpu_ms_per_req']:6.2f} ms/req"
               f" {r['wrk_cores']:4.2f} cores {r['other_cores']:4.2f} cores")
+    print("  server cores by thread:")
+    for name, r in runs:
+        groups = ", ".join(f"{g} {c:.2f}" for g, c in r["server_cores_by_group"].items())
+        print(f"    {name:<18} {groups}")
     print(f"  after load: VmHWM {mib(hwm):.1f} MiB, {server_threads} threads")
     print()
 

@@ -11,6 +11,7 @@ pub mod login_failures;
 pub mod realms;
 pub mod roles;
 pub mod sessions;
+pub mod sso;
 pub mod tokens;
 pub mod users;
 

@@ -194,6 +194,26 @@ async function main() {
     const other = await dockerToken("repository:bob/app:pull");
     assert.deepEqual(other.access ?? [], []);
 
+    step("the user's role mapping and sessions tabs");
+    await page.getByRole("link", { name: "Role mapping" }).click();
+    await page.getByRole("heading", { name: "Realm administration (realm-management)" }).waitFor();
+    await shot(page, "16-user-roles");
+    await page.getByRole("link", { name: "Sessions & tokens" }).click();
+    await shot(page, "17-user-sessions");
+
+    step("groups and realm roles");
+    await page.getByRole("navigation", { name: `${realm} realm` }).getByRole("link", { name: "Groups" }).click();
+    await page.locator("summary", { hasText: "Create group" }).click();
+    await page.fill("#name", "developers");
+    await page.getByRole("button", { name: "Create" }).click();
+    await expectBanner(page, /Group developers created/);
+    await page.fill("#member", user.name);
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await expectBanner(page, new RegExp(`${user.name} added to the group`));
+    await shot(page, "18-group");
+    await page.getByRole("navigation", { name: `${realm} realm` }).getByRole("link", { name: "Realm roles" }).click();
+    await shot(page, "19-roles");
+
     step("the users list, the events and the keys");
     await page.getByRole("navigation", { name: `${realm} realm` }).getByRole("link", { name: "Users" }).click();
     await page.getByRole("link", { name: user.name, exact: true }).waitFor();
@@ -223,6 +243,11 @@ async function main() {
     assert.match(await page.locator(".banner.error").innerText(), /Type the realm's name/);
     await shot(page, "15-delete-realm");
 
+    step("a page that does not exist explains itself");
+    await page.goto(`${base}/admin/master/console/no-such-realm/users`);
+    assert.match(await page.locator("h1").innerText(), /Not found/);
+    await shot(page, "20-not-found");
+
     step("sign out");
     await page.goto(`${base}/admin/master/console/`);
     await page.getByRole("button", { name: "Sign out" }).click();
@@ -234,7 +259,7 @@ async function main() {
   } finally {
     await browser.close();
   }
-  console.log("console e2e: 1 passed, 0 failed");
+  console.log("the console walkthrough passed");
 }
 
 main().catch((error) => {

@@ -231,7 +231,7 @@ async fn signing_in_issues_a_new_http_only_lax_session_cookie() {
 #[tokio::test]
 async fn pages_need_a_sign_in_and_return_to_the_page_asked_for() {
     let app = spawn_app().await;
-    let mut browser = Browser::new(&app, "master");
+    let browser = Browser::new(&app, "master");
     let response = browser.get("/master/users?q=adm").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let signin = location(&response);
@@ -756,6 +756,25 @@ async fn setting_a_password_checks_the_confirmation_and_works() {
     assert!(page.contains("Password set."));
     app.password_token("team", "admin-cli", "dev", "new-password")
         .await;
+    admin
+        .post_and_follow(
+            &path,
+            &[
+                ("password", "temp-password"),
+                ("password_confirmation", "temp-password"),
+                ("temporary", "on"),
+            ],
+        )
+        .await;
+    let response = Browser::new(&app, "team")
+        .try_sign_in("dev", "temp-password")
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("This account has a temporary password."));
 }
 
 #[tokio::test]

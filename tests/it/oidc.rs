@@ -759,3 +759,86 @@ async fn users_sign_in_with_their_email_too() {
     .await;
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn a_disabled_account_is_told_apart_only_with_the_right_password() {
+    let app = spawn_app().await;
+    let user = shop(&app).await;
+    app.admin(
+        Method::PUT,
+        &format!("/shop/users/{user}"),
+        Some(json!({"enabled": false})),
+    )
+    .await;
+    let response = token(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", "web"),
+            ("client_secret", "s3cret"),
+            ("username", "ann"),
+            ("password", "pw"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error_description"],
+        "Account disabled"
+    );
+    let response = token(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("client_id", "web"),
+            ("client_secret", "s3cret"),
+            ("username", "ann"),
+            ("password", "bad"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn a_signed_in_browser_gets_codes_without_the_form_until_logout() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let query = "client_id=web&redirect_uri=http%3A%2F%2Fapp.test%2Fcb&response_type=code&state=a";
+    let csrf = csrf_of(&sign_in_page(&app, query).await);
+    let url = app.url("/realms/shop/protocol/openid-connect/auth");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("client_id", "web"),
+        ("redirect_uri", "http://app.test/cb"),
+        ("response_type", "code"),
+        ("username", "ann"),
+        ("password", "pw"),
+    ];
+    let response = app.client.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(response.status(), 302);
+    let again = app
+        .get(&format!(
+            "/realms/shop/protocol/openid-connect/auth?{query}"
+        ))
+        .await;
+    assert_eq!(again.status(), 302, "single sign-on skips the form");
+    assert!(again.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("code="));
+    let forced = app
+        .get(&format!(
+            "/realms/shop/protocol/openid-connect/auth?{query}&prompt=login"
+        ))
+        .await;
+    assert_eq!(forced.status(), 200, "prompt=login shows the form");
+    let logout = app.get("/realms/shop/protocol/openid-connect/logout").await;
+    assert_eq!(logout.status(), 200);
+    let after = app
+        .get(&format!(
+            "/realms/shop/protocol/openid-connect/auth?{query}"
+        ))
+        .await;
+    assert_eq!(after.status(), 200, "signed out: the form again");
+}

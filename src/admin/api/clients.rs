@@ -28,6 +28,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(regenerate_secret),
         )
         .route("/{realm}/clients/{id}/roles", web::get().to(roles))
+        .route("/{realm}/clients/{id}/roles", web::post().to(create_role))
+        .route("/{realm}/clients/{id}/roles/{name}", web::get().to(role))
         .route(
             "/{realm}/clients/{id}/docker-access-policy",
             web::get().to(policy),
@@ -149,6 +151,32 @@ async fn roles(
             .map(|r| RoleRepr::of(r, false))
             .collect::<Vec<_>>(),
     ))
+}
+
+async fn create_role(
+    state: web::Data<AppState>,
+    actor: Actor,
+    base: Base,
+    path: ClientPath,
+    body: web::Json<RoleRepr>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let role = ops::clients::create_role(&state, &actor, &realm, &id, &body).await?;
+    let name: String = url::form_urlencoded::byte_serialize(role.name.as_bytes()).collect();
+    Ok(created(
+        &base,
+        &format!("/{realm}/clients/{id}/roles/{}", name.replace('+', "%20")),
+    ))
+}
+
+async fn role(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id, name) = path.into_inner();
+    let role = ops::clients::role(&state, &actor, &realm, &id, &name).await?;
+    Ok(HttpResponse::Ok().json(RoleRepr::of(&role, false)))
 }
 
 async fn policy(

@@ -3,6 +3,7 @@
 pub mod auth;
 mod clients;
 pub mod error;
+mod events;
 mod groups;
 mod realms;
 mod roles;
@@ -27,7 +28,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(users::routes)
             .configure(clients::routes)
             .configure(roles::routes)
-            .configure(groups::routes),
+            .configure(groups::routes)
+            .configure(events::routes),
     );
 }
 

@@ -28,6 +28,9 @@ const CSRF_COOKIE: &str = "KEYWARDEN_CONSOLE_SIGNIN";
 /// The client id sign-in events are recorded under, as Keycloak's console.
 const CONSOLE_CLIENT: &str = "security-admin-console";
 const INVALID: &str = "Invalid username or password.";
+/// The right password, but a temporary one (Keycloak's UPDATE_PASSWORD required action).
+const TEMPORARY: &str = "This account has a temporary password. Choose a new one by signing in \
+    to an application of this realm, or ask an administrator to set a permanent password.";
 
 #[derive(Template)]
 #[template(path = "console/signin.html")]
@@ -175,6 +178,27 @@ pub async fn submit(
             )
             .await;
             return refuse(StatusCode::UNAUTHORIZED);
+        }
+        Err((LoginFailure::ActionRequired, user)) if !locked => {
+            let code = LoginFailure::ActionRequired.code();
+            record(
+                &state,
+                &ctx.realm,
+                user.as_ref(),
+                username,
+                ip.as_deref(),
+                Some(code),
+            )
+            .await;
+            return page(
+                &ctx,
+                &expected,
+                &next,
+                username,
+                Some(TEMPORARY),
+                None,
+                StatusCode::FORBIDDEN,
+            );
         }
         Err((failure, user)) => {
             brute_force::failed(&state, &ctx.realm, username, ip.as_deref(), now_ms).await?;

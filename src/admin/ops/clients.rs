@@ -377,3 +377,68 @@ pub async fn for_installation(
     let client = find(state, &granted, id).await?;
     Ok((granted.realm().clone(), client))
 }
+
+/// A role of the client by name.
+pub async fn role(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    name: &str,
+) -> Result<crate::domain::Role, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewClients).await?;
+    let client = find(state, &granted, id).await?;
+    store::roles::find_client_role(state.db.read(), &client.id, name)
+        .await?
+        .ok_or(OpsError::NotFound("Could not find role"))
+}
+
+/// Creates a client role.
+pub async fn create_role(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    repr: &crate::admin::repr::RoleRepr,
+) -> Result<crate::domain::Role, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ManageClients).await?;
+    let client = find(state, &granted, id).await?;
+    let name = repr.name.as_deref().unwrap_or_default().trim();
+    if name.is_empty() || name.len() > 255 || name.contains('/') {
+        return Err(OpsError::Invalid(
+            "Role name must be 1 to 255 characters, without '/'".into(),
+        ));
+    }
+    let role = crate::domain::Role {
+        id: crate::domain::RoleId::new(),
+        realm_id: granted.realm().id.clone(),
+        client_id: Some(client.id.clone()),
+        name: name.to_owned(),
+        description: repr.description.clone().filter(|d| !d.trim().is_empty()),
+    };
+    let mut tx = state.db.begin().await?;
+    store::roles::insert(&mut *tx, &role).await?;
+    let path = format!("clients/{}/roles/{}", client.id, role.name);
+    events::record(
+        &mut tx,
+        &granted,
+        Operation::Create,
+        "CLIENT_ROLE",
+        path,
+        Some(repr),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(role)
+}
+
+/// The clientId of the client with internal id `id` (the admin API names clients by id).
+pub async fn client_id_of(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+) -> Result<String, OpsError> {
+    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    Ok(find(state, &granted, id).await?.client_id.to_string())
+}

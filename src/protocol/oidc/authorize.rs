@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -15,6 +14,7 @@ use super::token::{parse_form, Form};
 use super::{redirects, OidcError};
 use crate::crypto;
 use crate::domain::{Client, Protocol, Realm};
+use crate::http::cookies::{self, CookieScope};
 use crate::http::Base;
 use crate::protocol::login;
 use crate::state::AppState;
@@ -24,6 +24,8 @@ use crate::store::auth_codes::AuthCode;
 /// How long a code may wait to be exchanged.
 const CODE_LIFETIME_SECS: i64 = 60;
 const CSRF_COOKIE: &str = "KEYWARDEN_LOGIN_CSRF";
+/// The single sign-on cookie: a browser that signed in once gets codes without the form.
+const IDENTITY_COOKIE: &str = "KEYWARDEN_IDENTITY";
 
 /// The authorization request parameters carried through the sign-in form.
 const REQUEST_PARAMS: [&str; 8] = [
@@ -211,7 +213,8 @@ fn render(
         update_password: page_state.update_password,
     };
     match page.render() {
-        Ok(html) => HttpResponse::Ok()
+        Ok(html) => {
+            let mut response = HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header(("X-Frame-Options", "DENY"))
@@ -220,19 +223,64 @@ fn render(
                 header::CONTENT_SECURITY_POLICY,
                 "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
             ))
-            .cookie(csrf_cookie(base, csrf))
-            .body(html),
+            .body(html);
+            cookies::set(
+                &mut response,
+                &cookies::build(CSRF_COOKIE, csrf.to_owned(), &realm_scope(base, realm)),
+            );
+            response
+        }
         Err(err) => actix_web::ResponseError::error_response(&OidcError::Internal(err.into())),
     }
 }
 
-fn csrf_cookie(base: &Base, value: &str) -> Cookie<'static> {
-    Cookie::build(CSRF_COOKIE, value.to_owned())
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(base.as_str().starts_with("https://"))
-        .finish()
+/// The sign-in cookies apply to the realm's own URLs only.
+fn realm_scope(base: &Base, realm: &Realm) -> CookieScope {
+    CookieScope::under(base, &format!("/realms/{}/", realm.name))
+}
+
+/// Ends the session the browser's identity cookie names, and makes the browser forget it.
+pub(super) async fn end_browser_session(
+    req: &HttpRequest,
+    state: &AppState,
+    realm: &Realm,
+    base: &Base,
+    response: &mut HttpResponse,
+) -> Result<(), OidcError> {
+    if let Some(token) = cookies::get(req, IDENTITY_COOKIE) {
+        if let Some(session) =
+            store::sso::session(state.db.read(), &realm.id, &crypto::token_digest(&token)).await?
+        {
+            store::sessions::delete(state.db.write(), &realm.id, &session.id).await?;
+        }
+        cookies::set(
+            response,
+            &cookies::removal(IDENTITY_COOKIE, &realm_scope(base, realm)),
+        );
+    }
+    Ok(())
+}
+
+/// The live session a browser's identity cookie names, with its enabled, ready user.
+async fn sso_session(
+    req: &HttpRequest,
+    state: &AppState,
+    realm: &Realm,
+) -> Result<Option<(String, crate::domain::User)>, OidcError> {
+    let Some(token) = cookies::get(req, IDENTITY_COOKIE) else {
+        return Ok(None);
+    };
+    let now = crate::clock::now_secs();
+    let session = store::sso::session(state.db.read(), &realm.id, &crypto::token_digest(&token))
+        .await?
+        .filter(|s| super::token::session_alive(realm, s.started_at, s.last_access_at, now));
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    let user = store::users::find_by_id(state.db.read(), &realm.id, &session.user_id)
+        .await?
+        .filter(|u| u.enabled && u.required_actions.is_empty());
+    Ok(user.map(|user| (session.id, user)))
 }
 
 /// `GET .../auth`: shows the sign-in page.
@@ -246,6 +294,30 @@ pub async fn show(
     let request = validate(&state, &realm, &parse_form(req.query_string().as_bytes())).await?;
     if let Some(error) = protocol_error(&request) {
         return Ok(error);
+    }
+    let forced = request
+        .params
+        .get("prompt")
+        .is_some_and(|p| p.split(' ').any(|x| x == "login"));
+    if !forced {
+        if let Some((session, user)) = sso_session(&req, &state, &realm).await? {
+            store::sessions::touch(state.db.write(), &session, crate::clock::now_secs()).await?;
+            let details = BTreeMap::from([
+                ("auth_method", "openid-connect".to_owned()),
+                ("response_type", "code".to_owned()),
+                ("username", user.username.to_string()),
+                ("sso", "true".to_owned()),
+            ]);
+            let ip = login::client_ip(&req, &state);
+            let params = request.params.clone();
+            let signed_in = SignedIn {
+                user: &user,
+                session: Some(session),
+                ip: ip.as_deref(),
+            };
+            return finish_login(&state, &realm, &base, &request, &params, signed_in, details)
+                .await;
+        }
     }
     Ok(render(
         &realm,
@@ -270,10 +342,7 @@ pub async fn submit(
     if let Some(error) = protocol_error(&request) {
         return Ok(error);
     }
-    let cookie = req
-        .cookie(CSRF_COOKIE)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
+    let cookie = cookies::get(&req, CSRF_COOKIE).unwrap_or_default();
     let sent = form.get("csrf").map(String::as_str).unwrap_or_default();
     if cookie.is_empty() || !crypto::constant_time_eq(cookie.as_bytes(), sent.as_bytes()) {
         let fresh = crypto::random_token();
@@ -328,33 +397,48 @@ pub async fn submit(
             return Ok(render(&realm, &base, &cookie, &request, page_state));
         }
     };
-    finish_login(
-        &state,
-        &realm,
-        &base,
-        &request,
-        &form,
-        &user,
-        ip.as_deref(),
-        details,
-    )
-    .await
+    let signed_in = SignedIn {
+        user: &user,
+        session: None,
+        ip: ip.as_deref(),
+    };
+    finish_login(&state, &realm, &base, &request, &form, signed_in, details).await
 }
 
-/// Signs in `user` for `request`: a new session and a single-use code sent to the client.
-#[allow(clippy::too_many_arguments)]
+/// Who finishes signing in: the user, the session a browser already has (single sign-on),
+/// and the caller's address.
+struct SignedIn<'a> {
+    user: &'a crate::domain::User,
+    session: Option<String>,
+    ip: Option<&'a str>,
+}
+
+/// Signs `who` in for `request`: a session (new unless single sign-on found one), the
+/// identity cookie, and a single-use code sent back to the client.
 async fn finish_login(
     state: &AppState,
     realm: &Realm,
     base: &Base,
     request: &AuthRequest,
     form: &Form,
-    user: &crate::domain::User,
-    ip: Option<&str>,
+    who: SignedIn<'_>,
     details: BTreeMap<&'static str, String>,
 ) -> Result<HttpResponse, OidcError> {
+    let SignedIn { user, session, ip } = who;
     let client_id = request.client.client_id.to_string();
-    let session = store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;
+    let scope = realm_scope(base, realm);
+    let mut identity = None;
+    let session = match session {
+        Some(session) => session,
+        None => {
+            let session =
+                store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;
+            let token = crypto::random_token();
+            store::sso::insert(state.db.write(), &crypto::token_digest(&token), &session).await?;
+            identity = Some(cookies::build(IDENTITY_COOKIE, token, &scope));
+            session
+        }
+    };
     let code = crypto::random_token();
     let param = |name: &str| form.get(name).filter(|v| !v.is_empty()).cloned();
     let challenge = param("code_challenge");
@@ -393,15 +477,14 @@ async fn finish_login(
             .append_pair("iss", &base.issuer(realm.name.as_str()))
             .append_pair("code", &code);
     }
-    Ok(HttpResponse::Found()
+    let mut response = HttpResponse::Found()
         .insert_header((header::LOCATION, location.as_str()))
-        .cookie(
-            Cookie::build(CSRF_COOKIE, "")
-                .path("/")
-                .max_age(actix_web::cookie::time::Duration::ZERO)
-                .finish(),
-        )
-        .finish())
+        .finish();
+    cookies::set(&mut response, &cookies::removal(CSRF_COOKIE, &scope));
+    if let Some(identity) = &identity {
+        cookies::set(&mut response, identity);
+    }
+    Ok(response)
 }
 
 /// The fingerprint of the user's current password hash that an action token is bound to.
@@ -510,17 +593,12 @@ async fn update_password(
         ("username", user.username.to_string()),
         ("required_action", "UPDATE_PASSWORD".to_owned()),
     ]);
-    finish_login(
-        state,
-        realm,
-        base,
-        request,
-        form,
-        &user,
-        ip.as_deref(),
-        details,
-    )
-    .await
+    let signed_in = SignedIn {
+        user: &user,
+        session: None,
+        ip: ip.as_deref(),
+    };
+    finish_login(state, realm, base, request, form, signed_in, details).await
 }
 
 /// Whether a PKCE verifier answers the stored challenge.

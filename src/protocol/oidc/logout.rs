@@ -1,6 +1,7 @@
 //! Logout: `POST` with a refresh token ends its session (204); RP-initiated logout (`GET` or
 //! `POST` with `id_token_hint`) ends the session it names and returns to
-//! `post_logout_redirect_uri` when the client registered it.
+//! `post_logout_redirect_uri` when the client registered it; the browser's single sign-on
+//! session ends with it.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -11,6 +12,7 @@ use super::token::{authenticate_client, parse_form, Form};
 use super::{redirects, OidcError};
 use crate::crypto::{self, jwt};
 use crate::domain::Realm;
+use crate::http::Base;
 use crate::state::AppState;
 use crate::store;
 
@@ -18,22 +20,28 @@ pub async fn get(
     state: web::Data<AppState>,
     realm: web::Path<String>,
     req: HttpRequest,
+    base: Base,
 ) -> Result<HttpResponse, OidcError> {
     let realm = enabled_realm(&state, &realm).await?;
     let query = parse_form(req.query_string().as_bytes());
-    rp_initiated(&state, &realm, &query).await
+    let mut response = rp_initiated(&state, &realm, &query).await?;
+    super::authorize::end_browser_session(&req, &state, &realm, &base, &mut response).await?;
+    Ok(response)
 }
 
 pub async fn post(
     state: web::Data<AppState>,
     realm: web::Path<String>,
     req: HttpRequest,
+    base: Base,
     body: web::Bytes,
 ) -> Result<HttpResponse, OidcError> {
     let realm = enabled_realm(&state, &realm).await?;
     let form = parse_form(&body);
     let Some(refresh_token) = form.get("refresh_token").filter(|t| !t.is_empty()) else {
-        return rp_initiated(&state, &realm, &form).await;
+        let mut response = rp_initiated(&state, &realm, &form).await?;
+        super::authorize::end_browser_session(&req, &state, &realm, &base, &mut response).await?;
+        return Ok(response);
     };
     let client = authenticate_client(&state, &realm, &req, &form).await?;
     let now = crate::clock::now_secs();

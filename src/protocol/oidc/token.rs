@@ -155,6 +155,8 @@ async fn password_grant(
                 login::LoginFailure::ActionRequired => {
                     OidcError::InvalidGrant("Account is not fully set up")
                 }
+                // Keycloak tells a disabled account apart once the password is right.
+                login::LoginFailure::UserDisabled => OidcError::InvalidGrant("Account disabled"),
                 _ => OidcError::InvalidUserCredentials,
             });
         }
@@ -331,6 +333,22 @@ async fn client_credentials_grant(
     Ok(body)
 }
 
+/// The claims of a refresh token.
+#[derive(serde::Serialize)]
+struct RefreshClaims<'a> {
+    exp: i64,
+    iat: i64,
+    jti: String,
+    iss: String,
+    aud: String,
+    sub: String,
+    typ: &'static str,
+    azp: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<&'a str>,
+    scope: &'a str,
+}
+
 /// Whether a session is within the realm's idle and absolute limits.
 pub fn session_alive(realm: &Realm, started_at: i64, last_access_at: i64, now: i64) -> bool {
     now - last_access_at <= realm.sso_session_idle_timeout
@@ -369,8 +387,22 @@ pub async fn issue(
     let key = keys.active()?;
     let access_token = jwt::sign(&jwt::header_for(key, false), &access, key)?;
 
-    let refresh_token = crypto::random_token();
+    // Shaped like Keycloak's (a JWT of `typ` Refresh, which some clients read); what makes
+    // it unguessable is the random `jti`, and it is looked up by its digest like any token.
     let refresh_lifetime = realm.sso_session_idle_timeout;
+    let refresh_claims = RefreshClaims {
+        exp: now + refresh_lifetime,
+        iat: now,
+        jti: crypto::random_token(),
+        iss: access.iss.clone(),
+        aud: access.iss.clone(),
+        sub: user.id.to_string(),
+        typ: "Refresh",
+        azp: client.client_id.as_str(),
+        sid: session_id,
+        scope: &scope,
+    };
+    let refresh_token = jwt::sign(&jwt::header_for(key, false), &refresh_claims, key)?;
     store::tokens::insert(
         state.db.write(),
         &NewToken {
