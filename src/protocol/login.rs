@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use secrecy::SecretString;
 
 use crate::domain::{Realm, User, Username};
+use crate::protocol::brute_force;
 use crate::state::AppState;
 use crate::store::events::LoginEvent;
 use crate::store::{self, StoreError};
@@ -18,6 +19,8 @@ pub enum LoginFailure {
     UserDisabled,
     /// Right password, but a required action (a temporary password) is pending.
     ActionRequired,
+    /// Locked for a while by brute-force protection (whatever the password).
+    TemporarilyLocked,
 }
 
 impl LoginFailure {
@@ -28,19 +31,24 @@ impl LoginFailure {
             LoginFailure::InvalidCredentials => "invalid_user_credentials",
             LoginFailure::UserDisabled => "user_disabled",
             LoginFailure::ActionRequired => "resolve_required_actions",
+            LoginFailure::TemporarilyLocked => "user_temporarily_disabled",
         }
     }
 }
 
 /// Checks a username and password in `realm`. Unknown users cost the same time as wrong
-/// passwords (a dummy hash is verified), and the password is checked before `enabled` so a
-/// disabled account is indistinguishable from a wrong password by timing.
+/// passwords (a dummy hash is verified), the password is checked before `enabled` so a
+/// disabled account is indistinguishable from a wrong password by timing, and the realm's
+/// brute-force protection counts failures and refuses locked names.
 pub async fn verify_password(
     state: &AppState,
     realm: &Realm,
     username: &str,
     password: SecretString,
+    ip: Option<&str>,
 ) -> Result<Result<User, (LoginFailure, Option<User>)>, StoreError> {
+    let now_ms = crate::clock::now_ms();
+    let locked = brute_force::locked(state, realm, username, now_ms).await?;
     let by_username = match Username::parse(username) {
         Ok(name) => store::users::find_by_username(state.db.read(), &realm.id, &name).await?,
         Err(_) => None,
@@ -57,15 +65,24 @@ pub async fn verify_password(
         None => None,
     };
     let verified = state.passwords.verify(password, stored).await;
-    Ok(match user {
+    let outcome = match user {
         None => Err((LoginFailure::UserNotFound, None)),
         Some(user) if !verified => Err((LoginFailure::InvalidCredentials, Some(user))),
+        Some(user) if locked => Err((LoginFailure::TemporarilyLocked, Some(user))),
         Some(user) if !user.enabled => Err((LoginFailure::UserDisabled, Some(user))),
         Some(user) if !user.required_actions.is_empty() => {
             Err((LoginFailure::ActionRequired, Some(user)))
         }
         Some(user) => Ok(user),
-    })
+    };
+    match &outcome {
+        Ok(_) => brute_force::succeeded(state, realm, username).await?,
+        Err((LoginFailure::UserNotFound | LoginFailure::InvalidCredentials, _)) => {
+            brute_force::failed(state, realm, username, ip, now_ms).await?;
+        }
+        Err(_) => {}
+    }
+    Ok(outcome)
 }
 
 /// Records a login event; a write error is logged and never fails the request.

@@ -473,6 +473,15 @@ async fn the_post_password_grant_returns_a_refresh_token() {
     assert_eq!(response.status(), 400);
 }
 
+/// A login event row: type, error, client, details, address.
+type EventRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
 #[tokio::test]
 async fn every_token_and_failure_is_recorded_as_an_event() {
     let app = spawn_app().await;
@@ -487,7 +496,7 @@ async fn every_token_and_failure_is_recorded_as_an_event() {
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
         .await
         .unwrap();
-    let rows: Vec<(String, Option<String>, Option<String>, String, Option<String>)> = sqlx::query_as(
+    let rows: Vec<EventRow> = sqlx::query_as(
         "SELECT e.type, e.error, e.client_id, e.details, e.ip_address FROM login_event e JOIN realm r ON r.id = e.realm_id
          WHERE r.name = 'team' ORDER BY e.time_ms",
     )
@@ -844,4 +853,55 @@ async fn the_access_policy_travels_with_the_client_through_export_and_import() {
         .unwrap();
     assert_eq!(clients[0]["protocol"], "docker-v2");
     assert_eq!(clients[0]["dockerAccessPolicy"], policy);
+}
+
+#[tokio::test]
+async fn brute_force_protection_locks_docker_logins_too() {
+    let app = spawn_app().await;
+    team(&app).await;
+    let response = app
+        .admin(Method::PUT, "/team", Some(json!({"bruteForceProtected": true, "failureFactor": 2, "waitIncrementSeconds": 60})))
+        .await;
+    assert_eq!(response.status(), 204);
+    for _ in 0..2 {
+        assert_eq!(
+            token_get(&app, "service=registry", Some(&basic("dev", "wrong")))
+                .await
+                .status(),
+            401
+        );
+    }
+    let response = token_get(&app, "service=registry", Some(&basic("dev", "pw"))).await;
+    assert_eq!(
+        response.status(),
+        401,
+        "the right password is refused while locked"
+    );
+    let oidc = app
+        .client
+        .post(app.url("/realms/team/protocol/openid-connect/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "admin-cli"),
+            ("username", "dev"),
+            ("password", "pw"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oidc.status(), 401, "the lock holds for every protocol");
+    let events: Value = app
+        .admin(Method::GET, "/team/events?type=LOGIN_ERROR", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["error"] == "user_temporarily_disabled"),
+        "{events}"
+    );
 }

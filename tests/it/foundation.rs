@@ -203,3 +203,58 @@ async fn admin_collections_answer_with_a_trailing_slash_too() {
         .unwrap();
     assert_eq!(group["path"], "/team");
 }
+
+#[tokio::test]
+async fn manage_users_in_master_cannot_hand_out_master_admin() {
+    use reqwest::Method;
+    use serde_json::json;
+    let app = spawn_app().await;
+    let helper = app.create_user("master", "helper", "pw").await;
+    let clients: Value = app
+        .admin(
+            Method::GET,
+            "/master/clients?clientId=realm-management",
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let management = clients[0]["id"].as_str().unwrap().to_owned();
+    let response = app
+        .admin(
+            Method::POST,
+            &format!("/master/users/{helper}/role-mappings/clients/{management}"),
+            Some(json!([{"name": "manage-users"}])),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    let token = app
+        .password_token("master", "admin-cli", "helper", "pw")
+        .await;
+    let admin_role: Value = app
+        .admin(Method::GET, "/master/roles/admin", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let response = app
+        .client
+        .post(app.url(&format!(
+            "/admin/realms/master/users/{helper}/role-mappings/realm"
+        )))
+        .bearer_auth(&token)
+        .json(&json!([admin_role]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let response = app
+        .client
+        .get(app.url("/admin/realms/master/users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "manage-users still manages users");
+}

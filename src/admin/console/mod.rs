@@ -5,7 +5,6 @@
 //! and, side by side, the askama structs of its templates.
 
 mod assets;
-mod brute_force;
 mod clients;
 mod confirm;
 mod error;

@@ -11,7 +11,6 @@ use askama::Template;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::brute_force;
 use super::error::ConsoleError;
 use super::form::{FormData, Posted};
 use super::page::{html, see_other, Paths};
@@ -20,6 +19,7 @@ use crate::admin::ops::access::Actor;
 use crate::domain::{Realm, User};
 use crate::http::cookies::{self, CookieScope};
 use crate::http::{csrf, Base};
+use crate::protocol::brute_force;
 use crate::protocol::login::{self, LoginFailure};
 use crate::state::AppState;
 
@@ -150,37 +150,13 @@ pub async fn submit(
     let next = safe_next(&ctx.paths, form.opt("next").as_deref());
     let username = form.get("username");
     let ip = login::client_ip(&req, &state);
-    let now_ms = crate::clock::now_ms();
-    let locked = brute_force::locked(&state, &ctx.realm, username, now_ms).await?;
     let password = SecretString::from(form.raw("password").to_owned());
-    let outcome = login::verify_password(&state, &ctx.realm, username, password).await?;
-    let refuse = |status| {
-        page(
-            &ctx,
-            &expected,
-            &next,
-            username,
-            Some(INVALID),
-            None,
-            status,
-        )
-    };
+    let outcome =
+        login::verify_password(&state, &ctx.realm, username, password, ip.as_deref()).await?;
     let user = match outcome {
-        Ok(user) if !locked => user,
-        Ok(user) => {
-            record(
-                &state,
-                &ctx.realm,
-                Some(&user),
-                username,
-                ip.as_deref(),
-                Some("user_temporarily_disabled"),
-            )
-            .await;
-            return refuse(StatusCode::UNAUTHORIZED);
-        }
-        Err((LoginFailure::ActionRequired, user)) if !locked => {
-            let code = LoginFailure::ActionRequired.code();
+        Ok(user) => user,
+        Err((failure, user)) => {
+            let code = failure.code();
             record(
                 &state,
                 &ctx.realm,
@@ -190,36 +166,21 @@ pub async fn submit(
                 Some(code),
             )
             .await;
+            let (message, status) = match failure {
+                LoginFailure::ActionRequired => (TEMPORARY, StatusCode::FORBIDDEN),
+                _ => (INVALID, StatusCode::UNAUTHORIZED),
+            };
             return page(
                 &ctx,
                 &expected,
                 &next,
                 username,
-                Some(TEMPORARY),
+                Some(message),
                 None,
-                StatusCode::FORBIDDEN,
+                status,
             );
         }
-        Err((failure, user)) => {
-            brute_force::failed(&state, &ctx.realm, username, ip.as_deref(), now_ms).await?;
-            let code = if locked && failure == LoginFailure::InvalidCredentials {
-                "user_temporarily_disabled"
-            } else {
-                failure.code()
-            };
-            record(
-                &state,
-                &ctx.realm,
-                user.as_ref(),
-                username,
-                ip.as_deref(),
-                Some(code),
-            )
-            .await;
-            return refuse(StatusCode::UNAUTHORIZED);
-        }
     };
-    brute_force::succeeded(&state, &ctx.realm, username).await?;
     record(
         &state,
         &ctx.realm,

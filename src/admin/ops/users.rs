@@ -210,6 +210,9 @@ pub async fn create(
         let role = store::roles::find_realm_role(&mut *tx, &granted.realm().id, name)
             .await?
             .ok_or(OpsError::NotFound("Role"))?;
+        if !may_hand_out(&granted, &role) {
+            return Err(OpsError::Forbidden);
+        }
         store::roles::grant_to_user(&mut *tx, &user.id, &role.id).await?;
     }
     if let Some(paths) = &repr.groups {
@@ -366,6 +369,9 @@ pub async fn map_realm_roles(
             name.as_deref(),
         )
         .await?;
+        if !may_hand_out(&granted, &role) {
+            return Err(OpsError::Forbidden);
+        }
         if add {
             store::roles::grant_to_user(&mut *tx, &user.id, &role.id).await?;
         } else {
@@ -388,6 +394,14 @@ pub async fn map_realm_roles(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Master's `admin` and `create-realm` roles reach every realm: only a master admin hands
+/// them out (or takes them away), so `manage-users` in master cannot promote anyone.
+fn may_hand_out(granted: &Granted, role: &Role) -> bool {
+    let reaches_all_realms = granted.realm().name.as_str() == super::realms::MASTER
+        && ["admin", "create-realm"].contains(&role.name.as_str());
+    !reaches_all_realms || granted.actor().master_admin
 }
 
 /// A realm role of `realm` by id (preferred) or name.

@@ -71,7 +71,7 @@ pub fn build(
         "docker-v2-registry-config-file" => Ok(Download {
             content_type: "text/plain; charset=utf-8",
             filename: "config.yml".into(),
-            body: registry_config(&auth, &realm.name.to_string()).into_bytes(),
+            body: registry_config(&auth, realm.name.as_str()).into_bytes(),
         }),
         "docker-v2-variable-override" => Ok(Download {
             content_type: "text/plain; charset=utf-8",

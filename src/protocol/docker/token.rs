@@ -328,7 +328,15 @@ async fn authenticate(
     username: &str,
     password: SecretString,
 ) -> Result<User, DockerError> {
-    match login::verify_password(state, attempt.realm, username, password).await? {
+    match login::verify_password(
+        state,
+        attempt.realm,
+        username,
+        password,
+        attempt.ip.as_deref(),
+    )
+    .await?
+    {
         Ok(user) => Ok(user),
         Err((failure, user)) => {
             record_failure(state, attempt, user.as_ref(), failure.code()).await;

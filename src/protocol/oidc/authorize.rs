@@ -365,38 +365,39 @@ pub async fn submit(
         ("redirect_uri", request.redirect_uri.clone()),
     ]);
     let client_id = request.client.client_id.to_string();
-    let user = match login::verify_password(&state, &realm, username, password).await? {
-        Ok(user) => user,
-        Err((failure, user)) => {
-            let mut event = login::event(
-                &realm,
-                "LOGIN_ERROR",
-                user.as_ref(),
-                Some(&client_id),
-                ip.as_deref(),
-                details,
-            );
-            event.error = Some(failure.code().to_owned());
-            login::record(&state, event).await;
-            if let (login::LoginFailure::ActionRequired, Some(user)) = (failure, &user) {
-                if user.required_actions == [crate::admin::ops::users::UPDATE_PASSWORD] {
-                    let token = action_token(&state, &realm, user).await?;
-                    let page_state = PageState {
-                        username,
-                        update_password: Some(&token),
-                        ..PageState::default()
-                    };
-                    return Ok(render(&realm, &base, &cookie, &request, page_state));
+    let user =
+        match login::verify_password(&state, &realm, username, password, ip.as_deref()).await? {
+            Ok(user) => user,
+            Err((failure, user)) => {
+                let mut event = login::event(
+                    &realm,
+                    "LOGIN_ERROR",
+                    user.as_ref(),
+                    Some(&client_id),
+                    ip.as_deref(),
+                    details,
+                );
+                event.error = Some(failure.code().to_owned());
+                login::record(&state, event).await;
+                if let (login::LoginFailure::ActionRequired, Some(user)) = (failure, &user) {
+                    if user.required_actions == [crate::admin::ops::users::UPDATE_PASSWORD] {
+                        let token = action_token(&state, &realm, user).await?;
+                        let page_state = PageState {
+                            username,
+                            update_password: Some(&token),
+                            ..PageState::default()
+                        };
+                        return Ok(render(&realm, &base, &cookie, &request, page_state));
+                    }
                 }
+                let page_state = PageState {
+                    username,
+                    error: Some("Invalid username or password."),
+                    ..PageState::default()
+                };
+                return Ok(render(&realm, &base, &cookie, &request, page_state));
             }
-            let page_state = PageState {
-                username,
-                error: Some("Invalid username or password."),
-                ..PageState::default()
-            };
-            return Ok(render(&realm, &base, &cookie, &request, page_state));
-        }
-    };
+        };
     let signed_in = SignedIn {
         user: &user,
         session: None,

@@ -138,7 +138,7 @@ async fn password_grant(
         ("grant_type", "password".to_owned()),
         ("username", username.to_owned()),
     ]);
-    let user = match login::verify_password(state, realm, username, password).await? {
+    let user = match login::verify_password(state, realm, username, password, ip).await? {
         Ok(user) => user,
         Err((failure, user)) => {
             let mut event = login::event(

@@ -6,7 +6,6 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::{load, UserPath, UserView, FIELDS};
-use crate::admin::console::brute_force::PERMANENT;
 use crate::admin::console::confirm::{self, Question};
 use crate::admin::console::error::ConsoleError;
 use crate::admin::console::form::{Errors, FormData, Posted};
@@ -14,6 +13,7 @@ use crate::admin::console::page::{datetime_ms, render_status, Layout, Target};
 use crate::admin::console::session::Console;
 use crate::admin::ops;
 use crate::admin::repr::UserRepr;
+use crate::protocol::brute_force::PERMANENT;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{target}/users/{id}", web::get().to(show))

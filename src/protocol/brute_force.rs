@@ -1,4 +1,5 @@
-//! Brute-force protection of console sign-in, by the realm's "security defenses" settings and
+//! Brute-force protection of every password sign-in (console, OIDC, docker), by the realm's
+//! "security defenses" settings and
 //! Keycloak's rules: every `failureFactor` failures add `waitIncrementSeconds` of lock (at most
 //! `maxFailureWaitSeconds`); failures closer together than `quickLoginCheckMilliSeconds` lock
 //! for `minimumQuickLoginWaitSeconds`; the count restarts after `maxDeltaTimeSeconds` without
