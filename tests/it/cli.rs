@@ -119,12 +119,15 @@ fn token_status(server: &Server, username: &str, password: &str) -> u16 {
         .as_u16()
 }
 
+/// Runs the binary to completion; it listens on a port of its own choosing (KC_HTTP_PORT=0)
+/// unless the arguments say otherwise, so a busy 8080 never masks the error under test.
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(BINARY)
         .args(args)
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("KC_HTTP_PORT", "0")
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
