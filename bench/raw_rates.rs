@@ -3,7 +3,7 @@
 //! count are both `available_parallelism`), and the CPU time each operation takes. Prints
 //! `key=value` lines for bench/bench.py.
 //!
-//! Usage: raw_rates [SECONDS_PER_MEASUREMENT]
+//! Usage: raw_rates argon2|rs256 [SECONDS]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -52,26 +52,18 @@ fn rate(threads: usize, duration: Duration, op: impl Fn() + Sync) -> (f64, f64) 
     (per_second, cpu_ns as f64 / 1e6 / ops.max(1) as f64)
 }
 
-fn main() {
-    let seconds: f64 = std::env::args()
-        .nth(1)
-        .map(|s| s.parse().expect("SECONDS must be a number"))
-        .unwrap_or(4.0);
-    let duration = Duration::from_secs_f64(seconds);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("threads={threads}");
-
-    // The same hash format and verify call the server uses for every Basic login.
+/// Argon2id verifies of a hash made the way the server makes them, with the server's call.
+fn argon2(threads: usize, duration: Duration) -> (f64, f64) {
     let phc = passwords::hash_blocking("bench-password").expect("argon2 hash");
     assert!(phc.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{phc}");
     assert!(passwords::verify_blocking("bench-password", &phc));
-    let (argon2, argon2_cpu) = rate(threads, duration, || {
+    rate(threads, duration, || {
         assert!(passwords::verify_blocking("bench-password", &phc));
-    });
-    println!("argon2_verify_per_s={argon2:.1}");
-    println!("argon2_cpu_ms_per_op={argon2_cpu:.3}");
+    })
+}
 
-    // An RS256 signature over a signing input shaped like a docker token (kid + x5c header).
+/// RS256 signatures over a signing input shaped like a docker token (kid + x5c header).
+fn rs256(threads: usize, duration: Duration) -> (f64, f64) {
     let key = keys::generate_realm_key("bench").expect("RSA key");
     let pair = RsaKeyPair::from_pkcs8(&key.private_key_der).expect("PKCS#8 key");
     let header = format!(
@@ -85,7 +77,7 @@ fn main() {
         URL_SAFE_NO_PAD.encode(header),
         URL_SAFE_NO_PAD.encode(claims)
     );
-    let (rsa, rsa_cpu) = rate(threads, duration, || {
+    rate(threads, duration, || {
         let mut signature = vec![0u8; pair.public_modulus_len()];
         pair.sign(
             &RSA_PKCS1_SHA256,
@@ -94,7 +86,26 @@ fn main() {
             &mut signature,
         )
         .expect("RS256 signature");
-    });
-    println!("rs256_sign_per_s={rsa:.1}");
-    println!("rs256_cpu_ms_per_op={rsa_cpu:.3}");
+    })
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let measure = match args.next().as_deref() {
+        Some("argon2") => argon2,
+        Some("rs256") => rs256,
+        _ => {
+            eprintln!("usage: raw_rates argon2|rs256 [SECONDS]");
+            std::process::exit(2);
+        }
+    };
+    let seconds: f64 = args
+        .next()
+        .map(|s| s.parse().expect("SECONDS must be a number"))
+        .unwrap_or(4.0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (per_second, cpu_ms) = measure(threads, Duration::from_secs_f64(seconds));
+    println!("threads={threads}");
+    println!("per_s={per_second:.1}");
+    println!("cpu_ms_per_op={cpu_ms:.3}");
 }

@@ -1,11 +1,12 @@
 //! Password hashing with Keycloak's argon2id parameters, off the async runtime on a bounded
 //! pool (one hash at a time per core), so a burst of logins can neither exhaust memory nor
-//! starve other requests.
+//! starve other requests. Each permit owns a reusable argon2 memory block, so a verify
+//! allocates nothing large.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
 
@@ -32,6 +33,8 @@ pub enum PasswordError {
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    /// One argon2 memory block per permit, reused across verifies.
+    memory: Arc<Mutex<Vec<Vec<Block>>>>,
 }
 
 impl PasswordHasher {
@@ -39,6 +42,7 @@ impl PasswordHasher {
     pub fn new(workers: usize) -> Self {
         PasswordHasher {
             permits: Arc::new(Semaphore::new(workers.max(1))),
+            memory: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -70,16 +74,67 @@ impl PasswordHasher {
     /// Checks a password against a stored PHC string; with `None` (no such user, or no
     /// password) it verifies against a dummy hash and answers false.
     pub async fn verify(&self, password: SecretString, stored: Option<String>) -> bool {
-        self.run(move || match stored {
-            Some(phc) => verify_blocking(password.expose_secret(), &phc),
-            None => {
-                verify_blocking(password.expose_secret(), DUMMY_HASH);
-                false
+        let memory = self.memory.clone();
+        self.run(move || {
+            let mut blocks = memory
+                .lock()
+                .map(|mut pool| pool.pop())
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let ok = match &stored {
+                Some(phc) => verify_with_memory(password.expose_secret(), phc, &mut blocks),
+                None => {
+                    verify_with_memory(password.expose_secret(), DUMMY_HASH, &mut blocks);
+                    false
+                }
+            };
+            if let Ok(mut pool) = memory.lock() {
+                pool.push(blocks);
             }
+            ok
         })
         .await
         .unwrap_or(false)
     }
+}
+
+/// Verifies with the parameters recorded in the PHC string, computing into `blocks` (grown
+/// as needed and kept for the next call). The comparison is constant-time.
+fn verify_with_memory(password: &str, phc: &str, blocks: &mut Vec<Block>) -> bool {
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params), Some(expected), Some(salt)) = (
+        Algorithm::try_from(hash.algorithm),
+        Params::try_from(&hash),
+        hash.hash,
+        hash.salt,
+    ) else {
+        return false;
+    };
+    let version = hash
+        .version
+        .and_then(|v| Version::try_from(v).ok())
+        .unwrap_or_default();
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    if blocks.len() < params.block_count() {
+        blocks.resize(params.block_count(), Block::default());
+    }
+    let mut out = vec![0u8; expected.len()];
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    argon2
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            &mut out,
+            &mut blocks[..params.block_count()],
+        )
+        .is_ok()
+        && crate::crypto::constant_time_eq(&out, expected.as_bytes())
 }
 
 /// Hashes on the calling thread (for start-up and tests).
@@ -125,6 +180,19 @@ mod tests {
         assert_eq!(dummy.version, real.version);
         assert_eq!(dummy.params, real.params);
         assert_eq!(dummy.hash.unwrap().len(), real.hash.unwrap().len());
+    }
+
+    #[test]
+    fn reusable_memory_verifies_like_the_library() {
+        let phc = hash_blocking("s3cret").unwrap();
+        let mut blocks = Vec::new();
+        assert!(verify_with_memory("s3cret", &phc, &mut blocks));
+        assert!(!verify_with_memory("s3creT", &phc, &mut blocks));
+        assert!(
+            verify_with_memory("s3cret", &phc, &mut blocks),
+            "the reused block gives the same answer"
+        );
+        assert!(!verify_with_memory("x", "not a phc string", &mut blocks));
     }
 
     #[test]

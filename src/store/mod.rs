@@ -127,7 +127,7 @@ pub async fn open(url: &str) -> Result<Db, OpenError> {
         .map_err(open_error)?;
     sqlx::migrate!("./migrations").run(&writer).await?;
     let reader = SqlitePoolOptions::new()
-        .max_connections(4)
+        .max_connections(16)
         .min_connections(1)
         .connect_with(options.read_only(true))
         .await
