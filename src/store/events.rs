@@ -57,23 +57,6 @@ pub struct StoredLoginEvent {
     pub details: String,
 }
 
-/// The realm's most recent login events, newest first.
-pub async fn recent_logins(
-    db: impl SqliteExecutor<'_>,
-    realm: &RealmId,
-    max: i64,
-) -> Result<Vec<StoredLoginEvent>, StoreError> {
-    Ok(sqlx::query_as!(
-        StoredLoginEvent,
-        r#"SELECT time_ms, type AS event_type, user_id, client_id, ip_address, error, details
-         FROM login_event WHERE realm_id = ? ORDER BY time_ms DESC LIMIT ?"#,
-        realm,
-        max
-    )
-    .fetch_all(db)
-    .await?)
-}
-
 /// An admin event to record: who changed what.
 #[derive(Debug, Clone)]
 pub struct AdminEvent {
