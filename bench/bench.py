@@ -76,9 +76,9 @@ def proc_cpu_seconds(pid, task=None):
 
 
 # Server threads by name prefix: actix's HTTP workers (which also sign tokens), the SQLite
-# connection threads of sqlx, and tokio's blocking pool (argon2).
+# connection threads of sqlx, and the password hashing threads.
 THREAD_GROUPS = (("actix-rt", "http workers"), ("sqlx-sqlite", "sqlite threads"),
-                 ("tokio-rt", "blocking pool"))
+                 ("argon2", "argon2 threads"))
 
 
 def thread_cpu(pid):
@@ -406,7 +406,7 @@ def report(ctx):
     print()
     print("keywarden token-issuance benchmark")
     print(f"  cores (available_parallelism)  {cores}  (= raw threads = actix workers = "
-          f"argon2 permits)")
+          f"argon2 threads)")
     print(f"  release binary                 {ctx['binary_size'] / 1e6:.2f} MB "
           f"({ctx['binary_size']} bytes)")
     print()

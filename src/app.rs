@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::config::Settings;
 use crate::crypto::passwords::PasswordHasher;
 use crate::keyring::Keyring;
+use crate::login_log::LoginLog;
 use crate::state::AppState;
 use crate::{admin, bootstrap, health, http, protocol, store};
 
@@ -17,6 +18,7 @@ use crate::{admin, bootstrap, health, http, protocol, store};
 pub struct Application {
     port: u16,
     server: Server,
+    login_log: LoginLog,
 }
 
 impl Application {
@@ -31,7 +33,9 @@ impl Application {
             )
         })?;
         let port = listener.local_addr()?.port();
+        let login_log = LoginLog::start(db.clone());
         let state = web::Data::new(AppState {
+            login_log: login_log.clone(),
             db,
             passwords: PasswordHasher::per_core(),
             keyring: Keyring::default(),
@@ -46,14 +50,20 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     http::trailing_slash::trim_admin_api,
                 ))
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(
+                    http::request_span::request_span,
+                ))
                 .configure(|cfg| mount(cfg, layout.as_deref(), docker))
                 .default_service(web::to(not_found))
         })
         .listen(listener)?
         .run();
         tracing::info!(port, "listening");
-        Ok(Application { port, server })
+        Ok(Application {
+            port,
+            server,
+            login_log,
+        })
     }
 
     /// The port actually bound (useful with port 0).
@@ -61,22 +71,25 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is stopped.
+    /// Serves until the process is stopped, then stores the login events still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.login_log.flush().await;
+        served
     }
 }
 
 /// Mounts the routes under the configured prefix, or under both `/` and `/auth` when none is set.
 fn mount(cfg: &mut web::ServiceConfig, relative_path: Option<&str>, docker: bool) {
     let routes = move |cfg: &mut web::ServiceConfig| {
-        health::routes(cfg);
-        protocol::oidc::routes(cfg);
-        admin::api::routes(cfg);
-        admin::console::routes(cfg);
+        // Token endpoints first: routes are tried in order, and these take the most traffic.
         if docker {
             protocol::docker::routes(cfg);
         }
+        protocol::oidc::routes(cfg);
+        health::routes(cfg);
+        admin::api::routes(cfg);
+        admin::console::routes(cfg);
     };
     match relative_path {
         Some("") => routes(cfg),

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod health;
 pub mod http;
 pub mod keyring;
+pub mod login_log;
 pub mod protocol;
 pub mod state;
 pub mod store;

@@ -3,6 +3,7 @@
 use crate::config::Settings;
 use crate::crypto::passwords::PasswordHasher;
 use crate::keyring::Keyring;
+use crate::login_log::LoginLog;
 use crate::store::Db;
 
 /// Everything a request handler may need.
@@ -11,4 +12,5 @@ pub struct AppState {
     pub settings: Settings,
     pub passwords: PasswordHasher,
     pub keyring: Keyring,
+    pub login_log: LoginLog,
 }

@@ -23,26 +23,35 @@ pub enum JwtError {
     Invalid(String),
 }
 
-/// A header for `key`: RS256, typ JWT, its kid, and (when `with_x5c`) its certificate.
-pub fn header_for(key: &LoadedKey, with_x5c: bool) -> Header {
-    let mut header = Header::new(Algorithm::RS256);
-    header.typ = Some("JWT".to_owned());
-    header.kid = Some(key.kid.clone());
-    if with_x5c {
-        header.x5c = Some(vec![key.certificate_b64.clone()]);
-    }
-    header
+/// Which JOSE header a token carries: RS256, typ JWT and the key's kid, plus the key's
+/// certificate in `x5c` for docker registries (v3 ignores libtrust kids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderKind {
+    Plain,
+    WithCertificate,
 }
 
-/// Signs `claims` under `header` with `key` into a compact JWS.
+/// The encoded (base64url JSON) header for a key; computed once when the key is loaded.
+pub fn encoded_header(kid: &str, certificate_b64: &str, kind: HeaderKind) -> String {
+    let mut header = Header::new(Algorithm::RS256);
+    header.typ = Some("JWT".to_owned());
+    header.kid = Some(kid.to_owned());
+    if kind == HeaderKind::WithCertificate {
+        header.x5c = Some(vec![certificate_b64.to_owned()]);
+    }
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).expect("a header serializes"))
+}
+
+/// Signs `claims` with `key` into a compact JWS with the `kind` of header.
 pub fn sign<T: Serialize>(
-    header: &Header,
     claims: &T,
     key: &LoadedKey,
+    kind: HeaderKind,
 ) -> Result<String, JwtError> {
-    let header_json = serde_json::to_vec(header).map_err(|_| JwtError::Sign)?;
     let claims_json = serde_json::to_vec(claims).map_err(|_| JwtError::Sign)?;
-    let mut token = URL_SAFE_NO_PAD.encode(header_json);
+    let mut token =
+        String::with_capacity(key.encoded_header(kind).len() + claims_json.len() * 4 / 3 + 360);
+    token.push_str(key.encoded_header(kind));
     token.push('.');
     token.push_str(&URL_SAFE_NO_PAD.encode(claims_json));
     let mut signature = vec![0u8; key.key_pair.public_modulus_len()];

@@ -8,6 +8,8 @@ use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, RsaKeySize, P
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::jwt::{self, HeaderKind};
+
 /// A freshly generated key pair with its certificate, all DER.
 pub struct GeneratedKey {
     /// PKCS#8 private key.
@@ -123,6 +125,9 @@ pub struct LoadedKey {
     pub certificate_b64: String,
     /// The public key, base64 SubjectPublicKeyInfo DER.
     pub public_key_b64: String,
+    /// The encoded JOSE headers of tokens this key signs, without and with `x5c`.
+    header: String,
+    header_with_certificate: String,
 }
 
 impl LoadedKey {
@@ -143,6 +148,12 @@ impl LoadedKey {
             x5t_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(&stored.certificate_der)),
         };
         Ok(LoadedKey {
+            header: jwt::encoded_header(&stored.kid, &certificate_b64, HeaderKind::Plain),
+            header_with_certificate: jwt::encoded_header(
+                &stored.kid,
+                &certificate_b64,
+                HeaderKind::WithCertificate,
+            ),
             kid: stored.kid.clone(),
             algorithm: stored.algorithm.clone(),
             active: stored.status == "ACTIVE",
@@ -151,6 +162,14 @@ impl LoadedKey {
             certificate_b64,
             public_key_b64: STANDARD.encode(&stored.public_key_der),
         })
+    }
+
+    /// The encoded header of the tokens this key signs.
+    pub fn encoded_header(&self, kind: HeaderKind) -> &str {
+        match kind {
+            HeaderKind::Plain => &self.header,
+            HeaderKind::WithCertificate => &self.header_with_certificate,
+        }
     }
 }
 

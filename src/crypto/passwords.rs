@@ -1,14 +1,15 @@
-//! Password hashing with Keycloak's argon2id parameters, off the async runtime on a bounded
-//! pool (one hash at a time per core), so a burst of logins can neither exhaust memory nor
-//! starve other requests. Each permit owns a reusable argon2 memory block, so a verify
-//! allocates nothing large.
+//! Password hashing with Keycloak's argon2id parameters on a fixed set of dedicated threads,
+//! one per core, fed from one queue: a burst of logins can neither exhaust memory nor starve
+//! the async runtime, and a thread starts the next queued hash the moment it finishes one.
+//! Each thread keeps its own argon2 memory, so a verify allocates nothing large.
 
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 /// Keycloak's argon2id parameters: v1.3, 5 iterations, 7168 KiB, parallelism 1, 32-byte hash.
 pub fn keycloak_argon2() -> Argon2<'static> {
@@ -29,73 +30,85 @@ pub enum PasswordError {
     Worker,
 }
 
-/// Hashes and verifies passwords on a bounded pool of blocking workers.
+/// A queued hash: runs on a hashing thread with that thread's argon2 memory.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// Hashes and verifies passwords on a fixed pool of dedicated threads.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
-    /// One argon2 memory block per permit, reused across verifies.
-    memory: Arc<Mutex<Vec<Vec<Block>>>>,
+    queue: mpsc::Sender<Job>,
 }
 
 impl PasswordHasher {
-    /// A hasher running at most `workers` hashes at once.
-    pub fn new(workers: usize) -> Self {
-        PasswordHasher {
-            permits: Arc::new(Semaphore::new(workers.max(1))),
-            memory: Arc::new(Mutex::new(Vec::new())),
+    /// A hasher with `threads` hashing threads (at least one).
+    pub fn new(threads: usize) -> Self {
+        let (queue, jobs) = mpsc::channel::<Job>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        for n in 0..threads.max(1) {
+            let jobs = jobs.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || work(&jobs))
+                .expect("spawn a password hashing thread");
         }
+        PasswordHasher { queue }
     }
 
-    /// One worker per available core.
+    /// One hashing thread per available core.
     pub fn per_core() -> Self {
         Self::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 
+    /// Runs `job` on a hashing thread. A job whose caller has gone away by the time a thread
+    /// takes it (the client disconnected) is skipped.
     async fn run<T: Send + 'static>(
         &self,
-        job: impl FnOnce() -> T + Send + 'static,
+        job: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Box::new(move |memory| {
+                if !reply.is_closed() {
+                    let _ = reply.send(job(memory));
+                }
+            }))
             .map_err(|_| PasswordError::Worker)?;
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(|_| PasswordError::Worker)
+        answer.await.map_err(|_| PasswordError::Worker)
     }
 
     /// Hashes a password into a PHC string.
     pub async fn hash(&self, password: SecretString) -> Result<String, PasswordError> {
-        self.run(move || hash_blocking(password.expose_secret()))
+        self.run(move |_| hash_blocking(password.expose_secret()))
             .await?
     }
 
     /// Checks a password against a stored PHC string; with `None` (no such user, or no
     /// password) it verifies against a dummy hash and answers false.
     pub async fn verify(&self, password: SecretString, stored: Option<String>) -> bool {
-        let memory = self.memory.clone();
-        self.run(move || {
-            let mut blocks = memory
-                .lock()
-                .map(|mut pool| pool.pop())
-                .ok()
-                .flatten()
-                .unwrap_or_default();
-            let ok = match &stored {
-                Some(phc) => verify_with_memory(password.expose_secret(), phc, &mut blocks),
-                None => {
-                    verify_with_memory(password.expose_secret(), DUMMY_HASH, &mut blocks);
-                    false
-                }
-            };
-            if let Ok(mut pool) = memory.lock() {
-                pool.push(blocks);
+        self.run(move |memory| match &stored {
+            Some(phc) => verify_with_memory(password.expose_secret(), phc, memory),
+            None => {
+                verify_with_memory(password.expose_secret(), DUMMY_HASH, memory);
+                false
             }
-            ok
         })
         .await
         .unwrap_or(false)
+    }
+}
+
+/// A hashing thread: takes jobs until every `PasswordHasher` handle is gone.
+fn work(jobs: &Mutex<mpsc::Receiver<Job>>) {
+    let mut memory = Vec::new();
+    loop {
+        let next = jobs
+            .lock()
+            .map_err(|_| ())
+            .and_then(|q| q.recv().map_err(|_| ()));
+        match next {
+            Ok(job) => job(&mut memory),
+            Err(()) => return,
+        }
     }
 }
 

@@ -5,6 +5,7 @@ pub mod basic;
 pub mod cookies;
 pub mod cors;
 pub mod csrf;
+pub mod request_span;
 pub mod trailing_slash;
 
 pub use base::Base;

@@ -50,7 +50,7 @@ pub async fn verify_password(
     let now_ms = crate::clock::now_ms();
     let locked = brute_force::locked(state, realm, username, now_ms).await?;
     let by_username = match Username::parse(username) {
-        Ok(name) => store::users::find_by_username(state.db.read(), &realm.id, &name).await?,
+        Ok(name) => store::users::find_by_username_cached(&state.db, &realm.id, &name).await?,
         Err(_) => None,
     };
     // As Keycloak allows by default, an email address signs in too.
@@ -61,7 +61,7 @@ pub async fn verify_password(
         found => found,
     };
     let stored = match &user {
-        Some(user) => store::users::password_hash(state.db.read(), &user.id).await?,
+        Some(user) => store::users::password_hash_cached(&state.db, &user.id).await?,
         None => None,
     };
     let verified = state.passwords.verify(password, stored).await;
@@ -85,11 +85,9 @@ pub async fn verify_password(
     Ok(outcome)
 }
 
-/// Records a login event; a write error is logged and never fails the request.
+/// Records a login event (stored shortly after, see `login_log`); never fails the request.
 pub async fn record(state: &AppState, event: LoginEvent) {
-    if let Err(err) = store::events::insert_login(state.db.write(), &event).await {
-        tracing::error!(error = %err, "could not record login event");
-    }
+    state.login_log.record(event).await;
 }
 
 /// A login event with the common fields filled in.

@@ -2,7 +2,7 @@
 
 use sqlx::SqliteExecutor;
 
-use super::{conflict_on_unique, from_json, to_json, StoreError};
+use super::{conflict_on_unique, from_json, to_json, Db, StoreError};
 use crate::domain::{Client, ClientIdName, ClientUuid, Protocol, RealmId};
 
 struct ClientRow {
@@ -195,6 +195,21 @@ pub async fn find_by_client_id(
     .await?
     .map(Client::try_from)
     .transpose()
+}
+
+/// `find_by_client_id` through the read cache.
+pub async fn find_by_client_id_cached(
+    db: &Db,
+    realm: &RealmId,
+    client_id: &str,
+) -> Result<Option<Client>, StoreError> {
+    let cache = db.cache();
+    let key = (realm.clone(), client_id.to_owned());
+    cache
+        .get_or_load(&cache.clients_by_client_id, key, || {
+            find_by_client_id(db.read(), realm, client_id)
+        })
+        .await
 }
 
 /// A page of the realm's clients whose clientId contains `search`, ordered by clientId.

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use sqlx::SqliteExecutor;
 
-use super::{to_json, StoreError};
+use super::{to_json, Db, StoreError};
 use crate::domain::RealmId;
 
 /// A login event to record (LOGIN, LOGIN_ERROR, ...).
@@ -19,28 +19,44 @@ pub struct LoginEvent {
     pub details: BTreeMap<&'static str, String>,
 }
 
-pub async fn insert_login(
-    db: impl SqliteExecutor<'_>,
-    event: &LoginEvent,
-) -> Result<(), StoreError> {
-    let id = uuid::Uuid::new_v4().to_string();
-    let now = crate::clock::now_ms();
-    let details = to_json(&event.details);
+/// Stores login events recorded at the given times (ms), all in one statement: the batch
+/// travels as one JSON array, so a burst of sign-ins costs one write. Events of a realm
+/// deleted in the meantime are dropped with it.
+pub async fn insert_logins(db: &Db, events: &[(i64, LoginEvent)]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<serde_json::Value> = events
+        .iter()
+        .map(|(time_ms, event)| {
+            serde_json::json!({
+                "id": uuid::Uuid::new_v4().to_string(),
+                "realm_id": event.realm_id,
+                "time_ms": time_ms,
+                "type": event.event_type,
+                "user_id": event.user_id,
+                "client_id": event.client_id,
+                "ip_address": event.ip_address,
+                "error": event.error,
+                "details": to_json(&event.details),
+            })
+        })
+        .collect();
+    let rows = to_json(&rows);
+    // No cached read depends on login events, so this write leaves the read cache warm.
+    let mut writer = db.write().acquire().await?;
+    let _quiet = db.cache().quiet_writes();
     sqlx::query!(
         "INSERT INTO login_event (id, realm_id, time_ms, type, user_id, client_id, ip_address,
             error, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        id,
-        event.realm_id,
-        now,
-        event.event_type,
-        event.user_id,
-        event.client_id,
-        event.ip_address,
-        event.error,
-        details,
+         SELECT value ->> 'id', value ->> 'realm_id', value ->> 'time_ms', value ->> 'type',
+            value ->> 'user_id', value ->> 'client_id', value ->> 'ip_address',
+            value ->> 'error', value ->> 'details'
+         FROM json_each(?)
+         WHERE EXISTS (SELECT 1 FROM realm WHERE realm.id = value ->> 'realm_id')",
+        rows
     )
-    .execute(db)
+    .execute(&mut *writer)
     .await?;
     Ok(())
 }
@@ -131,7 +147,7 @@ pub async fn search_logins(
            AND (?5 IS NULL OR client_id = ?5)
            AND (?6 IS NULL OR time_ms >= ?6)
            AND (?7 IS NULL OR time_ms < ?7)
-         ORDER BY time_ms DESC LIMIT ?9 OFFSET ?8"#,
+         ORDER BY time_ms DESC, rowid DESC LIMIT ?9 OFFSET ?8"#,
         realm,
         filter.event_type,
         filter.user_id,
@@ -191,7 +207,7 @@ pub async fn search_admin(
            AND (?4 IS NULL OR auth_user_id = ?4)
            AND (?5 IS NULL OR time_ms >= ?5)
            AND (?6 IS NULL OR time_ms < ?6)
-         ORDER BY time_ms DESC LIMIT ?8 OFFSET ?7"#,
+         ORDER BY time_ms DESC, rowid DESC LIMIT ?8 OFFSET ?7"#,
         realm,
         filter.operation_type,
         filter.resource_type,

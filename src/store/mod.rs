@@ -2,6 +2,7 @@
 //! any SQLite executor, so the same call works on the pool or inside a transaction.
 
 pub mod auth_codes;
+pub mod cache;
 pub mod clients;
 pub mod console_sessions;
 pub mod events;
@@ -16,17 +17,21 @@ pub mod tokens;
 pub mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-/// The database: a pool of readers, and one writer so that writes queue in the process
-/// instead of spinning on SQLite's busy lock.
-#[derive(Clone, Debug)]
+/// The database: a pool of readers, one writer so that writes queue in the process instead
+/// of spinning on SQLite's busy lock, and the read cache that every write invalidates. The
+/// database file belongs to this process alone (see `lock_database`).
+#[derive(Clone)]
 pub struct Db {
     reader: SqlitePool,
     writer: SqlitePool,
+    cache: Arc<cache::ReadCache>,
+    _owner: Option<Arc<std::fs::File>>,
 }
 
 impl Db {
@@ -43,6 +48,11 @@ impl Db {
     /// A write transaction.
     pub async fn begin(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
         self.writer.begin().await
+    }
+
+    /// The read cache (see `cache`).
+    pub(crate) fn cache(&self) -> &cache::ReadCache {
+        &self.cache
     }
 }
 
@@ -84,6 +94,35 @@ pub enum OpenError {
     Open { url: String, source: sqlx::Error },
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database {0} is in use by another keywarden server")]
+    InUse(String),
+    #[error("cannot lock {path}: {source}")]
+    Lock {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Takes the lock file next to the database: one server per database file, because each
+/// server caches rows and learns of changes only through its own writes. The lock goes
+/// with the process, however it ends.
+fn lock_database(file: &str) -> Result<std::fs::File, OpenError> {
+    let path = format!("{file}.lock");
+    let lock_error = |source| OpenError::Lock {
+        path: path.clone(),
+        source,
+    };
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(lock_error)?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(OpenError::InUse(file.to_owned())),
+        Err(std::fs::TryLockError::Error(source)) => Err(lock_error(source)),
+    }
 }
 
 /// Opens (creating if needed) the SQLite database, with WAL, foreign keys and a busy timeout,
@@ -106,6 +145,10 @@ pub async fn open(url: &str) -> Result<Db, OpenError> {
             })?;
         }
     }
+    let owner = match file {
+        ":memory:" => None,
+        file => Some(Arc::new(lock_database(file)?)),
+    };
     let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
         .map_err(|source| OpenError::Open {
             url: url.to_owned(),
@@ -120,8 +163,29 @@ pub async fn open(url: &str) -> Result<Db, OpenError> {
         url: url.to_owned(),
         source,
     };
+    // Every write goes through this one connection, so it is where the read cache learns of
+    // writes: the commit hook runs just before a commit becomes visible, and the connection
+    // comes back to the pool after its statement or transaction is over.
+    // Connections are in-process: no liveness ping is needed before handing one out.
+    let cache = Arc::new(cache::ReadCache::new());
+    let (committing, released) = (cache.clone(), cache.clone());
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
+        .after_connect(move |conn, _| {
+            let cache = committing.clone();
+            Box::pin(async move {
+                conn.lock_handle().await?.set_commit_hook(move || {
+                    cache.write_started();
+                    true
+                });
+                Ok(())
+            })
+        })
+        .after_release(move |_, _| {
+            released.write_finished();
+            Box::pin(async { Ok(true) })
+        })
         .connect_with(options.clone())
         .await
         .map_err(open_error)?;
@@ -129,10 +193,16 @@ pub async fn open(url: &str) -> Result<Db, OpenError> {
     let reader = SqlitePoolOptions::new()
         .max_connections(16)
         .min_connections(1)
+        .test_before_acquire(false)
         .connect_with(options.read_only(true))
         .await
         .map_err(open_error)?;
-    Ok(Db { reader, writer })
+    Ok(Db {
+        reader,
+        writer,
+        cache,
+        _owner: owner,
+    })
 }
 
 /// Answers whether the database responds (for /health/ready).

@@ -2,7 +2,7 @@
 
 use sqlx::SqliteExecutor;
 
-use super::{conflict_on_unique, StoreError};
+use super::{conflict_on_unique, Db, StoreError};
 use crate::domain::{Realm, RealmId};
 
 /// Inserts a new realm; a taken name is a conflict.
@@ -102,6 +102,16 @@ pub async fn find_by_name(
     )
     .fetch_optional(db)
     .await?)
+}
+
+/// `find_by_name` through the read cache.
+pub async fn find_by_name_cached(db: &Db, name: &str) -> Result<Option<Realm>, StoreError> {
+    let cache = db.cache();
+    cache
+        .get_or_load(&cache.realms_by_name, name.to_owned(), || {
+            find_by_name(db.read(), name)
+        })
+        .await
 }
 
 /// All realms, ordered by name.

@@ -2,7 +2,7 @@
 
 use sqlx::SqliteExecutor;
 
-use super::StoreError;
+use super::{Db, StoreError};
 use crate::domain::{ClientUuid, RealmId, UserId};
 
 /// What a refresh token is for.
@@ -99,6 +99,22 @@ pub async fn find_live(
     )
     .fetch_optional(db)
     .await?)
+}
+
+/// `find_live` through the read cache (the expiry is checked against `now` on every use).
+pub async fn find_live_cached(
+    db: &Db,
+    realm: &RealmId,
+    token_hash: &[u8],
+    now: i64,
+) -> Result<Option<StoredToken>, StoreError> {
+    let cache = db.cache();
+    let token = cache
+        .get_or_load(&cache.tokens_by_digest, token_hash.to_vec(), || {
+            find_live(db.read(), realm, token_hash, now)
+        })
+        .await?;
+    Ok(token.filter(|t| &t.realm_id == realm && t.expires_at > now))
 }
 
 /// Records a use and pushes the idle expiry forward, never past `max_expires_at`.

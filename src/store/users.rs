@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use sqlx::SqliteExecutor;
 
-use super::{conflict_on_unique, from_json, to_json, StoreError};
+use super::{conflict_on_unique, from_json, to_json, Db, StoreError};
 use crate::domain::{RealmId, User, UserId, Username};
 
 struct UserRow {
@@ -127,6 +127,36 @@ pub async fn find_by_id(
     .await?
     .map(User::try_from)
     .transpose()
+}
+
+/// `find_by_id` through the read cache.
+pub async fn find_by_id_cached(
+    db: &Db,
+    realm: &RealmId,
+    id: &UserId,
+) -> Result<Option<User>, StoreError> {
+    let cache = db.cache();
+    let user = cache
+        .get_or_load(&cache.users_by_id, id.clone(), || {
+            find_by_id(db.read(), realm, id)
+        })
+        .await?;
+    Ok(user.filter(|u| &u.realm_id == realm))
+}
+
+/// `find_by_username` through the read cache.
+pub async fn find_by_username_cached(
+    db: &Db,
+    realm: &RealmId,
+    username: &Username,
+) -> Result<Option<User>, StoreError> {
+    let cache = db.cache();
+    let key = (realm.clone(), username.to_string());
+    cache
+        .get_or_load(&cache.users_by_username, key, || {
+            find_by_username(db.read(), realm, username)
+        })
+        .await
 }
 
 /// Looks a user up by username (already lower-cased by `Username::parse`).
@@ -350,6 +380,16 @@ pub async fn password_hash(
     )
     .fetch_optional(db)
     .await?)
+}
+
+/// `password_hash` through the read cache.
+pub async fn password_hash_cached(db: &Db, user: &UserId) -> Result<Option<String>, StoreError> {
+    let cache = db.cache();
+    cache
+        .get_or_load(&cache.password_hashes, user.clone(), || {
+            password_hash(db.read(), user)
+        })
+        .await
 }
 
 /// Ids of the groups the user belongs to directly.

@@ -237,6 +237,7 @@ fn a_restart_keeps_users_and_the_same_kid() {
     };
     let first = Server::start(dir.path(), &["start-dev"], &env);
     let before = kid(&first);
+    assert_eq!(token_status(&first, "admin", "wrong"), 401);
     first.stop();
     let second = Server::start(
         dir.path(),
@@ -257,6 +258,35 @@ fn a_restart_keeps_users_and_the_same_kid() {
         401,
         "no second bootstrap admin"
     );
+    let failures = login_failures_of(&second, "admin", "pw");
+    assert!(
+        failures.iter().any(|e| e["details"]["username"] == "admin"),
+        "the failed sign-in just before the stop was stored: {failures:?}"
+    );
+}
+
+/// The LOGIN_ERROR events of the master realm, read with an admin token.
+fn login_failures_of(server: &Server, admin: &str, password: &str) -> Vec<Value> {
+    let client = reqwest::blocking::Client::new();
+    let token: Value = client
+        .post(server.url("/realms/master/protocol/openid-connect/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "admin-cli"),
+            ("username", admin),
+            ("password", password),
+        ])
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    client
+        .get(server.url("/admin/realms/master/events?type=LOGIN_ERROR"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
 }
 
 /// Runs a bad configuration and checks for a one-line error, a non-zero exit and no panic.
@@ -315,6 +345,35 @@ fn a_port_in_use_is_a_clear_error() {
         &["start-dev", "--http-port", &port],
         &[("KEYCLOAK_ADMIN", "a"), ("KEYCLOAK_ADMIN_PASSWORD", "b")],
         &port,
+    );
+}
+
+#[test]
+fn a_second_server_on_the_same_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("KEYCLOAK_ADMIN", "admin"),
+        ("KEYCLOAK_ADMIN_PASSWORD", "pw"),
+    ];
+    let first = Server::start(dir.path(), &["start-dev"], &env);
+    let second = run(dir.path(), &["start-dev"], &env);
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "keywarden: error: database data/keywarden.db is in use by another keywarden server"
+    );
+    assert_eq!(
+        token_status(&first, "admin", "pw"),
+        200,
+        "the first server goes on"
+    );
+    first.stop();
+    let again = Server::start(dir.path(), &["start-dev"], &env);
+    assert_eq!(
+        token_status(&again, "admin", "pw"),
+        200,
+        "the lock goes with the server that held it"
     );
 }
 

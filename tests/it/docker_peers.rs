@@ -113,15 +113,16 @@ fn skopeo_inspect(authfile: &Path, reference: &str) -> std::process::Output {
     ])
 }
 
-async fn login_events_with_grant(app: &TestApp, grant: &str) -> i64 {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
-        .await
-        .unwrap();
-    sqlx::query_scalar("SELECT COUNT(*) FROM login_event WHERE type = 'LOGIN' AND json_extract(details, '$.grant_type') = ?")
-        .bind(grant)
-        .fetch_one(&pool)
-        .await
-        .unwrap()
+async fn login_events_with_grant(app: &TestApp, grant: &str) -> usize {
+    let response = app
+        .admin(Method::GET, "/team/events?type=LOGIN&max=1000", None)
+        .await;
+    assert_eq!(response.status(), 200);
+    let events: Vec<serde_json::Value> = response.json().await.unwrap();
+    events
+        .iter()
+        .filter(|e| e["details"]["grant_type"] == grant)
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread")]

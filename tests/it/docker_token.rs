@@ -473,15 +473,6 @@ async fn the_post_password_grant_returns_a_refresh_token() {
     assert_eq!(response.status(), 400);
 }
 
-/// A login event row: type, error, client, details, address.
-type EventRow = (
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-);
-
 #[tokio::test]
 async fn every_token_and_failure_is_recorded_as_an_event() {
     let app = spawn_app().await;
@@ -493,26 +484,19 @@ async fn every_token_and_failure_is_recorded_as_an_event() {
     )
     .await;
     token_get(&app, "service=registry", Some(&basic("dev", "nope"))).await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
-        .await
-        .unwrap();
-    let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT e.type, e.error, e.client_id, e.details, e.ip_address FROM login_event e JOIN realm r ON r.id = e.realm_id
-         WHERE r.name = 'team' ORDER BY e.time_ms",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    assert_eq!(rows.len(), 2, "{rows:?}");
-    assert_eq!(rows[0].0, "LOGIN");
-    assert_eq!(rows[0].2.as_deref(), Some("registry"));
-    let details: Value = serde_json::from_str(&rows[0].3).unwrap();
-    assert_eq!(details["auth_method"], "docker-v2");
-    assert_eq!(details["username"], "dev");
-    assert_eq!(details["scope"], "repository:x:pull");
-    assert_eq!(rows[0].4.as_deref(), Some("127.0.0.1"));
-    assert_eq!(rows[1].0, "LOGIN_ERROR");
-    assert_eq!(rows[1].1.as_deref(), Some("invalid_user_credentials"));
+    let response = app.admin(Method::GET, "/team/events?max=10", None).await;
+    assert_eq!(response.status(), 200);
+    let events: Vec<Value> = response.json().await.unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    let (failure, success) = (&events[0], &events[1]);
+    assert_eq!(success["type"], "LOGIN");
+    assert_eq!(success["clientId"], "registry");
+    assert_eq!(success["details"]["auth_method"], "docker-v2");
+    assert_eq!(success["details"]["username"], "dev");
+    assert_eq!(success["details"]["scope"], "repository:x:pull");
+    assert_eq!(success["ipAddress"], "127.0.0.1");
+    assert_eq!(failure["type"], "LOGIN_ERROR");
+    assert_eq!(failure["error"], "invalid_user_credentials");
 }
 
 async fn set_policy(app: &TestApp, client: &str, policy: Value) {

@@ -38,6 +38,7 @@ pub async fn login_events(
 ) -> Result<Vec<LoginEventView>, OpsError> {
     let granted = authorize(state, actor, realm, Right::ViewEvents).await?;
     let realm_id = &granted.realm().id;
+    state.login_log.flush().await;
     let mut filter = filter.clone();
     if let Some(user) = filter.username.clone() {
         filter.user_id = resolve_user(state, &[realm_id], &user).await?;

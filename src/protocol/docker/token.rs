@@ -218,7 +218,7 @@ async fn issue(
     params: TokenParams,
     grant: Grant,
 ) -> Result<serde_json::Value, DockerError> {
-    let realm = store::realms::find_by_name(state.db.read(), realm_name)
+    let realm = store::realms::find_by_name_cached(&state.db, realm_name)
         .await?
         .filter(|r| r.enabled)
         .ok_or(DockerError::RealmNotFound)?;
@@ -235,7 +235,7 @@ async fn issue(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| DockerError::InvalidRequest("Missing parameter: service".into()))?;
-    let client = store::clients::find_by_client_id(state.db.read(), &realm.id, service)
+    let client = store::clients::find_by_client_id_cached(&state.db, &realm.id, service)
         .await?
         .filter(|c| c.protocol == Protocol::DockerV2);
     let Some(client) = client.filter(|c| c.enabled) else {
@@ -298,7 +298,7 @@ async fn issue(
         access: granted,
     };
     let token =
-        jwt::sign(&jwt::header_for(key, true), &claims, key).map_err(anyhow::Error::from)?;
+        jwt::sign(&claims, key, jwt::HeaderKind::WithCertificate).map_err(anyhow::Error::from)?;
     record_success(state, &attempt, user.as_ref(), &claims.access).await;
 
     let issued_at = time::OffsetDateTime::from_unix_timestamp(now)
@@ -391,14 +391,14 @@ async fn redeem(
         realm: realm.name.to_string(),
     };
     let digest = crypto::token_digest(token);
-    let stored = store::tokens::find_live(state.db.read(), &realm.id, &digest, now)
+    let stored = store::tokens::find_live_cached(&state.db, &realm.id, &digest, now)
         .await?
         .filter(|t| t.kind == TokenKind::Docker.as_str() && t.client_id == client.id);
     let Some(stored) = stored else {
         record_failure(state, attempt, None, "invalid_token").await;
         return Err(invalid());
     };
-    let user = store::users::find_by_id(state.db.read(), &realm.id, &stored.user_id).await?;
+    let user = store::users::find_by_id_cached(&state.db, &realm.id, &stored.user_id).await?;
     let Some(user) = user.filter(|u| u.enabled) else {
         record_failure(state, attempt, None, "user_disabled").await;
         return Err(invalid());

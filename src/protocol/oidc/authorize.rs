@@ -517,9 +517,9 @@ async fn action_token(
         fp: password_fingerprint(state, user).await?,
     };
     Ok(crypto::jwt::sign(
-        &crypto::jwt::header_for(key, false),
         &claims,
         key,
+        crypto::jwt::HeaderKind::Plain,
     )?)
 }
 

@@ -385,7 +385,7 @@ pub async fn issue(
     );
     let keys = state.keyring.get(&state.db, &realm.id).await?;
     let key = keys.active()?;
-    let access_token = jwt::sign(&jwt::header_for(key, false), &access, key)?;
+    let access_token = jwt::sign(&access, key, jwt::HeaderKind::Plain)?;
 
     // Shaped like Keycloak's (a JWT of `typ` Refresh, which some clients read); what makes
     // it unguessable is the random `jti`, and it is looked up by its digest like any token.
@@ -402,7 +402,7 @@ pub async fn issue(
         sid: session_id,
         scope: &scope,
     };
-    let refresh_token = jwt::sign(&jwt::header_for(key, false), &refresh_claims, key)?;
+    let refresh_token = jwt::sign(&refresh_claims, key, jwt::HeaderKind::Plain)?;
     store::tokens::insert(
         state.db.write(),
         &NewToken {
@@ -446,7 +446,7 @@ pub async fn issue(
             at_hash: claims::at_hash(&access_token),
             profile: Profile::of(user),
         };
-        body["id_token"] = json!(jwt::sign(&jwt::header_for(key, false), &id, key)?);
+        body["id_token"] = json!(jwt::sign(&id, key, jwt::HeaderKind::Plain)?);
     }
     Ok(body)
 }
