@@ -17,6 +17,9 @@ const LINGER: Duration = Duration::from_millis(25);
 const MAX_BATCH: usize = 512;
 /// Events queued before senders wait for the writer.
 const QUEUE: usize = 16 * 1024;
+/// Attempts to store a batch, and the pause before the next one (times the attempt).
+const RETRIES: u32 = 3;
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
 
 enum Entry {
     Event { time_ms: i64, event: LoginEvent },
@@ -78,12 +81,26 @@ async fn write_batches(db: Db, mut entries: mpsc::Receiver<Entry>) {
             next = entries.try_recv();
         }
         behind = batch.len() >= MAX_BATCH;
-        if let Err(err) = store::events::insert_logins(&db, &batch).await {
-            tracing::error!(error = %err, events = batch.len(), "could not store login events");
-        }
+        store_with_retries(&db, &batch).await;
         batch.clear();
         for done in waiting.drain(..) {
             let _ = done.send(());
+        }
+    }
+}
+
+/// Stores a batch, trying again a few times when the database is busy or briefly failing.
+async fn store_with_retries(db: &Db, batch: &[(i64, LoginEvent)]) {
+    for attempt in 1..=RETRIES {
+        match store::events::insert_logins(db, batch).await {
+            Ok(()) => return,
+            Err(err) if attempt == RETRIES => {
+                tracing::error!(error = %err, events = batch.len(), "could not store login events");
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, attempt, "storing login events failed; retrying");
+                tokio::time::sleep(RETRY_PAUSE * attempt).await;
+            }
         }
     }
 }

@@ -97,7 +97,8 @@ impl PasswordHasher {
     }
 }
 
-/// A hashing thread: takes jobs until every `PasswordHasher` handle is gone.
+/// A hashing thread: takes jobs until every `PasswordHasher` handle is gone. A job that
+/// panics answers its caller with `Worker` (its reply is dropped) and the thread goes on.
 fn work(jobs: &Mutex<mpsc::Receiver<Job>>) {
     let mut memory = Vec::new();
     loop {
@@ -105,9 +106,12 @@ fn work(jobs: &Mutex<mpsc::Receiver<Job>>) {
             .lock()
             .map_err(|_| ())
             .and_then(|q| q.recv().map_err(|_| ()));
-        match next {
-            Ok(job) => job(&mut memory),
-            Err(()) => return,
+        let Ok(job) = next else {
+            return;
+        };
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut memory)));
+        if done.is_err() {
+            memory = Vec::new();
         }
     }
 }
@@ -211,6 +215,18 @@ mod tests {
     #[test]
     fn garbage_hashes_never_verify() {
         assert!(!verify_blocking("x", "not a phc string"));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_does_not_take_its_thread_down() {
+        let hasher = PasswordHasher::new(1);
+        let panicked = hasher.run(|_| -> bool { panic!("boom") }).await;
+        assert!(matches!(panicked, Err(PasswordError::Worker)));
+        let phc = hash_blocking("s3cret").unwrap();
+        assert!(
+            hasher.verify(SecretString::from("s3cret"), Some(phc)).await,
+            "the one thread still verifies"
+        );
     }
 
     #[tokio::test]

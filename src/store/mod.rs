@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Connection as _, Sqlite, SqlitePool, Transaction};
 
 /// The database: a pool of readers, one writer so that writes queue in the process instead
 /// of spinning on SQLite's busy lock, and the read cache that every write invalidates. The
@@ -103,20 +103,22 @@ pub enum OpenError {
     },
 }
 
-/// Takes the lock file next to the database: one server per database file, because each
-/// server caches rows and learns of changes only through its own writes. The lock goes
-/// with the process, however it ends.
+/// Takes an exclusive lock on the database file (creating it if needed): one server per
+/// database, because each server caches rows and learns of changes only through its own
+/// writes. The lock is the file's own, so a symlink or hard link to it is refused too; it is
+/// a `flock`, which SQLite's own (POSIX) locks do not interact with, and it goes with the
+/// process, however that ends.
 fn lock_database(file: &str) -> Result<std::fs::File, OpenError> {
-    let path = format!("{file}.lock");
     let lock_error = |source| OpenError::Lock {
-        path: path.clone(),
+        path: file.to_owned(),
         source,
     };
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
-        .open(&path)
+        .open(file)
         .map_err(lock_error)?;
     match lock.try_lock() {
         Ok(()) => Ok(lock),
@@ -171,6 +173,7 @@ pub async fn open(url: &str) -> Result<Db, OpenError> {
     let (committing, released) = (cache.clone(), cache.clone());
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
+        .max_lifetime(None)
         .test_before_acquire(false)
         .after_connect(move |conn, _| {
             let cache = committing.clone();
@@ -182,9 +185,15 @@ pub async fn open(url: &str) -> Result<Db, OpenError> {
                 Ok(())
             })
         })
-        .after_release(move |_, _| {
-            released.write_finished();
-            Box::pin(async { Ok(true) })
+        .after_release(move |conn, _| {
+            let cache = released.clone();
+            Box::pin(async move {
+                // A cancelled caller may leave its last statement still running on the
+                // connection's thread; the ping queues behind it, so the write is over.
+                conn.ping().await?;
+                cache.write_finished();
+                Ok(true)
+            })
         })
         .connect_with(options.clone())
         .await
