@@ -49,9 +49,7 @@ pub fn sign<T: Serialize>(
     kind: HeaderKind,
 ) -> Result<String, JwtError> {
     let claims_json = serde_json::to_vec(claims).map_err(|_| JwtError::Sign)?;
-    let mut token =
-        String::with_capacity(key.encoded_header(kind).len() + claims_json.len() * 4 / 3 + 360);
-    token.push_str(key.encoded_header(kind));
+    let mut token = key.encoded_header(kind).to_owned();
     token.push('.');
     token.push_str(&URL_SAFE_NO_PAD.encode(claims_json));
     let mut signature = vec![0u8; key.key_pair.public_modulus_len()];
