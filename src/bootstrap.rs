@@ -51,7 +51,7 @@ pub async fn import_realms(state: &AppState, dir: &Path) -> anyhow::Result<()> {
             tracing::info!(realm = %name, "realm exists; import skipped");
             continue;
         }
-        ops::realms::import(state, &repr)
+        ops::realm_import::import(state, &repr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot import {}: {e}", file.display()))?;
         tracing::info!(realm = %name, file = %file.display(), "imported realm");

@@ -310,6 +310,16 @@ pub struct ClientRepr {
 }
 
 impl ClientRepr {
+    /// What a caller who may only query clients sees: id, clientId and description.
+    pub fn brief(client: &Client) -> ClientRepr {
+        ClientRepr {
+            id: Some(client.id.to_string()),
+            client_id: Some(client.client_id.to_string()),
+            description: client.description.clone(),
+            ..ClientRepr::default()
+        }
+    }
+
     pub fn of(client: &Client) -> ClientRepr {
         ClientRepr {
             id: Some(client.id.to_string()),

@@ -240,3 +240,28 @@ pub async fn search(
     .map(Client::try_from)
     .collect()
 }
+
+/// Marks a client as built in: `what` names it for good, whatever its clientId becomes.
+pub async fn mark_builtin(
+    db: impl SqliteExecutor<'_>,
+    client: &ClientUuid,
+    what: &str,
+) -> Result<(), StoreError> {
+    sqlx::query!("UPDATE client SET builtin = ? WHERE id = ?", what, client)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// What a client is when it is built in.
+pub async fn builtin_of(
+    db: impl SqliteExecutor<'_>,
+    client: &ClientUuid,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar!("SELECT builtin FROM client WHERE id = ?", client)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}

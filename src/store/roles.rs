@@ -180,6 +180,10 @@ pub async fn user_realm_roles(
 pub struct EffectiveRole {
     pub name: String,
     pub client: Option<String>,
+    /// What the role is when it is built in (see `mark_builtin`).
+    pub builtin: Option<String>,
+    /// What the role's client is when it is built in.
+    pub client_builtin: Option<String>,
 }
 
 /// Every role the user holds in effect.
@@ -203,7 +207,8 @@ pub async fn effective_roles(
                 SELECT id FROM granted
                 UNION
                 SELECT rc.child_id FROM role_composite rc JOIN effective e ON rc.parent_id = e.id)
-         SELECT r.name AS "name!", c.client_id AS "client?"
+         SELECT r.name AS "name!", c.client_id AS "client?", r.builtin AS "builtin?",
+                c.builtin AS "client_builtin?"
          FROM role r LEFT JOIN client c ON c.id = r.client_id
          WHERE r.id IN (SELECT id FROM effective)
          ORDER BY c.client_id, r.name"#,
@@ -319,5 +324,97 @@ pub async fn group_realm_roles(
         group
     )
     .fetch_all(db)
+    .await?)
+}
+
+/// Every role that members of `group` hold through it (its own mappings, its ancestors' and
+/// their composites).
+pub async fn group_effective_roles(
+    db: impl SqliteExecutor<'_>,
+    group: &GroupId,
+) -> Result<Vec<EffectiveRole>, StoreError> {
+    Ok(sqlx::query_as!(
+        EffectiveRole,
+        r#"WITH RECURSIVE
+            lineage (id) AS (
+                SELECT ?1
+                UNION
+                SELECT g.parent_id FROM app_group g JOIN lineage l ON g.id = l.id
+                WHERE g.parent_id IS NOT NULL),
+            effective (id) AS (
+                SELECT role_id FROM group_role_mapping WHERE group_id IN (SELECT id FROM lineage)
+                UNION
+                SELECT rc.child_id FROM role_composite rc JOIN effective e ON rc.parent_id = e.id)
+         SELECT r.name AS "name!", c.client_id AS "client?", r.builtin AS "builtin?",
+                c.builtin AS "client_builtin?"
+         FROM role r LEFT JOIN client c ON c.id = r.client_id
+         WHERE r.id IN (SELECT id FROM effective)"#,
+        group
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// A role and every role its composites grant.
+pub async fn role_effective_roles(
+    db: impl SqliteExecutor<'_>,
+    role: &RoleId,
+) -> Result<Vec<EffectiveRole>, StoreError> {
+    Ok(sqlx::query_as!(
+        EffectiveRole,
+        r#"WITH RECURSIVE
+            effective (id) AS (
+                SELECT ?1
+                UNION
+                SELECT rc.child_id FROM role_composite rc JOIN effective e ON rc.parent_id = e.id)
+         SELECT r.name AS "name!", c.client_id AS "client?", r.builtin AS "builtin?",
+                c.builtin AS "client_builtin?"
+         FROM role r LEFT JOIN client c ON c.id = r.client_id
+         WHERE r.id IN (SELECT id FROM effective)"#,
+        role
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Marks a role as built in: `what` names it for good, whatever its name becomes.
+pub async fn mark_builtin(
+    db: impl SqliteExecutor<'_>,
+    role: &RoleId,
+    what: &str,
+) -> Result<(), StoreError> {
+    sqlx::query!("UPDATE role SET builtin = ? WHERE id = ?", what, role)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// What a role is when it is built in.
+pub async fn builtin_of(
+    db: impl SqliteExecutor<'_>,
+    role: &RoleId,
+) -> Result<Option<String>, StoreError> {
+    Ok(
+        sqlx::query_scalar!("SELECT builtin FROM role WHERE id = ?", role)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}
+
+/// The built-in realm role `what` of a realm (its name may differ).
+pub async fn find_builtin_realm_role(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    what: &str,
+) -> Result<Option<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
+         FROM role WHERE realm_id = ? AND builtin = ? AND client_id IS NULL"#,
+        realm,
+        what
+    )
+    .fetch_optional(db)
     .await?)
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ApiError;
+use super::strict_json::Strict;
 use super::{created, Paging};
 use crate::admin::ops::{self, access::Actor};
 use crate::admin::repr::{ClientRepr, RoleRepr};
@@ -71,7 +72,12 @@ async fn list(
         paging.max(100),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(clients.iter().map(ClientRepr::of).collect::<Vec<_>>()))
+    let reprs: Vec<ClientRepr> = if clients.settings_visible {
+        clients.clients.iter().map(ClientRepr::of).collect()
+    } else {
+        clients.clients.iter().map(ClientRepr::brief).collect()
+    };
+    Ok(HttpResponse::Ok().json(reprs))
 }
 
 async fn create(
@@ -79,7 +85,7 @@ async fn create(
     actor: Actor,
     base: Base,
     realm: web::Path<String>,
-    body: web::Json<ClientRepr>,
+    body: Strict<ClientRepr>,
 ) -> Result<HttpResponse, ApiError> {
     let client = ops::clients::create(&state, &actor, &realm, &body).await?;
     Ok(created(&base, &format!("/{realm}/clients/{}", client.id)))
@@ -100,7 +106,7 @@ async fn update(
     state: web::Data<AppState>,
     actor: Actor,
     path: ClientPath,
-    body: web::Json<ClientRepr>,
+    body: Strict<ClientRepr>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     ops::clients::update(&state, &actor, &realm, &id, &body).await?;
@@ -158,7 +164,7 @@ async fn create_role(
     actor: Actor,
     base: Base,
     path: ClientPath,
-    body: web::Json<RoleRepr>,
+    body: Strict<RoleRepr>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let role = ops::clients::create_role(&state, &actor, &realm, &id, &body).await?;

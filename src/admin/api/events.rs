@@ -60,7 +60,7 @@ async fn logins(
         from_ms: date_ms(&query.date_from, false)?,
         to_ms: date_ms(&query.date_to, true)?,
     };
-    let realm_repr = ops::realms::get(&state, &actor, &realm).await?;
+    let realm_repr = ops::audit::realm(&state, &actor, &realm).await?;
     let events = ops::audit::login_events(
         &state,
         &actor,
@@ -114,7 +114,7 @@ async fn admin(
         from_ms: date_ms(&query.date_from, false)?,
         to_ms: date_ms(&query.date_to, true)?,
     };
-    let realm_repr = ops::realms::get(&state, &actor, &realm).await?;
+    let realm_repr = ops::audit::realm(&state, &actor, &realm).await?;
     let events = ops::audit::admin_events(
         &state,
         &actor,

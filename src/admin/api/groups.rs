@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ApiError;
+use super::strict_json::Strict;
 use super::{created, Paging};
 use crate::admin::ops::{self, access::Actor};
 use crate::admin::repr::{GroupRepr, UserRepr};
@@ -76,7 +77,7 @@ async fn create(
     actor: Actor,
     base: Base,
     realm: web::Path<String>,
-    body: web::Json<GroupRepr>,
+    body: Strict<GroupRepr>,
 ) -> Result<HttpResponse, ApiError> {
     let group = ops::groups::create(&state, &actor, &realm, None, &body).await?;
     Ok(created(&base, &format!("/{realm}/groups/{}", group.id)))
@@ -87,7 +88,7 @@ async fn create_child(
     actor: Actor,
     base: Base,
     path: GroupPath,
-    body: web::Json<GroupRepr>,
+    body: Strict<GroupRepr>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, parent) = path.into_inner();
     let group = ops::groups::create(&state, &actor, &realm, Some(&parent), &body).await?;
@@ -123,7 +124,7 @@ async fn update(
     state: web::Data<AppState>,
     actor: Actor,
     path: GroupPath,
-    body: web::Json<GroupRepr>,
+    body: Strict<GroupRepr>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     ops::groups::rename(&state, &actor, &realm, &id, &body).await?;

@@ -7,6 +7,7 @@ mod events;
 mod groups;
 mod realms;
 mod roles;
+pub mod strict_json;
 mod users;
 
 use actix_web::http::header;

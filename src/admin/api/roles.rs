@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 
 use super::created;
 use super::error::ApiError;
+use super::strict_json::Strict;
 use crate::admin::ops::{self, access::Actor};
 use crate::admin::repr::{RoleRepr, UserRepr};
 use crate::http::Base;
@@ -40,7 +41,7 @@ async fn create(
     actor: Actor,
     base: Base,
     realm: web::Path<String>,
-    body: web::Json<RoleRepr>,
+    body: Strict<RoleRepr>,
 ) -> Result<HttpResponse, ApiError> {
     let role = ops::roles::create(&state, &actor, &realm, &body).await?;
     let name: String = url::form_urlencoded::byte_serialize(role.name.as_bytes()).collect();
@@ -74,7 +75,7 @@ async fn update(
     state: web::Data<AppState>,
     actor: Actor,
     path: RolePath,
-    body: web::Json<RoleRepr>,
+    body: Strict<RoleRepr>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, name) = path.into_inner();
     ops::roles::update(&state, &actor, &realm, &name, &body).await?;

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::ApiError;
+use super::strict_json::Strict;
 use super::{created, query_bool, Paging};
 use crate::admin::ops::{self, access::Actor};
 use crate::admin::repr::{CredentialRepr, GroupRepr, RoleRepr, UserRepr};
@@ -133,7 +134,7 @@ async fn create(
     actor: Actor,
     base: Base,
     realm: web::Path<String>,
-    body: web::Json<UserRepr>,
+    body: Strict<UserRepr>,
 ) -> Result<HttpResponse, ApiError> {
     let user = ops::users::create(&state, &actor, &realm, &body).await?;
     Ok(created(&base, &format!("/{realm}/users/{}", user.id)))
@@ -154,7 +155,7 @@ async fn update(
     state: web::Data<AppState>,
     actor: Actor,
     path: UserPath,
-    body: web::Json<UserRepr>,
+    body: Strict<UserRepr>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     ops::users::update(&state, &actor, &realm, &id, &body).await?;
@@ -175,7 +176,7 @@ async fn reset_password(
     state: web::Data<AppState>,
     actor: Actor,
     path: UserPath,
-    body: web::Json<CredentialRepr>,
+    body: Strict<CredentialRepr>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     ops::users::reset_password(&state, &actor, &realm, &id, &body).await?;

@@ -7,7 +7,9 @@ use askama::Template;
 
 use super::error::ConsoleError;
 use super::session::{Console, Flash};
-use crate::admin::ops::access::Right;
+use crate::admin::ops::access::{
+    ManageClients, ManageRealm, ManageUsers, ViewClients, ViewEvents, ViewRealm, ViewUsers,
+};
 use crate::domain::Realm;
 use crate::http::Base;
 
@@ -58,7 +60,7 @@ pub struct Target {
 impl Target {
     /// The target with the actor's rights over it.
     pub fn new(console: &Console, realm: &Realm) -> Target {
-        let may = |right| console.actor.may(realm, right);
+        let actor = &console.actor;
         Target {
             name: realm.name.to_string(),
             title: realm
@@ -66,13 +68,13 @@ impl Target {
                 .clone()
                 .unwrap_or_else(|| realm.name.to_string()),
             path: console.paths.realm(realm.name.as_str()),
-            view_realm: may(Right::ViewRealm),
-            manage_realm: may(Right::ManageRealm),
-            view_users: may(Right::ViewUsers),
-            manage_users: may(Right::ManageUsers),
-            view_clients: may(Right::ViewClients),
-            manage_clients: may(Right::ManageClients),
-            view_events: may(Right::ViewEvents),
+            view_realm: actor.may::<ViewRealm>(realm),
+            manage_realm: actor.may::<ManageRealm>(realm),
+            view_users: actor.may::<ViewUsers>(realm),
+            manage_users: actor.may::<ManageUsers>(realm),
+            view_clients: actor.may::<ViewClients>(realm),
+            manage_clients: actor.may::<ManageClients>(realm),
+            view_events: actor.may::<ViewEvents>(realm),
         }
     }
 }

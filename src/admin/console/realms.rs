@@ -70,7 +70,7 @@ struct NewRealmPage {
 
 /// `GET /new-realm`.
 pub async fn new_form(console: Console) -> Result<HttpResponse, ConsoleError> {
-    if !console.actor.may_create_realms {
+    if !console.actor.may_create_realms() {
         return Err(ConsoleError::Forbidden);
     }
     let layout = console.layout("Create realm", None, "realms").await?;
@@ -134,7 +134,7 @@ async fn confirm_delete(
     path: web::Path<RealmPath>,
 ) -> Result<HttpResponse, ConsoleError> {
     let target = console.target(&path.target).await?;
-    if !console.actor.master_admin {
+    if !console.actor.is_master_admin() {
         return Err(ConsoleError::Forbidden);
     }
     let layout = console

@@ -51,7 +51,7 @@ impl Console {
         let realm = store::realms::find_by_name(self.state.db.read(), name).await?;
         match realm {
             Some(realm) if self.actor.sees(&realm) => Ok(Target::new(self, &realm)),
-            None if self.actor.master_admin => Err(ConsoleError::NotFound("Realm".into())),
+            None if self.actor.is_master_admin() => Err(ConsoleError::NotFound("Realm".into())),
             _ => Err(ConsoleError::Forbidden),
         }
     }
@@ -75,7 +75,7 @@ impl Console {
             username: self.actor.username.clone(),
             home_realm: self.home.name.to_string(),
             realms,
-            may_create_realms: self.actor.may_create_realms,
+            may_create_realms: self.actor.may_create_realms(),
             target: target.cloned(),
             section,
             flash: self.flash.clone(),

@@ -198,7 +198,7 @@ pub async fn submit(
         ip.clone(),
     )
     .await?;
-    if !(actor.master_admin || actor.may_create_realms || !actor.management_roles.is_empty()) {
+    if !actor.powers.any() {
         let message = "This account has no administrative rights in this realm.";
         return page(
             &ctx,

@@ -1,44 +1,177 @@
-//! Who may do what: master-realm admins manage every realm; a realm's own admins hold client
-//! roles of its `realm-management` client and manage only that realm. An operation proceeds
-//! only with a `Granted`, which only `authorize` makes.
+//! Who may do what. Master-realm admins manage every realm; a realm's own admins hold client
+//! roles of its `realm-management` client and manage only that realm. Built-in roles are known
+//! by the marker they were created with (`role.builtin`), never by their editable names.
+//!
+//! Every operation starts from `authorize::<R>`, whose `Granted<R>` proves, in the type, that
+//! the actor holds right `R` over one realm: a function that reads users takes a grant of a
+//! right that sees users, and every write goes through `Granted::begin` (see `audited`), which
+//! only rights that write can call and whose commit records the admin event.
+
+use std::marker::PhantomData;
 
 use crate::domain::{Realm, RealmId, UserId};
 use crate::state::AppState;
 use crate::store;
+use crate::store::roles::EffectiveRole;
 
 use super::OpsError;
 
-/// A right over a realm, as the `realm-management` client roles grant them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Right {
-    ViewRealm,
-    ManageRealm,
-    ViewUsers,
-    ManageUsers,
-    ViewClients,
-    ManageClients,
-    ViewEvents,
-}
+/// The client roles of `realm-management`; `realm-admin` is a composite of all the others.
+pub const MANAGEMENT_ROLES: [&str; 13] = [
+    "realm-admin",
+    "view-realm",
+    "manage-realm",
+    "view-users",
+    "manage-users",
+    "query-users",
+    "query-groups",
+    "view-clients",
+    "manage-clients",
+    "query-clients",
+    "create-client",
+    "view-events",
+    "manage-events",
+];
 
-impl Right {
-    /// The `realm-management` roles that carry this right.
-    fn granted_by(self) -> &'static [&'static str] {
-        match self {
-            Right::ViewRealm => &["realm-admin", "view-realm", "manage-realm"],
-            Right::ManageRealm => &["realm-admin", "manage-realm"],
-            Right::ViewUsers => &["realm-admin", "view-users", "manage-users", "query-users"],
-            Right::ManageUsers => &["realm-admin", "manage-users"],
-            Right::ViewClients => &[
-                "realm-admin",
-                "view-clients",
-                "manage-clients",
-                "query-clients",
-            ],
-            Right::ManageClients => &["realm-admin", "manage-clients"],
-            Right::ViewEvents => &["realm-admin", "view-events", "manage-events"],
+/// The built-in marker of master's realm role that administers every realm.
+pub const MASTER_ADMIN_ROLE: &str = "admin";
+/// The built-in marker of master's realm role that may create realms.
+pub const CREATE_REALM_ROLE: &str = "create-realm";
+/// The built-in marker of a realm's default role (`default-roles-{realm}`).
+pub const DEFAULT_ROLES: &str = "default-roles";
+/// The built-in marker of the client whose roles administer a realm.
+pub const REALM_MANAGEMENT_CLIENT: &str = "realm-management";
+/// The built-in marker of the client administrators sign in with.
+pub const ADMIN_CLI_CLIENT: &str = "admin-cli";
+
+/// A set of `realm-management` roles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ManagementRoles(u16);
+
+impl ManagementRoles {
+    /// The set holding the roles named (unknown names are ignored).
+    pub fn of<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut bits = 0;
+        for name in names {
+            if let Some(index) = MANAGEMENT_ROLES.iter().position(|r| *r == name) {
+                bits |= 1 << index;
+            }
         }
+        ManagementRoles(bits)
+    }
+
+    pub fn contains(self, name: &str) -> bool {
+        MANAGEMENT_ROLES
+            .iter()
+            .position(|r| *r == name)
+            .is_some_and(|index| self.0 & (1 << index) != 0)
+    }
+
+    pub fn contains_all(self, other: ManagementRoles) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    fn holds_any(self, names: &[&str]) -> bool {
+        names.iter().any(|name| self.contains(name))
     }
 }
+
+/// What a user may administer, from their effective roles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Powers {
+    /// Holds master's built-in `admin` role: manages every realm.
+    pub master_admin: bool,
+    /// Holds master's built-in `create-realm` role.
+    pub create_realm: bool,
+    /// The built-in `realm-management` roles held in the user's own realm.
+    pub management: ManagementRoles,
+}
+
+impl Powers {
+    /// The powers that `roles` (a user's, a group's or a role's effective roles) carry in a
+    /// realm; only master's roles reach other realms.
+    pub fn of(roles: &[EffectiveRole], in_master: bool) -> Powers {
+        let realm_role = |what: &str| {
+            roles
+                .iter()
+                .any(|r| r.client.is_none() && r.builtin.as_deref() == Some(what))
+        };
+        Powers {
+            master_admin: in_master && realm_role(MASTER_ADMIN_ROLE),
+            create_realm: in_master && realm_role(CREATE_REALM_ROLE),
+            management: ManagementRoles::of(
+                roles
+                    .iter()
+                    .filter(|r| r.client_builtin.as_deref() == Some(REALM_MANAGEMENT_CLIENT))
+                    .filter_map(|r| r.builtin.as_deref()),
+            ),
+        }
+    }
+
+    /// Whether these powers administer anything at all.
+    pub fn any(&self) -> bool {
+        self.master_admin || self.create_realm || !self.management.is_empty()
+    }
+
+    /// Whether these powers include every power in `other` (in the same realm).
+    pub fn covers(&self, other: &Powers) -> bool {
+        self.master_admin
+            || (!other.master_admin
+                && (self.create_realm || !other.create_realm)
+                && self.management.contains_all(other.management))
+    }
+}
+
+/// A right over a realm, and the `realm-management` roles that carry it (`realm-admin` is a
+/// composite of them all).
+pub trait Right {
+    const CARRIED_BY: &'static [&'static str];
+}
+
+/// A right that lets its holder read users one by one (not only query them).
+pub trait SeesUsers: Right {}
+/// A right that lets its holder read clients with their settings.
+pub trait SeesClients: Right {}
+/// A right whose holder may change the realm; only these open an audited write.
+pub trait Writes: Right {}
+
+macro_rules! right {
+    ($(#[$doc:meta])* $name:ident: $($role:literal),+) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
+        impl Right for $name {
+            const CARRIED_BY: &'static [&'static str] = &["realm-admin", $($role),+];
+        }
+    };
+}
+
+right!(/** Read the realm's settings, roles and keys. */ ViewRealm: "view-realm", "manage-realm");
+right!(/** Change the realm's settings, roles and keys. */ ManageRealm: "manage-realm");
+right!(/** Search users: only those the caller may view come back. */
+    QueryUsers: "query-users", "view-users", "manage-users");
+right!(/** Read users, their roles, groups and sessions. */ ViewUsers: "view-users", "manage-users");
+right!(/** Change users, groups and their mappings. */ ManageUsers: "manage-users");
+right!(/** List clients by id and clientId. */
+    QueryClients: "query-clients", "view-clients", "manage-clients");
+right!(/** Read clients with their settings and secrets. */
+    ViewClients: "view-clients", "manage-clients");
+right!(/** Change clients. */ ManageClients: "manage-clients");
+right!(/** Read login and admin events. */ ViewEvents: "view-events", "manage-events");
+right!(/** Change the event settings and clear events. */ ManageEvents: "manage-events");
+
+impl SeesUsers for ViewUsers {}
+impl SeesUsers for ManageUsers {}
+impl SeesClients for ViewClients {}
+impl SeesClients for ManageClients {}
+impl Writes for ManageRealm {}
+impl Writes for ManageUsers {}
+impl Writes for ManageClients {}
+impl Writes for ManageEvents {}
 
 /// The signed-in administrator behind a request.
 #[derive(Debug, Clone)]
@@ -48,12 +181,7 @@ pub struct Actor {
     pub user_id: UserId,
     pub username: String,
     pub ip: Option<String>,
-    /// Holds realm role `admin` in master: manages every realm.
-    pub master_admin: bool,
-    /// Holds `create-realm` in master (or is a master admin).
-    pub may_create_realms: bool,
-    /// Client roles of the actor's own realm's `realm-management` client.
-    pub management_roles: Vec<String>,
+    pub powers: Powers,
 }
 
 impl Actor {
@@ -66,57 +194,54 @@ impl Actor {
         ip: Option<String>,
     ) -> Result<Actor, OpsError> {
         let roles = store::roles::effective_roles(state.db.read(), user_id).await?;
-        let in_master = realm.name.as_str() == super::realms::MASTER;
-        let master_admin = in_master
-            && roles
-                .iter()
-                .any(|r| r.client.is_none() && r.name == "admin");
-        let may_create_realms = master_admin
-            || (in_master
-                && roles
-                    .iter()
-                    .any(|r| r.client.is_none() && r.name == "create-realm"));
-        let management_roles = roles
-            .into_iter()
-            .filter(|r| r.client.as_deref() == Some("realm-management"))
-            .map(|r| r.name)
-            .collect();
         Ok(Actor {
             realm_id: realm.id.clone(),
             realm_name: realm.name.to_string(),
             user_id: user_id.clone(),
             username,
             ip,
-            master_admin,
-            may_create_realms,
-            management_roles,
+            powers: Powers::of(&roles, realm.name.as_str() == super::realms::MASTER),
         })
     }
 
-    /// Whether the actor holds `right` over `realm`.
-    pub fn may(&self, realm: &Realm, right: Right) -> bool {
-        self.master_admin
-            || (realm.id == self.realm_id
-                && self
-                    .management_roles
-                    .iter()
-                    .any(|held| right.granted_by().contains(&held.as_str())))
+    /// Holds master's `admin` role.
+    pub fn is_master_admin(&self) -> bool {
+        self.powers.master_admin
+    }
+
+    /// May create realms (holds `create-realm` in master, or is a master admin).
+    pub fn may_create_realms(&self) -> bool {
+        self.powers.master_admin || self.powers.create_realm
+    }
+
+    /// Whether the actor holds right `R` over `realm`.
+    pub fn may<R: Right>(&self, realm: &Realm) -> bool {
+        self.powers.master_admin
+            || (realm.id == self.realm_id && self.powers.management.holds_any(R::CARRIED_BY))
     }
 
     /// Whether the actor can see the realm at all.
     pub fn sees(&self, realm: &Realm) -> bool {
-        self.master_admin || (realm.id == self.realm_id && !self.management_roles.is_empty())
+        self.powers.master_admin
+            || (realm.id == self.realm_id && !self.powers.management.is_empty())
+    }
+
+    /// Whether the actor may act on someone (or hand out something) with `powers`: only with
+    /// every one of those powers, so nobody acts above their own rights.
+    pub fn covers(&self, powers: &Powers) -> bool {
+        self.powers.covers(powers)
     }
 }
 
-/// Proof that an actor holds a right over a realm.
+/// Proof that an actor holds right `R` over a realm.
 #[derive(Debug)]
-pub struct Granted {
+pub struct Granted<R> {
     realm: Realm,
     actor: Actor,
+    right: PhantomData<R>,
 }
 
-impl Granted {
+impl<R: Right> Granted<R> {
     pub fn realm(&self) -> &Realm {
         &self.realm
     }
@@ -125,36 +250,137 @@ impl Granted {
         &self.actor
     }
 
-    /// Whether the same actor also holds another right over this realm.
-    pub fn also(&self, right: Right) -> bool {
-        self.actor.may(&self.realm, right)
+    /// The same actor's grant of another right over this realm, if they hold it.
+    pub fn also<S: Right>(&self) -> Option<Granted<S>> {
+        self.actor.may::<S>(&self.realm).then(|| Granted {
+            realm: self.realm.clone(),
+            actor: self.actor.clone(),
+            right: PhantomData,
+        })
+    }
+
+    /// Refuses unless the actor holds every power that `powers` carry (those of a user acted
+    /// on, or of a role or group handed out).
+    pub fn require_covers(&self, powers: &Powers) -> Result<(), OpsError> {
+        if self.actor.covers(powers) {
+            Ok(())
+        } else {
+            Err(OpsError::Forbidden)
+        }
+    }
+
+    /// The powers that `user` of this realm holds.
+    pub async fn powers_of(&self, state: &AppState, user: &UserId) -> Result<Powers, OpsError> {
+        let roles = store::roles::effective_roles(state.db.read(), user).await?;
+        Ok(Powers::of(&roles, self.in_master()))
+    }
+
+    /// Whether this realm is master, whose roles reach every realm.
+    pub fn in_master(&self) -> bool {
+        self.realm.name.as_str() == super::realms::MASTER
     }
 }
 
-/// The grant over a realm the actor has just created (creating realms is checked separately,
-/// by `Actor::may_create_realms`).
-pub(super) fn creator_of(actor: &Actor, realm: Realm) -> Granted {
-    Granted {
-        realm,
-        actor: actor.clone(),
+/// Proof that an actor may create realms.
+#[derive(Debug)]
+pub struct RealmCreation {
+    actor: Actor,
+}
+
+impl RealmCreation {
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// The grant over a realm this actor has just created.
+    pub fn creator_of(&self, realm: Realm) -> Granted<ManageRealm> {
+        Granted {
+            realm,
+            actor: self.actor.clone(),
+            right: PhantomData,
+        }
     }
 }
 
-/// Finds the realm and checks the right. A realm the actor cannot see answers Forbidden
+/// Checks that the actor may create realms.
+pub fn authorize_realm_creation(actor: &Actor) -> Result<RealmCreation, OpsError> {
+    if actor.may_create_realms() {
+        Ok(RealmCreation {
+            actor: actor.clone(),
+        })
+    } else {
+        Err(OpsError::Forbidden)
+    }
+}
+
+/// Finds the realm and checks right `R`. A realm the actor cannot see answers Forbidden
 /// whether or not it exists, so realm names do not leak across teams.
-pub async fn authorize(
+pub async fn authorize<R: Right>(
     state: &AppState,
     actor: &Actor,
     realm_name: &str,
-    right: Right,
-) -> Result<Granted, OpsError> {
+) -> Result<Granted<R>, OpsError> {
     let realm = store::realms::find_by_name(state.db.read(), realm_name).await?;
     match realm {
-        Some(realm) if actor.may(&realm, right) => Ok(Granted {
+        Some(realm) if actor.may::<R>(&realm) => Ok(Granted {
             realm,
             actor: actor.clone(),
+            right: PhantomData,
         }),
-        None if actor.master_admin => Err(OpsError::NotFound("Realm")),
+        None if actor.is_master_admin() => Err(OpsError::NotFound("Realm")),
         _ => Err(OpsError::Forbidden),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(name: &str, builtin: Option<&str>, client: Option<&str>) -> EffectiveRole {
+        EffectiveRole {
+            name: name.into(),
+            client: client.map(|c| c.to_owned()),
+            builtin: builtin.map(|b| b.to_owned()),
+            client_builtin: client.map(|c| c.to_owned()),
+        }
+    }
+
+    #[test]
+    fn admin_status_comes_from_the_builtin_marker_not_the_name() {
+        let renamed = [role("admin", Some(DEFAULT_ROLES), None)];
+        assert!(!Powers::of(&renamed, true).master_admin);
+        let real = [role("renamed", Some(MASTER_ADMIN_ROLE), None)];
+        assert!(Powers::of(&real, true).master_admin);
+        assert!(!Powers::of(&real, false).master_admin);
+    }
+
+    #[test]
+    fn an_ordinary_client_named_realm_management_carries_no_rights() {
+        let fake = EffectiveRole {
+            client_builtin: None,
+            ..role("manage-users", None, Some("realm-management"))
+        };
+        assert!(Powers::of(&[fake], false).management.is_empty());
+    }
+
+    #[test]
+    fn covering_needs_every_power() {
+        let users = Powers {
+            management: ManagementRoles::of(["manage-users", "view-users"]),
+            ..Powers::default()
+        };
+        let admin = Powers {
+            management: ManagementRoles::of(MANAGEMENT_ROLES),
+            ..Powers::default()
+        };
+        let master = Powers {
+            master_admin: true,
+            ..Powers::default()
+        };
+        assert!(admin.covers(&users));
+        assert!(!users.covers(&admin));
+        assert!(!admin.covers(&master));
+        assert!(master.covers(&admin));
+        assert!(users.covers(&Powers::default()));
     }
 }

@@ -1,8 +1,8 @@
 //! Brute-force detection as admins see it (Keycloak's attack-detection): a user's failed
 //! sign-ins and lock, and clearing them.
 
-use super::access::{authorize, Actor, Right};
-use super::events::{self, Operation};
+use super::access::{authorize, Actor, ManageUsers, ViewUsers};
+use super::audited::Change;
 use super::OpsError;
 use crate::state::AppState;
 use crate::store::{self, login_failures::LoginFailure};
@@ -14,7 +14,7 @@ pub async fn status(
     realm: &str,
     user_id: &str,
 ) -> Result<Option<LoginFailure>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     let user = super::users::find(state, &granted, user_id).await?;
     Ok(
         store::login_failures::find(state.db.read(), &granted.realm().id, user.username.as_str())
@@ -29,19 +29,14 @@ pub async fn clear(
     realm: &str,
     user_id: &str,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
-    let user = super::users::find(state, &granted, user_id).await?;
-    let mut tx = state.db.begin().await?;
-    store::login_failures::clear(&mut *tx, &granted.realm().id, user.username.as_str()).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Delete,
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
+    let user = super::users::find_to_manage(state, &granted, user_id).await?;
+    let mut tx = granted.begin(state).await?;
+    store::login_failures::clear(tx.conn(), &granted.realm().id, user.username.as_str()).await?;
+    tx.commit(Change::delete(
         "USER_LOGIN_FAILURE",
         format!("attack-detection/brute-force/users/{}", user.id),
-        None::<&()>,
-    )
+    ))
     .await?;
-    tx.commit().await?;
     Ok(())
 }

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::access::{authorize, Actor, Right};
+use super::access::{authorize, Actor, ViewEvents};
 use super::OpsError;
-use crate::domain::{RealmId, UserId, Username};
+use crate::domain::{Realm, RealmId, UserId, Username};
 use crate::state::AppState;
 use crate::store::events::{
     AdminEventFilter, LoginEventFilter, StoredAdminEvent, StoredLoginEvent,
@@ -26,6 +26,14 @@ pub struct AdminEventView {
     pub username: Option<String>,
 }
 
+/// The realm whose events the actor may read (`view-events` is enough).
+pub async fn realm(state: &AppState, actor: &Actor, realm: &str) -> Result<Realm, OpsError> {
+    Ok(authorize::<ViewEvents>(state, actor, realm)
+        .await?
+        .realm()
+        .clone())
+}
+
 /// Login events of the realm, newest first. `filter.username` may name a user by username
 /// or id; it also matches failed attempts of usernames that do not exist.
 pub async fn login_events(
@@ -36,7 +44,7 @@ pub async fn login_events(
     first: i64,
     max: i64,
 ) -> Result<Vec<LoginEventView>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewEvents).await?;
+    let granted = authorize::<ViewEvents>(state, actor, realm).await?;
     let realm_id = &granted.realm().id;
     state.login_log.flush().await;
     let mut filter = filter.clone();
@@ -81,7 +89,7 @@ pub async fn admin_events(
     first: i64,
     max: i64,
 ) -> Result<Vec<AdminEventView>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewEvents).await?;
+    let granted = authorize::<ViewEvents>(state, actor, realm).await?;
     let realm_id = &granted.realm().id;
     let mut filter = filter.clone();
     if let Some(user) = filter.auth_user_id.clone() {

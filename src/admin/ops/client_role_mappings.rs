@@ -1,11 +1,12 @@
 //! Client role mappings of users, above all the `realm-management` roles that make a user an
 //! administrator of their realm (`realm-admin`, `manage-users`, `view-users`, ...).
 //!
-//! Granting or taking away a `realm-management` role needs, besides `manage-users`, that the
-//! actor holds that role itself (or is a master admin): nobody hands out more than they have.
+//! Granting or taking away a role needs, besides `manage-users`, every power that role carries
+//! (a `realm-management` role, or a composite holding one): nobody hands out more than they
+//! have.
 
-use super::access::{authorize, Actor, Granted, Right};
-use super::events::{self, Operation};
+use super::access::{authorize, Actor, Granted, ManageUsers, Right, ViewUsers};
+use super::audited::{Change, Operation};
 use super::OpsError;
 use crate::domain::{Client, Role};
 use crate::state::AppState;
@@ -21,7 +22,11 @@ pub struct ClientRoles {
     pub available: Vec<Role>,
 }
 
-async fn client(state: &AppState, granted: &Granted, client_id: &str) -> Result<Client, OpsError> {
+async fn client<R: Right>(
+    state: &AppState,
+    granted: &Granted<R>,
+    client_id: &str,
+) -> Result<Client, OpsError> {
     store::clients::find_by_client_id(state.db.read(), &granted.realm().id, client_id)
         .await?
         .ok_or(OpsError::NotFound("Client"))
@@ -35,7 +40,7 @@ pub async fn of_user(
     user_id: &str,
     client_id: &str,
 ) -> Result<ClientRoles, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     let user = super::users::find(state, &granted, user_id).await?;
     let client = client(state, &granted, client_id).await?;
     let assigned = store::roles::user_client_roles(state.db.read(), &client.id, &user.id).await?;
@@ -61,21 +66,19 @@ pub async fn map(
     roles: &[String],
     add: bool,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
-    let user = super::users::find(state, &granted, user_id).await?;
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
+    let user = super::users::find_to_manage(state, &granted, user_id).await?;
     let client = client(state, &granted, client_id).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = granted.begin(state).await?;
     for name in roles {
-        let role = store::roles::find_client_role(&mut *tx, &client.id, name)
+        let role = store::roles::find_client_role(tx.conn(), &client.id, name)
             .await?
             .ok_or(OpsError::NotFound("Role"))?;
-        if client.client_id.as_str() == "realm-management" && !holds(&granted, name) {
-            return Err(OpsError::Forbidden);
-        }
+        granted.require_covers(&super::users::role_powers(tx.conn(), &granted, &role).await?)?;
         if add {
-            store::roles::grant_to_user(&mut *tx, &user.id, &role.id).await?;
+            store::roles::grant_to_user(tx.conn(), &user.id, &role.id).await?;
         } else {
-            store::roles::revoke_from_user(&mut *tx, &user.id, &role.id).await?;
+            store::roles::revoke_from_user(tx.conn(), &user.id, &role.id).await?;
         }
     }
     let operation = if add {
@@ -83,23 +86,11 @@ pub async fn map(
     } else {
         Operation::Delete
     };
-    events::record(
-        &mut tx,
-        &granted,
+    tx.commit(Change::new(
         operation,
         "CLIENT_ROLE_MAPPING",
         format!("users/{}/role-mappings/clients/{}", user.id, client.id),
-        None::<&()>,
-    )
+    ))
     .await?;
-    tx.commit().await?;
     Ok(())
-}
-
-/// Whether the actor may hand out the `realm-management` role `name` in the granted realm.
-fn holds(granted: &Granted, name: &str) -> bool {
-    let actor = granted.actor();
-    actor.master_admin
-        || (actor.realm_id == granted.realm().id
-            && actor.management_roles.iter().any(|held| held == name))
 }

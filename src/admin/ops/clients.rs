@@ -1,7 +1,9 @@
 //! Client operations: create, update (merge), delete, secrets, and the docker access policy.
 
-use super::access::{authorize, Actor, Granted, Right};
-use super::events::{self, Operation};
+use super::access::{
+    authorize, Actor, Granted, ManageClients, QueryClients, Right, ViewClients, ViewUsers,
+};
+use super::audited::Change;
 use super::OpsError;
 use crate::admin::repr::ClientRepr;
 use crate::domain::{Client, ClientIdName, ClientUuid, Protocol, Realm, RealmId, User, Username};
@@ -10,11 +12,23 @@ use crate::state::AppState;
 use crate::store;
 
 /// Finds a client of the granted realm by internal id.
-pub async fn find(state: &AppState, granted: &Granted, id: &str) -> Result<Client, OpsError> {
+pub async fn find<R: Right>(
+    state: &AppState,
+    granted: &Granted<R>,
+    id: &str,
+) -> Result<Client, OpsError> {
     let id = ClientUuid::parse(id).ok_or(OpsError::NotFound("Client"))?;
     store::clients::find_by_id(state.db.read(), &granted.realm().id, &id)
         .await?
         .ok_or(OpsError::NotFound("Client"))
+}
+
+/// Clients found by a search, and whether the caller may see their settings: holding only
+/// `query-clients` shows id, clientId and description, as in Keycloak.
+#[derive(Debug)]
+pub struct Listing {
+    pub clients: Vec<Client>,
+    pub settings_visible: bool,
 }
 
 /// Lists clients: exactly `client_id` when given, else those whose clientId contains `search`.
@@ -26,25 +40,30 @@ pub async fn list(
     search: &str,
     first: i64,
     max: i64,
-) -> Result<Vec<Client>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewClients).await?;
+) -> Result<Listing, OpsError> {
+    let granted = authorize::<QueryClients>(state, actor, realm).await?;
+    let settings_visible = granted.also::<ViewClients>().is_some();
     let realm_id = &granted.realm().id;
-    if let Some(client_id) = client_id.filter(|c| !c.is_empty()) {
-        return Ok(
-            store::clients::find_by_client_id(state.db.read(), realm_id, client_id)
-                .await?
-                .into_iter()
-                .collect(),
-        );
-    }
-    Ok(store::clients::search(
-        state.db.read(),
-        realm_id,
-        search,
-        first.max(0),
-        max.clamp(0, 1000),
-    )
-    .await?)
+    let clients = match client_id.filter(|c| !c.is_empty()) {
+        Some(client_id) => store::clients::find_by_client_id(state.db.read(), realm_id, client_id)
+            .await?
+            .into_iter()
+            .collect(),
+        None => {
+            store::clients::search(
+                state.db.read(),
+                realm_id,
+                search,
+                first.max(0),
+                max.clamp(0, 1000),
+            )
+            .await?
+        }
+    };
+    Ok(Listing {
+        clients,
+        settings_visible,
+    })
 }
 
 pub async fn get(
@@ -53,7 +72,7 @@ pub async fn get(
     realm: &str,
     id: &str,
 ) -> Result<Client, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewClients).await?;
+    let granted = authorize::<ViewClients>(state, actor, realm).await?;
     find(state, &granted, id).await
 }
 
@@ -146,6 +165,22 @@ fn merge(state: &AppState, client: &mut Client, repr: &ClientRepr) -> Result<(),
     Ok(())
 }
 
+/// A built-in client keeps what every administrator depends on: its clientId, its protocol,
+/// its kind (public or confidential) and being enabled.
+fn keep_builtin_usable(builtin: &str, before: &Client, after: &Client) -> Result<(), OpsError> {
+    let kept = after.client_id == before.client_id
+        && after.protocol == before.protocol
+        && after.public_client == before.public_client
+        && after.enabled;
+    if kept {
+        Ok(())
+    } else {
+        Err(OpsError::Invalid(format!(
+            "Client {builtin} is built in: its clientId, protocol and access type cannot change and it cannot be disabled"
+        )))
+    }
+}
+
 fn set_policy(client: &mut Client, policy: AccessPolicy) -> Result<(), OpsError> {
     if client.protocol != Protocol::DockerV2 {
         return Err(OpsError::Invalid(
@@ -205,19 +240,13 @@ pub async fn create(
     realm: &str,
     repr: &ClientRepr,
 ) -> Result<Client, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageClients).await?;
-    let mut tx = state.db.begin().await?;
-    let client = insert_from(state, &mut tx, granted.realm(), repr).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Create,
-        "CLIENT",
-        format!("clients/{}", client.id),
-        Some(&ClientRepr::of(&client)),
+    let granted = authorize::<ManageClients>(state, actor, realm).await?;
+    let mut tx = granted.begin(state).await?;
+    let client = insert_from(state, tx.conn(), granted.realm(), repr).await?;
+    tx.commit(
+        Change::create("CLIENT", format!("clients/{}", client.id)).with(&ClientRepr::of(&client)),
     )
     .await?;
-    tx.commit().await?;
     Ok(client)
 }
 
@@ -229,24 +258,22 @@ pub async fn update(
     id: &str,
     repr: &ClientRepr,
 ) -> Result<Client, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageClients).await?;
+    let granted = authorize::<ManageClients>(state, actor, realm).await?;
     let mut client = find(state, &granted, id).await?;
+    let before = client.clone();
     merge(state, &mut client, repr)?;
-    let mut tx = state.db.begin().await?;
-    store::clients::update(&mut *tx, &client).await?;
-    if client.service_accounts_enabled && !client.public_client {
-        ensure_service_account(&mut tx, &granted.realm().id, &client).await?;
+    if let Some(builtin) = store::clients::builtin_of(state.db.read(), &client.id).await? {
+        keep_builtin_usable(&builtin, &before, &client)?;
     }
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Update,
-        "CLIENT",
-        format!("clients/{}", client.id),
-        Some(&ClientRepr::of(&client)),
+    let mut tx = granted.begin(state).await?;
+    store::clients::update(tx.conn(), &client).await?;
+    if client.service_accounts_enabled && !client.public_client {
+        ensure_service_account(tx.conn(), &granted.realm().id, &client).await?;
+    }
+    tx.commit(
+        Change::update("CLIENT", format!("clients/{}", client.id)).with(&ClientRepr::of(&client)),
     )
     .await?;
-    tx.commit().await?;
     Ok(client)
 }
 
@@ -256,26 +283,21 @@ pub async fn delete(
     realm: &str,
     id: &str,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageClients).await?;
+    let granted = authorize::<ManageClients>(state, actor, realm).await?;
     let client = find(state, &granted, id).await?;
-    if ["admin-cli", "realm-management"].contains(&client.client_id.as_str()) {
+    if store::clients::builtin_of(state.db.read(), &client.id)
+        .await?
+        .is_some()
+    {
         return Err(OpsError::Invalid(format!(
             "Client {} is built in and cannot be deleted",
             client.client_id
         )));
     }
-    let mut tx = state.db.begin().await?;
-    store::clients::delete(&mut *tx, &granted.realm().id, &client.id).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Delete,
-        "CLIENT",
-        format!("clients/{}", client.id),
-        None::<&()>,
-    )
-    .await?;
-    tx.commit().await?;
+    let mut tx = granted.begin(state).await?;
+    store::clients::delete(tx.conn(), &granted.realm().id, &client.id).await?;
+    tx.commit(Change::delete("CLIENT", format!("clients/{}", client.id)))
+        .await?;
     Ok(())
 }
 
@@ -286,7 +308,7 @@ pub async fn secret(
     realm: &str,
     id: &str,
 ) -> Result<String, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewClients).await?;
+    let granted = authorize::<ViewClients>(state, actor, realm).await?;
     let client = find(state, &granted, id).await?;
     if client.public_client {
         return Err(OpsError::Invalid("Public clients have no secret".into()));
@@ -301,25 +323,20 @@ pub async fn regenerate_secret(
     realm: &str,
     id: &str,
 ) -> Result<String, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageClients).await?;
+    let granted = authorize::<ManageClients>(state, actor, realm).await?;
     let mut client = find(state, &granted, id).await?;
     if client.public_client {
         return Err(OpsError::Invalid("Public clients have no secret".into()));
     }
     let secret = crate::crypto::random_token();
     client.secret = Some(secret.clone());
-    let mut tx = state.db.begin().await?;
-    store::clients::update(&mut *tx, &client).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Action,
+    let mut tx = granted.begin(state).await?;
+    store::clients::update(tx.conn(), &client).await?;
+    tx.commit(Change::action(
         "CLIENT",
         format!("clients/{}/client-secret", client.id),
-        None::<&()>,
-    )
+    ))
     .await?;
-    tx.commit().await?;
     Ok(secret)
 }
 
@@ -330,7 +347,7 @@ pub async fn policy(
     realm: &str,
     id: &str,
 ) -> Result<AccessPolicy, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewClients).await?;
+    let granted = authorize::<ViewClients>(state, actor, realm).await?;
     let client = find(state, &granted, id).await?;
     if client.protocol != Protocol::DockerV2 {
         return Err(OpsError::Invalid(
@@ -348,21 +365,19 @@ pub async fn set_access_policy(
     id: &str,
     policy: AccessPolicy,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageClients).await?;
+    let granted = authorize::<ManageClients>(state, actor, realm).await?;
     let mut client = find(state, &granted, id).await?;
     set_policy(&mut client, policy.clone())?;
-    let mut tx = state.db.begin().await?;
-    store::clients::update(&mut *tx, &client).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Update,
-        "CLIENT",
-        format!("clients/{}/docker-access-policy", client.id),
-        Some(&policy),
+    let mut tx = granted.begin(state).await?;
+    store::clients::update(tx.conn(), &client).await?;
+    tx.commit(
+        Change::update(
+            "CLIENT",
+            format!("clients/{}/docker-access-policy", client.id),
+        )
+        .with(&policy),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -373,7 +388,7 @@ pub async fn for_installation(
     realm: &str,
     id: &str,
 ) -> Result<(Realm, Client), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewClients).await?;
+    let granted = authorize::<ViewClients>(state, actor, realm).await?;
     let client = find(state, &granted, id).await?;
     Ok((granted.realm().clone(), client))
 }
@@ -386,7 +401,7 @@ pub async fn role(
     id: &str,
     name: &str,
 ) -> Result<crate::domain::Role, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewClients).await?;
+    let granted = authorize::<ViewClients>(state, actor, realm).await?;
     let client = find(state, &granted, id).await?;
     store::roles::find_client_role(state.db.read(), &client.id, name)
         .await?
@@ -401,7 +416,7 @@ pub async fn create_role(
     id: &str,
     repr: &crate::admin::repr::RoleRepr,
 ) -> Result<crate::domain::Role, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageClients).await?;
+    let granted = authorize::<ManageClients>(state, actor, realm).await?;
     let client = find(state, &granted, id).await?;
     let name = repr.name.as_deref().unwrap_or_default().trim();
     if name.is_empty() || name.len() > 255 || name.contains('/') {
@@ -416,19 +431,11 @@ pub async fn create_role(
         name: name.to_owned(),
         description: repr.description.clone().filter(|d| !d.trim().is_empty()),
     };
-    let mut tx = state.db.begin().await?;
-    store::roles::insert(&mut *tx, &role).await?;
+    let mut tx = granted.begin(state).await?;
+    store::roles::insert(tx.conn(), &role).await?;
     let path = format!("clients/{}/roles/{}", client.id, role.name);
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Create,
-        "CLIENT_ROLE",
-        path,
-        Some(repr),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(Change::create("CLIENT_ROLE", path).with(repr))
+        .await?;
     Ok(role)
 }
 
@@ -439,6 +446,6 @@ pub async fn client_id_of(
     realm: &str,
     id: &str,
 ) -> Result<String, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     Ok(find(state, &granted, id).await?.client_id.to_string())
 }

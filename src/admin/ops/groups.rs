@@ -1,7 +1,7 @@
 //! Group operations: the tree, children, renames, deletion and members.
 
-use super::access::{authorize, Actor, Granted, Right};
-use super::events::{self, Operation};
+use super::access::{authorize, Actor, Granted, ManageUsers, Right, ViewUsers};
+use super::audited::Change;
 use super::OpsError;
 use crate::admin::repr::GroupRepr;
 use crate::domain::{Group, GroupId, User};
@@ -21,7 +21,11 @@ fn group_name(raw: Option<&str>) -> Result<String, OpsError> {
     Ok(name.to_owned())
 }
 
-async fn find(state: &AppState, granted: &Granted, id: &str) -> Result<Group, OpsError> {
+async fn find<R: Right>(
+    state: &AppState,
+    granted: &Granted<R>,
+    id: &str,
+) -> Result<Group, OpsError> {
     let id = GroupId::parse(id).ok_or(OpsError::NotFound("Could not find group by id"))?;
     store::groups::find_by_id(state.db.read(), &granted.realm().id, &id)
         .await?
@@ -30,7 +34,7 @@ async fn find(state: &AppState, granted: &Granted, id: &str) -> Result<Group, Op
 
 /// Every group of the realm (callers shape the tree).
 pub async fn all(state: &AppState, actor: &Actor, realm: &str) -> Result<Vec<Group>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     Ok(store::groups::list_all(state.db.read(), &granted.realm().id).await?)
 }
 
@@ -41,7 +45,7 @@ pub async fn get(
     realm: &str,
     id: &str,
 ) -> Result<(Group, Vec<Group>), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     let group = find(state, &granted, id).await?;
     let all = store::groups::list_all(state.db.read(), &granted.realm().id).await?;
     Ok((group, all))
@@ -55,7 +59,7 @@ pub async fn create(
     parent: Option<&str>,
     repr: &GroupRepr,
 ) -> Result<Group, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
     let parent = match parent {
         Some(id) => Some(find(state, &granted, id).await?),
         None => None,
@@ -66,20 +70,12 @@ pub async fn create(
         parent_id: parent.map(|p| p.id),
         name: group_name(repr.name.as_deref())?,
     };
-    let mut tx = state.db.begin().await?;
-    store::groups::insert(&mut *tx, &group)
+    let mut tx = granted.begin(state).await?;
+    store::groups::insert(tx.conn(), &group)
         .await
         .map_err(|e| sibling_conflict(e, &group))?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Create,
-        "GROUP",
-        format!("groups/{}", group.id),
-        Some(repr),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(Change::create("GROUP", format!("groups/{}", group.id)).with(repr))
+        .await?;
     Ok(group)
 }
 
@@ -100,25 +96,17 @@ pub async fn rename(
     id: &str,
     repr: &GroupRepr,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
     let mut group = find(state, &granted, id).await?;
     if repr.name.is_some() {
         group.name = group_name(repr.name.as_deref())?;
     }
-    let mut tx = state.db.begin().await?;
-    store::groups::rename(&mut *tx, &group)
+    let mut tx = granted.begin(state).await?;
+    store::groups::rename(tx.conn(), &group)
         .await
         .map_err(|e| sibling_conflict(e, &group))?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Update,
-        "GROUP",
-        format!("groups/{}", group.id),
-        Some(repr),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(Change::update("GROUP", format!("groups/{}", group.id)).with(repr))
+        .await?;
     Ok(())
 }
 
@@ -128,20 +116,12 @@ pub async fn delete(
     realm: &str,
     id: &str,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
     let group = find(state, &granted, id).await?;
-    let mut tx = state.db.begin().await?;
-    store::groups::delete(&mut *tx, &granted.realm().id, &group.id).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Delete,
-        "GROUP",
-        format!("groups/{}", group.id),
-        None::<&()>,
-    )
-    .await?;
-    tx.commit().await?;
+    let mut tx = granted.begin(state).await?;
+    store::groups::delete(tx.conn(), &granted.realm().id, &group.id).await?;
+    tx.commit(Change::delete("GROUP", format!("groups/{}", group.id)))
+        .await?;
     Ok(())
 }
 
@@ -153,7 +133,7 @@ pub async fn members(
     first: i64,
     max: i64,
 ) -> Result<Vec<User>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     let group = find(state, &granted, id).await?;
     Ok(
         store::users::members_of(state.db.read(), &group.id, first.max(0), max.clamp(0, 1000))

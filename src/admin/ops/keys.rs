@@ -1,8 +1,8 @@
 //! Realm signing key operations: rotation (a new ACTIVE key; the old one stays PASSIVE so
 //! tokens it signed still verify), removal of passive keys, and certificate downloads.
 
-use super::access::{authorize, Actor, Right};
-use super::events::{self, Operation};
+use super::access::{authorize, Actor, ManageRealm, ViewRealm};
+use super::audited::Change;
 use super::OpsError;
 use crate::crypto::keys::generate_realm_key;
 use crate::domain::{KeyId, RealmKey};
@@ -11,7 +11,7 @@ use crate::store;
 
 /// Generates a new ACTIVE key for the realm and demotes the current one to PASSIVE.
 pub async fn rotate(state: &AppState, actor: &Actor, realm: &str) -> Result<RealmKey, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageRealm).await?;
+    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
     let name = granted.realm().name.to_string();
     let generated = tokio::task::spawn_blocking(move || generate_realm_key(&name))
         .await
@@ -28,19 +28,11 @@ pub async fn rotate(state: &AppState, actor: &Actor, realm: &str) -> Result<Real
         certificate_der: generated.certificate_der,
         created_at: crate::clock::now_secs(),
     };
-    let mut tx = state.db.begin().await?;
-    store::keys::demote_active(&mut *tx, &key.realm_id).await?;
-    store::keys::insert(&mut *tx, &key).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Create,
-        "REALM_KEY",
-        format!("keys/{}", key.kid),
-        None::<&()>,
-    )
-    .await?;
-    tx.commit().await?;
+    let mut tx = granted.begin(state).await?;
+    store::keys::demote_active(tx.conn(), &key.realm_id).await?;
+    store::keys::insert(tx.conn(), &key).await?;
+    tx.commit(Change::create("REALM_KEY", format!("keys/{}", key.kid)))
+        .await?;
     state.keyring.invalidate(&key.realm_id);
     Ok(key)
 }
@@ -52,7 +44,7 @@ pub async fn get(
     realm: &str,
     id: &str,
 ) -> Result<RealmKey, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewRealm).await?;
+    let granted = authorize::<ViewRealm>(state, actor, realm).await?;
     let id = KeyId::parse(id).ok_or(OpsError::NotFound("Key"))?;
     store::keys::list_usable(state.db.read(), &granted.realm().id)
         .await?
@@ -68,25 +60,17 @@ pub async fn remove(
     realm: &str,
     id: &str,
 ) -> Result<RealmKey, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageRealm).await?;
+    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
     let key = get(state, actor, realm, id).await?;
     if key.status == "ACTIVE" {
         return Err(OpsError::Invalid(
             "The active key cannot be removed: rotate first".into(),
         ));
     }
-    let mut tx = state.db.begin().await?;
-    store::keys::delete(&mut *tx, &granted.realm().id, &key.id).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Delete,
-        "REALM_KEY",
-        format!("keys/{}", key.kid),
-        None::<&()>,
-    )
-    .await?;
-    tx.commit().await?;
+    let mut tx = granted.begin(state).await?;
+    store::keys::delete(tx.conn(), &granted.realm().id, &key.id).await?;
+    tx.commit(Change::delete("REALM_KEY", format!("keys/{}", key.kid)))
+        .await?;
     state.keyring.invalidate(&granted.realm().id);
     Ok(key)
 }

@@ -4,11 +4,12 @@
 pub mod access;
 pub mod attack_detection;
 pub mod audit;
+pub mod audited;
 pub mod client_role_mappings;
 pub mod clients;
-pub mod events;
 pub mod groups;
 pub mod keys;
+pub mod realm_import;
 pub mod realms;
 pub mod roles;
 pub mod user_sessions;

@@ -4,36 +4,23 @@
 
 use sqlx::SqliteConnection;
 
-use super::access::{authorize, creator_of, Actor, Right};
-use super::events::{self, Operation};
+use super::access::{
+    authorize, authorize_realm_creation, Actor, ManageRealm, ViewRealm, ADMIN_CLI_CLIENT,
+    CREATE_REALM_ROLE, DEFAULT_ROLES, MANAGEMENT_ROLES, MASTER_ADMIN_ROLE, REALM_MANAGEMENT_CLIENT,
+};
+use super::audited::{Audited, Change};
+use super::realm_import;
 use super::OpsError;
-use crate::admin::repr::{GroupRepr, RealmRepr, UserRepr};
+use crate::admin::repr::{GroupRepr, RealmRepr};
 use crate::crypto::keys::generate_realm_key;
 use crate::domain::{
-    Client, ClientIdName, Group, GroupId, KeyId, Protocol, Realm, RealmKey, RealmName, Role,
-    RoleId, User, Username,
+    Client, ClientIdName, Group, KeyId, Protocol, Realm, RealmKey, RealmName, Role, RoleId,
 };
 use crate::state::AppState;
 use crate::store;
 
 /// The name of the realm that administers all others.
 pub const MASTER: &str = "master";
-
-/// The client roles of `realm-management`; `realm-admin` is a composite of all the others.
-pub const REALM_MANAGEMENT_ROLES: [&str; 12] = [
-    "view-realm",
-    "manage-realm",
-    "view-users",
-    "manage-users",
-    "query-users",
-    "query-groups",
-    "view-clients",
-    "manage-clients",
-    "query-clients",
-    "create-client",
-    "view-events",
-    "manage-events",
-];
 
 /// Creates a realm with its key, default clients and roles, inside the caller's transaction.
 /// The key is generated before any write so the transaction stays short.
@@ -70,6 +57,7 @@ pub async fn provision(conn: &mut SqliteConnection, realm: Realm) -> Result<Real
         )
     };
     store::clients::insert(&mut *conn, &admin_cli).await?;
+    store::clients::mark_builtin(&mut *conn, &admin_cli.id, ADMIN_CLI_CLIENT).await?;
 
     let management = Client {
         name: Some("${client_realm-management}".into()),
@@ -84,30 +72,46 @@ pub async fn provision(conn: &mut SqliteConnection, realm: Realm) -> Result<Real
         )
     };
     store::clients::insert(&mut *conn, &management).await?;
-    let realm_admin = role(&realm, Some(&management), "realm-admin");
-    store::roles::insert(&mut *conn, &realm_admin).await?;
-    for name in REALM_MANAGEMENT_ROLES {
-        let child = role(&realm, Some(&management), name);
-        store::roles::insert(&mut *conn, &child).await?;
+    store::clients::mark_builtin(&mut *conn, &management.id, REALM_MANAGEMENT_CLIENT).await?;
+    let realm_admin = builtin_role(&mut *conn, &realm, Some(&management), "realm-admin").await?;
+    for name in MANAGEMENT_ROLES
+        .iter()
+        .filter(|name| **name != "realm-admin")
+    {
+        let child = builtin_role(&mut *conn, &realm, Some(&management), name).await?;
         store::roles::add_composite(&mut *conn, &realm_admin.id, &child.id).await?;
     }
 
     let default_roles = role(&realm, None, &format!("default-roles-{}", realm.name));
     store::roles::insert(&mut *conn, &default_roles).await?;
+    store::roles::mark_builtin(&mut *conn, &default_roles.id, DEFAULT_ROLES).await?;
     for name in ["offline_access", "uma_authorization"] {
         let child = role(&realm, None, name);
         store::roles::insert(&mut *conn, &child).await?;
         store::roles::add_composite(&mut *conn, &default_roles.id, &child.id).await?;
     }
     if realm.name.as_str() == MASTER {
-        for name in ["admin", "create-realm"] {
-            store::roles::insert(&mut *conn, &role(&realm, None, name)).await?;
+        for name in [MASTER_ADMIN_ROLE, CREATE_REALM_ROLE] {
+            builtin_role(&mut *conn, &realm, None, name).await?;
         }
     }
     Ok(realm)
 }
 
-fn role(realm: &Realm, client: Option<&Client>, name: &str) -> Role {
+/// Inserts a role every realm is made with, marked as such under its Keycloak name.
+async fn builtin_role(
+    conn: &mut SqliteConnection,
+    realm: &Realm,
+    client: Option<&Client>,
+    name: &str,
+) -> Result<Role, OpsError> {
+    let role = role(realm, client, name);
+    store::roles::insert(&mut *conn, &role).await?;
+    store::roles::mark_builtin(&mut *conn, &role.id, name).await?;
+    Ok(role)
+}
+
+pub(super) fn role(realm: &Realm, client: Option<&Client>, name: &str) -> Role {
     Role {
         id: RoleId::new(),
         realm_id: realm.id.clone(),
@@ -133,196 +137,25 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<Realm>, OpsErro
 }
 
 pub async fn get(state: &AppState, actor: &Actor, realm: &str) -> Result<Realm, OpsError> {
-    Ok(authorize(state, actor, realm, Right::ViewRealm)
+    Ok(authorize::<ViewRealm>(state, actor, realm)
         .await?
         .realm()
         .clone())
 }
 
-/// Creates (and imports) a realm from a representation.
+/// Creates (and imports) a realm from a representation, recording its admin event in the same
+/// transaction.
 pub async fn create(state: &AppState, actor: &Actor, repr: &RealmRepr) -> Result<Realm, OpsError> {
-    if !actor.may_create_realms {
-        return Err(OpsError::Forbidden);
-    }
-    let realm = import(state, repr).await?;
-    let granted = creator_of(actor, realm.clone());
-    let mut tx = state.db.begin().await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Create,
-        "REALM",
-        format!("realms/{}", realm.name),
-        Some(&RealmRepr::of(&realm)),
+    let creation = authorize_realm_creation(actor)?;
+    let prepared = realm_import::prepare(state, repr).await?;
+    let mut tx = creation.begin(state).await?;
+    let realm = realm_import::write(state, tx.conn(), repr, prepared).await?;
+    tx.created(&realm);
+    tx.commit(
+        Change::create("REALM", format!("realms/{}", realm.name)).with(&RealmRepr::of(&realm)),
     )
     .await?;
-    tx.commit().await?;
     Ok(realm)
-}
-
-/// Creates a realm with everything its representation carries, in one transaction: nothing
-/// is written unless all of it is.
-pub async fn import(state: &AppState, repr: &RealmRepr) -> Result<Realm, OpsError> {
-    let name = RealmName::parse(repr.realm.as_deref().unwrap_or_default())?;
-    let mut realm = Realm::new(name);
-    repr.apply_settings(&mut realm).map_err(OpsError::Invalid)?;
-    let hashes = hash_passwords(state, repr.users.as_deref().unwrap_or_default()).await?;
-    let mut tx = state.db.begin().await?;
-    if store::realms::find_by_name(&mut *tx, realm.name.as_str())
-        .await?
-        .is_some()
-    {
-        return Err(OpsError::Conflict(
-            "Conflict detected. See logs for details".into(),
-        ));
-    }
-    let realm = provision(&mut tx, realm).await?;
-    for role_repr in repr.roles.iter().flat_map(|r| r.realm.iter().flatten()) {
-        let name = role_repr.name.as_deref().unwrap_or_default().trim();
-        if name.is_empty()
-            || store::roles::find_realm_role(&mut *tx, &realm.id, name)
-                .await?
-                .is_some()
-        {
-            continue;
-        }
-        let mut new_role = role(&realm, None, name);
-        new_role.description = role_repr.description.clone();
-        store::roles::insert(&mut *tx, &new_role).await?;
-    }
-    for group in repr.groups.iter().flatten() {
-        import_group(&mut tx, &realm, None, group).await?;
-    }
-    for client in repr.clients.iter().flatten() {
-        let builtin = matches!(
-            client.client_id.as_deref(),
-            Some("admin-cli" | "realm-management")
-        );
-        if !builtin {
-            super::clients::insert_from(state, &mut tx, &realm, client).await?;
-        }
-    }
-    for (user_repr, phc) in repr.users.iter().flatten().zip(hashes) {
-        import_user(&mut tx, &realm, user_repr, phc).await?;
-    }
-    tx.commit().await?;
-    Ok(realm)
-}
-
-/// Hashes the plain passwords of imported users before the transaction opens.
-async fn hash_passwords(
-    state: &AppState,
-    users: &[UserRepr],
-) -> Result<Vec<Option<(String, bool)>>, OpsError> {
-    let mut hashes = Vec::with_capacity(users.len());
-    for user in users {
-        let credential =
-            user.credentials.iter().flatten().find(|c| {
-                c.kind.as_deref().unwrap_or("password") == "password" && c.value.is_some()
-            });
-        hashes.push(match credential {
-            Some(c) => {
-                let secret = secrecy::SecretString::from(c.value.clone().unwrap_or_default());
-                let phc = state
-                    .passwords
-                    .hash(secret)
-                    .await
-                    .map_err(anyhow::Error::from)?;
-                Some((phc, c.temporary.unwrap_or(false)))
-            }
-            None => None,
-        });
-    }
-    Ok(hashes)
-}
-
-fn import_group<'a>(
-    conn: &'a mut SqliteConnection,
-    realm: &'a Realm,
-    parent: Option<&'a GroupId>,
-    repr: &'a GroupRepr,
-) -> futures_util::future::BoxFuture<'a, Result<(), OpsError>> {
-    Box::pin(async move {
-        let name = repr.name.as_deref().unwrap_or_default().trim();
-        if name.is_empty() || name.contains('/') {
-            return Err(OpsError::Invalid(format!("Invalid group name '{name}'")));
-        }
-        let group = Group {
-            id: GroupId::new(),
-            realm_id: realm.id.clone(),
-            parent_id: parent.cloned(),
-            name: name.to_owned(),
-        };
-        store::groups::insert(&mut *conn, &group).await?;
-        for role_name in repr.realm_roles.iter().flatten() {
-            let role = store::roles::find_realm_role(&mut *conn, &realm.id, role_name)
-                .await?
-                .ok_or_else(|| {
-                    OpsError::Invalid(format!("Group '{name}' names unknown role '{role_name}'"))
-                })?;
-            store::roles::grant_to_group(&mut *conn, &group.id, &role.id).await?;
-        }
-        for child in repr.sub_groups.iter().flatten() {
-            import_group(conn, realm, Some(&group.id), child).await?;
-        }
-        Ok(())
-    })
-}
-
-async fn import_user(
-    conn: &mut SqliteConnection,
-    realm: &Realm,
-    repr: &UserRepr,
-    phc: Option<(String, bool)>,
-) -> Result<(), OpsError> {
-    let username = Username::parse(repr.username.as_deref().unwrap_or_default())?;
-    let mut user = User::new(realm.id.clone(), username);
-    user.email = repr
-        .email
-        .clone()
-        .filter(|e| !e.is_empty())
-        .map(|e| e.to_lowercase());
-    user.first_name = repr.first_name.clone();
-    user.last_name = repr.last_name.clone();
-    user.enabled = repr.enabled.unwrap_or(true);
-    user.email_verified = repr.email_verified.unwrap_or(false);
-    user.attributes = repr.attributes.clone().unwrap_or_default();
-    user.required_actions = repr.required_actions.clone().unwrap_or_default();
-    if let Some((_, temporary)) = &phc {
-        super::users::require_password_update(&mut user, *temporary);
-    }
-    super::users::insert_with_defaults(conn, realm, &user).await?;
-    if let Some((phc, temporary)) = phc {
-        store::users::set_password(&mut *conn, &user.id, &phc, temporary).await?;
-    }
-    for role_name in repr.realm_roles.iter().flatten() {
-        let role = store::roles::find_realm_role(&mut *conn, &realm.id, role_name)
-            .await?
-            .ok_or_else(|| {
-                OpsError::Invalid(format!(
-                    "User '{}' names unknown role '{role_name}'",
-                    user.username
-                ))
-            })?;
-        store::roles::grant_to_user(&mut *conn, &user.id, &role.id).await?;
-    }
-    if let Some(paths) = &repr.groups {
-        let all = store::groups::list_all(&mut *conn, &realm.id).await?;
-        for path in paths {
-            let wanted = format!("/{}", path.trim().trim_start_matches('/'));
-            let group = all
-                .iter()
-                .find(|g| store::groups::path_of(&g.id, &all).as_deref() == Some(wanted.as_str()))
-                .ok_or_else(|| {
-                    OpsError::Invalid(format!(
-                        "User '{}' names unknown group '{path}'",
-                        user.username
-                    ))
-                })?;
-            store::groups::add_member(&mut *conn, &group.id, &user.id).await?;
-        }
-    }
-    Ok(())
 }
 
 /// Merges realm settings (and a rename) from a partial representation.
@@ -332,7 +165,7 @@ pub async fn update(
     realm: &str,
     repr: &RealmRepr,
 ) -> Result<Realm, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageRealm).await?;
+    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
     let mut realm = granted.realm().clone();
     if let Some(name) = &repr.realm {
         let name = RealmName::parse(name)?;
@@ -349,33 +182,33 @@ pub async fn update(
             "The master realm cannot be disabled".into(),
         ));
     }
-    let mut tx = state.db.begin().await?;
-    store::realms::update(&mut *tx, &realm).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Update,
-        "REALM",
-        format!("realms/{}", realm.name),
-        Some(&RealmRepr::of(&realm)),
+    let mut tx = granted.begin(state).await?;
+    store::realms::update(tx.conn(), &realm).await?;
+    tx.commit(
+        Change::update("REALM", format!("realms/{}", realm.name)).with(&RealmRepr::of(&realm)),
     )
     .await?;
-    tx.commit().await?;
     Ok(realm)
 }
 
 /// Deletes a realm and everything in it (never master).
 pub async fn delete(state: &AppState, actor: &Actor, realm: &str) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageRealm).await?;
+    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
     if granted.realm().name.as_str() == MASTER {
         return Err(OpsError::Invalid(
             "The master realm cannot be deleted".into(),
         ));
     }
-    if !actor.master_admin {
+    if !actor.is_master_admin() {
         return Err(OpsError::Forbidden);
     }
-    store::realms::delete(state.db.write(), &granted.realm().id).await?;
+    let mut tx = Audited::in_actor_realm(state, actor).await?;
+    store::realms::delete(tx.conn(), &granted.realm().id).await?;
+    tx.commit(Change::delete(
+        "REALM",
+        format!("realms/{}", granted.realm().name),
+    ))
+    .await?;
     state.keyring.invalidate(&granted.realm().id);
     Ok(())
 }
@@ -386,7 +219,7 @@ pub async fn keys(
     actor: &Actor,
     realm: &str,
 ) -> Result<(Realm, Vec<RealmKey>), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewRealm).await?;
+    let granted = authorize::<ViewRealm>(state, actor, realm).await?;
     let keys = store::keys::list_usable(state.db.read(), &granted.realm().id).await?;
     Ok((granted.realm().clone(), keys))
 }
@@ -406,7 +239,7 @@ pub async fn export(
     realm: &str,
     parts: ExportParts,
 ) -> Result<RealmRepr, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageRealm).await?;
+    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
     let realm = granted.realm();
     let mut repr = RealmRepr::of(realm);
     if parts.clients {

@@ -1,7 +1,7 @@
 //! Realm role operations.
 
-use super::access::{authorize, Actor, Right};
-use super::events::{self, Operation};
+use super::access::{authorize, Actor, ManageRealm, ViewRealm, ViewUsers};
+use super::audited::Change;
 use super::OpsError;
 use crate::admin::repr::RoleRepr;
 use crate::domain::{Role, RoleId, User};
@@ -21,13 +21,18 @@ fn role_name(raw: Option<&str>) -> Result<String, OpsError> {
     Ok(name.to_owned())
 }
 
+/// What the role is when every realm is made with it (master's `admin`, the default role...).
+async fn builtin(state: &AppState, role: &Role) -> Result<Option<String>, OpsError> {
+    Ok(store::roles::builtin_of(state.db.read(), &role.id).await?)
+}
+
 /// The realm's roles, with whether each is a composite.
 pub async fn list(
     state: &AppState,
     actor: &Actor,
     realm: &str,
 ) -> Result<Vec<(Role, bool)>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewRealm).await?;
+    let granted = authorize::<ViewRealm>(state, actor, realm).await?;
     let roles = store::roles::list_realm_roles(state.db.read(), &granted.realm().id).await?;
     let mut out = Vec::with_capacity(roles.len());
     for role in roles {
@@ -43,7 +48,7 @@ pub async fn get(
     realm: &str,
     name: &str,
 ) -> Result<(Role, bool), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewRealm).await?;
+    let granted = authorize::<ViewRealm>(state, actor, realm).await?;
     let role = store::roles::find_realm_role(state.db.read(), &granted.realm().id, name)
         .await?
         .ok_or(OpsError::NotFound("Could not find role"))?;
@@ -57,7 +62,7 @@ pub async fn get_by_id(
     realm: &str,
     id: &str,
 ) -> Result<(Role, bool), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewRealm).await?;
+    let granted = authorize::<ViewRealm>(state, actor, realm).await?;
     let id = RoleId::parse(id).ok_or(OpsError::NotFound("Could not find role with id"))?;
     let role = store::roles::find_by_id(state.db.read(), &granted.realm().id, &id)
         .await?
@@ -72,7 +77,7 @@ pub async fn create(
     realm: &str,
     repr: &RoleRepr,
 ) -> Result<Role, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageRealm).await?;
+    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
     let role = Role {
         id: RoleId::new(),
         realm_id: granted.realm().id.clone(),
@@ -80,18 +85,13 @@ pub async fn create(
         name: role_name(repr.name.as_deref())?,
         description: repr.description.clone().filter(|d| !d.trim().is_empty()),
     };
-    let mut tx = state.db.begin().await?;
-    store::roles::insert(&mut *tx, &role).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Create,
-        "REALM_ROLE",
-        format!("roles/{}", role.name),
-        Some(&RoleRepr::of(&role, false)),
+    let mut tx = granted.begin(state).await?;
+    store::roles::insert(tx.conn(), &role).await?;
+    tx.commit(
+        Change::create("REALM_ROLE", format!("roles/{}", role.name))
+            .with(&RoleRepr::of(&role, false)),
     )
     .await?;
-    tx.commit().await?;
     Ok(role)
 }
 
@@ -102,28 +102,30 @@ pub async fn update(
     name: &str,
     repr: &RoleRepr,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageRealm).await?;
+    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
     let mut role = store::roles::find_realm_role(state.db.read(), &granted.realm().id, name)
         .await?
         .ok_or(OpsError::NotFound("Could not find role"))?;
     if repr.name.is_some() {
-        role.name = role_name(repr.name.as_deref())?;
+        let name = role_name(repr.name.as_deref())?;
+        if name != role.name && builtin(state, &role).await?.is_some() {
+            return Err(OpsError::Invalid(format!(
+                "Role {} is built in and cannot be renamed",
+                role.name
+            )));
+        }
+        role.name = name;
     }
     if repr.description.is_some() {
         role.description = repr.description.clone().filter(|d| !d.trim().is_empty());
     }
-    let mut tx = state.db.begin().await?;
-    store::roles::update(&mut *tx, &role).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Update,
-        "REALM_ROLE",
-        format!("roles/{}", role.name),
-        Some(&RoleRepr::of(&role, false)),
+    let mut tx = granted.begin(state).await?;
+    store::roles::update(tx.conn(), &role).await?;
+    tx.commit(
+        Change::update("REALM_ROLE", format!("roles/{}", role.name))
+            .with(&RoleRepr::of(&role, false)),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -133,27 +135,29 @@ pub async fn delete(
     realm: &str,
     name: &str,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageRealm).await?;
+    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
     let role = store::roles::find_realm_role(state.db.read(), &granted.realm().id, name)
         .await?
         .ok_or(OpsError::NotFound("Could not find role"))?;
-    if role.name == format!("default-roles-{}", granted.realm().name) {
-        return Err(OpsError::Invalid(
-            "The default role cannot be deleted".into(),
-        ));
+    match builtin(state, &role).await?.as_deref() {
+        None => {}
+        Some(super::access::DEFAULT_ROLES) => {
+            return Err(OpsError::Invalid(format!(
+                "{} is default role of the realm and cannot be removed.",
+                role.name
+            )))
+        }
+        Some(_) => {
+            return Err(OpsError::Invalid(format!(
+                "Role {} is built in and cannot be deleted",
+                role.name
+            )))
+        }
     }
-    let mut tx = state.db.begin().await?;
-    store::roles::delete(&mut *tx, &granted.realm().id, &role.id).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Delete,
-        "REALM_ROLE",
-        format!("roles/{}", role.name),
-        None::<&()>,
-    )
-    .await?;
-    tx.commit().await?;
+    let mut tx = granted.begin(state).await?;
+    store::roles::delete(tx.conn(), &granted.realm().id, &role.id).await?;
+    tx.commit(Change::delete("REALM_ROLE", format!("roles/{}", role.name)))
+        .await?;
     Ok(())
 }
 
@@ -164,7 +168,7 @@ pub async fn users_with(
     realm: &str,
     name: &str,
 ) -> Result<Vec<User>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     let role = store::roles::find_realm_role(state.db.read(), &granted.realm().id, name)
         .await?
         .ok_or(OpsError::NotFound("Could not find role"))?;

@@ -1,7 +1,7 @@
 //! A user's sign-in sessions and live tokens as admins see them, and ending one session.
 
-use super::access::{authorize, Actor, Right};
-use super::events::{self, Operation};
+use super::access::{authorize, Actor, ManageUsers, ViewUsers};
+use super::audited::Change;
 use super::OpsError;
 use crate::state::AppState;
 use crate::store::sessions::Session;
@@ -22,7 +22,7 @@ pub async fn sessions(
     realm: &str,
     user_id: &str,
 ) -> Result<Vec<Session>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     let user = super::users::find(state, &granted, user_id).await?;
     Ok(store::sessions::list_for_user(state.db.read(), &granted.realm().id, &user.id).await?)
 }
@@ -34,7 +34,7 @@ pub async fn tokens(
     realm: &str,
     user_id: &str,
 ) -> Result<Vec<TokenView>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     let tokens = super::users::tokens(state, actor, realm, user_id).await?;
     let mut views = Vec::with_capacity(tokens.len());
     for token in tokens {
@@ -58,8 +58,8 @@ pub async fn end(
     user_id: &str,
     session_id: &str,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
-    let user = super::users::find(state, &granted, user_id).await?;
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
+    let user = super::users::find_to_manage(state, &granted, user_id).await?;
     let owned = store::sessions::list_for_user(state.db.read(), &granted.realm().id, &user.id)
         .await?
         .iter()
@@ -67,17 +67,12 @@ pub async fn end(
     if !owned {
         return Err(OpsError::NotFound("Session"));
     }
-    let mut tx = state.db.begin().await?;
-    store::sessions::delete(&mut *tx, &granted.realm().id, session_id).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Delete,
+    let mut tx = granted.begin(state).await?;
+    store::sessions::delete(tx.conn(), &granted.realm().id, session_id).await?;
+    tx.commit(Change::delete(
         "USER_SESSION",
         format!("sessions/{session_id}"),
-        None::<&()>,
-    )
+    ))
     .await?;
-    tx.commit().await?;
     Ok(())
 }

@@ -4,8 +4,10 @@
 use secrecy::SecretString;
 use sqlx::SqliteConnection;
 
-use super::access::{authorize, Actor, Granted, Right};
-use super::events::{self, Operation};
+use super::access::{
+    authorize, Actor, Granted, ManageUsers, Powers, QueryUsers, SeesUsers, ViewUsers,
+};
+use super::audited::Change;
 use super::OpsError;
 use crate::admin::repr::{CredentialRepr, UserRepr};
 use crate::domain::{GroupId, Realm, Role, RoleId, User, UserId, Username};
@@ -21,8 +23,9 @@ pub async fn insert_with_defaults(
     user: &User,
 ) -> Result<(), OpsError> {
     store::users::insert(&mut *conn, user).await?;
-    let default_roles = format!("default-roles-{}", realm.name);
-    if let Some(role) = store::roles::find_realm_role(&mut *conn, &realm.id, &default_roles).await?
+    if let Some(role) =
+        store::roles::find_builtin_realm_role(&mut *conn, &realm.id, super::access::DEFAULT_ROLES)
+            .await?
     {
         store::roles::grant_to_user(&mut *conn, &user.id, &role.id).await?;
     }
@@ -58,13 +61,32 @@ pub fn require_password_update(user: &mut User, temporary: bool) {
 }
 
 /// Finds a user of the granted realm by id (a malformed id is simply not found).
-pub async fn find(state: &AppState, granted: &Granted, id: &str) -> Result<User, OpsError> {
+pub async fn find<R: SeesUsers>(
+    state: &AppState,
+    granted: &Granted<R>,
+    id: &str,
+) -> Result<User, OpsError> {
     let id = UserId::parse(id).ok_or(OpsError::NotFound("User"))?;
     store::users::find_by_id(state.db.read(), &granted.realm().id, &id)
         .await?
         .ok_or(OpsError::NotFound("User"))
 }
 
+/// Finds a user the actor may change: one whose powers the actor holds every one of, so that
+/// `manage-users` cannot take over an administrator with more rights.
+pub async fn find_to_manage(
+    state: &AppState,
+    granted: &Granted<ManageUsers>,
+    id: &str,
+) -> Result<User, OpsError> {
+    let user = find(state, granted, id).await?;
+    let powers = granted.powers_of(state, &user.id).await?;
+    granted.require_covers(&powers)?;
+    Ok(user)
+}
+
+/// Searches users. Holding only `query-users` finds nobody, as in Keycloak: the results are
+/// the users the caller may view.
 pub async fn list(
     state: &AppState,
     actor: &Actor,
@@ -73,7 +95,10 @@ pub async fn list(
     first: i64,
     max: i64,
 ) -> Result<Vec<User>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let queried = authorize::<QueryUsers>(state, actor, realm).await?;
+    let Some(granted) = queried.also::<ViewUsers>() else {
+        return Ok(Vec::new());
+    };
     Ok(store::users::search(
         state.db.read(),
         &granted.realm().id,
@@ -90,12 +115,15 @@ pub async fn count(
     realm: &str,
     filter: &UserFilter,
 ) -> Result<i64, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let queried = authorize::<QueryUsers>(state, actor, realm).await?;
+    let Some(granted) = queried.also::<ViewUsers>() else {
+        return Ok(0);
+    };
     Ok(store::users::count(state.db.read(), &granted.realm().id, filter).await?)
 }
 
 pub async fn get(state: &AppState, actor: &Actor, realm: &str, id: &str) -> Result<User, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     find(state, &granted, id).await
 }
 
@@ -172,7 +200,7 @@ pub async fn create(
     realm: &str,
     repr: &UserRepr,
 ) -> Result<User, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
     let username = Username::parse(repr.username.as_deref().unwrap_or_default())?;
     let mut user = User::new(granted.realm().id.clone(), username.clone());
     merge(
@@ -196,27 +224,25 @@ pub async fn create(
     if let Some((_, temporary)) = &password {
         require_password_update(&mut user, *temporary);
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = granted.begin(state).await?;
     if let Some(email) = &user.email {
-        if store::users::email_taken(&mut *tx, &granted.realm().id, email, &user.id).await? {
+        if store::users::email_taken(tx.conn(), &granted.realm().id, email, &user.id).await? {
             return Err(OpsError::Conflict("User exists with same email".into()));
         }
     }
-    insert_with_defaults(&mut tx, granted.realm(), &user).await?;
+    insert_with_defaults(tx.conn(), granted.realm(), &user).await?;
     if let (Some(phc), Some((_, temporary))) = (&phc, &password) {
-        store::users::set_password(&mut *tx, &user.id, phc, *temporary).await?;
+        store::users::set_password(tx.conn(), &user.id, phc, *temporary).await?;
     }
     for name in repr.realm_roles.iter().flatten() {
-        let role = store::roles::find_realm_role(&mut *tx, &granted.realm().id, name)
+        let role = store::roles::find_realm_role(tx.conn(), &granted.realm().id, name)
             .await?
             .ok_or(OpsError::NotFound("Role"))?;
-        if !may_hand_out(&granted, &role) {
-            return Err(OpsError::Forbidden);
-        }
-        store::roles::grant_to_user(&mut *tx, &user.id, &role.id).await?;
+        granted.require_covers(&role_powers(tx.conn(), &granted, &role).await?)?;
+        store::roles::grant_to_user(tx.conn(), &user.id, &role.id).await?;
     }
     if let Some(paths) = &repr.groups {
-        let all = store::groups::list_all(&mut *tx, &granted.realm().id).await?;
+        let all = store::groups::list_all(tx.conn(), &granted.realm().id).await?;
         for path in paths {
             let group = all
                 .iter()
@@ -225,19 +251,12 @@ pub async fn create(
                         == Some(normalise_path(path).as_str())
                 })
                 .ok_or(OpsError::NotFound("Group"))?;
-            store::groups::add_member(&mut *tx, &group.id, &user.id).await?;
+            granted.require_covers(&group_powers(tx.conn(), &granted, &group.id).await?)?;
+            store::groups::add_member(tx.conn(), &group.id, &user.id).await?;
         }
     }
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Create,
-        "USER",
-        format!("users/{}", user.id),
-        Some(&UserRepr::of(&user)),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(Change::create("USER", format!("users/{}", user.id)).with(&UserRepr::of(&user)))
+        .await?;
     Ok(user)
 }
 
@@ -253,32 +272,24 @@ pub async fn update(
     id: &str,
     repr: &UserRepr,
 ) -> Result<User, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
-    let mut user = find(state, &granted, id).await?;
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
+    let mut user = find_to_manage(state, &granted, id).await?;
     merge(&mut user, repr)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = granted.begin(state).await?;
     if let Some(email) = &user.email {
-        if store::users::email_taken(&mut *tx, &granted.realm().id, email, &user.id).await? {
+        if store::users::email_taken(tx.conn(), &granted.realm().id, email, &user.id).await? {
             return Err(OpsError::Conflict("User exists with same email".into()));
         }
     }
-    if !store::users::update(&mut *tx, &user).await? {
+    if !store::users::update(tx.conn(), &user).await? {
         return Err(OpsError::NotFound("User"));
     }
     if !user.enabled {
-        store::tokens::revoke_all_for_user(&mut *tx, &user.id).await?;
-        store::sessions::delete_for_user(&mut *tx, &user.id).await?;
+        store::tokens::revoke_all_for_user(tx.conn(), &user.id).await?;
+        store::sessions::delete_for_user(tx.conn(), &user.id).await?;
     }
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Update,
-        "USER",
-        format!("users/{}", user.id),
-        Some(&UserRepr::of(&user)),
-    )
-    .await?;
-    tx.commit().await?;
+    tx.commit(Change::update("USER", format!("users/{}", user.id)).with(&UserRepr::of(&user)))
+        .await?;
     Ok(user)
 }
 
@@ -288,20 +299,12 @@ pub async fn delete(
     realm: &str,
     id: &str,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
-    let user = find(state, &granted, id).await?;
-    let mut tx = state.db.begin().await?;
-    store::users::delete(&mut *tx, &granted.realm().id, &user.id).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Delete,
-        "USER",
-        format!("users/{}", user.id),
-        None::<&()>,
-    )
-    .await?;
-    tx.commit().await?;
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
+    let user = find_to_manage(state, &granted, id).await?;
+    let mut tx = granted.begin(state).await?;
+    store::users::delete(tx.conn(), &granted.realm().id, &user.id).await?;
+    tx.commit(Change::delete("USER", format!("users/{}", user.id)))
+        .await?;
     Ok(())
 }
 
@@ -313,8 +316,8 @@ pub async fn reset_password(
     id: &str,
     credential: &CredentialRepr,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
-    let user = find(state, &granted, id).await?;
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
+    let user = find_to_manage(state, &granted, id).await?;
     let (password, temporary) = password_of(std::slice::from_ref(credential))?
         .ok_or_else(|| OpsError::Invalid("Only password credentials can be reset".into()))?;
     let phc = state
@@ -322,18 +325,13 @@ pub async fn reset_password(
         .hash(password)
         .await
         .map_err(anyhow::Error::from)?;
-    let mut tx = state.db.begin().await?;
-    set_password_hash(&mut tx, &user, &phc, temporary).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Action,
+    let mut tx = granted.begin(state).await?;
+    set_password_hash(tx.conn(), &user, &phc, temporary).await?;
+    tx.commit(Change::action(
         "USER",
         format!("users/{}/reset-password", user.id),
-        None::<&()>,
-    )
+    ))
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -344,7 +342,7 @@ pub async fn realm_roles(
     realm: &str,
     id: &str,
 ) -> Result<Vec<Role>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     let user = find(state, &granted, id).await?;
     Ok(store::roles::user_realm_roles(state.db.read(), &granted.realm().id, &user.id).await?)
 }
@@ -358,50 +356,58 @@ pub async fn map_realm_roles(
     roles: &[(Option<String>, Option<String>)],
     add: bool,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
-    let user = find(state, &granted, id).await?;
-    let mut tx = state.db.begin().await?;
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
+    let user = find_to_manage(state, &granted, id).await?;
+    let mut tx = granted.begin(state).await?;
     for (role_id, name) in roles {
         let role = resolve_realm_role(
-            &mut tx,
+            tx.conn(),
             granted.realm(),
             role_id.as_deref(),
             name.as_deref(),
         )
         .await?;
-        if !may_hand_out(&granted, &role) {
-            return Err(OpsError::Forbidden);
-        }
+        granted.require_covers(&role_powers(tx.conn(), &granted, &role).await?)?;
         if add {
-            store::roles::grant_to_user(&mut *tx, &user.id, &role.id).await?;
+            store::roles::grant_to_user(tx.conn(), &user.id, &role.id).await?;
         } else {
-            store::roles::revoke_from_user(&mut *tx, &user.id, &role.id).await?;
+            store::roles::revoke_from_user(tx.conn(), &user.id, &role.id).await?;
         }
     }
     let operation = if add {
-        Operation::Create
+        super::audited::Operation::Create
     } else {
-        Operation::Delete
+        super::audited::Operation::Delete
     };
-    events::record(
-        &mut tx,
-        &granted,
+    tx.commit(Change::new(
         operation,
         "REALM_ROLE_MAPPING",
         format!("users/{}/role-mappings/realm", user.id),
-        None::<&()>,
-    )
+    ))
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
-/// Master's `admin` and `create-realm` roles reach every realm: only a master admin hands
-/// them out (or takes them away), so `manage-users` in master cannot promote anyone.
-fn may_hand_out(granted: &Granted, role: &Role) -> bool {
-    let reaches_all_realms = granted.realm().name.as_str() == super::realms::MASTER
-        && ["admin", "create-realm"].contains(&role.name.as_str());
-    !reaches_all_realms || granted.actor().master_admin
+/// The powers a role carries, composites included: handing it out (or taking it away)
+/// needs them all, so `manage-users` cannot promote anyone above the actor, and only a master
+/// admin hands out master's `admin` and `create-realm`.
+pub async fn role_powers<R: super::access::Right>(
+    conn: &mut SqliteConnection,
+    granted: &Granted<R>,
+    role: &Role,
+) -> Result<Powers, OpsError> {
+    let roles = store::roles::role_effective_roles(&mut *conn, &role.id).await?;
+    Ok(Powers::of(&roles, granted.in_master()))
+}
+
+/// The powers that membership of a group carries (its roles and its ancestors').
+pub async fn group_powers<R: super::access::Right>(
+    conn: &mut SqliteConnection,
+    granted: &Granted<R>,
+    group: &GroupId,
+) -> Result<Powers, OpsError> {
+    let roles = store::roles::group_effective_roles(&mut *conn, group).await?;
+    Ok(Powers::of(&roles, granted.in_master()))
 }
 
 /// A realm role of `realm` by id (preferred) or name.
@@ -433,7 +439,7 @@ pub async fn groups(
     realm: &str,
     id: &str,
 ) -> Result<(Vec<GroupId>, Vec<crate::domain::Group>), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     let user = find(state, &granted, id).await?;
     let ids = store::users::group_ids(state.db.read(), &user.id).await?;
     let all = store::groups::list_all(state.db.read(), &granted.realm().id).await?;
@@ -449,33 +455,30 @@ pub async fn set_membership(
     group_id: &str,
     join: bool,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
-    let user = find(state, &granted, id).await?;
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
+    let user = find_to_manage(state, &granted, id).await?;
     let group_id = GroupId::parse(group_id).ok_or(OpsError::NotFound("Group"))?;
     let group = store::groups::find_by_id(state.db.read(), &granted.realm().id, &group_id)
         .await?
         .ok_or(OpsError::NotFound("Group"))?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = granted.begin(state).await?;
+    granted.require_covers(&group_powers(tx.conn(), &granted, &group.id).await?)?;
     if join {
-        store::groups::add_member(&mut *tx, &group.id, &user.id).await?;
+        store::groups::add_member(tx.conn(), &group.id, &user.id).await?;
     } else {
-        store::groups::remove_member(&mut *tx, &group.id, &user.id).await?;
+        store::groups::remove_member(tx.conn(), &group.id, &user.id).await?;
     }
     let operation = if join {
-        Operation::Create
+        super::audited::Operation::Create
     } else {
-        Operation::Delete
+        super::audited::Operation::Delete
     };
-    events::record(
-        &mut tx,
-        &granted,
+    tx.commit(Change::new(
         operation,
         "GROUP_MEMBERSHIP",
         format!("users/{}/groups/{}", user.id, group.id),
-        None::<&()>,
-    )
+    ))
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -486,7 +489,7 @@ pub async fn tokens(
     realm: &str,
     id: &str,
 ) -> Result<Vec<StoredToken>, OpsError> {
-    let granted = authorize(state, actor, realm, Right::ViewUsers).await?;
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     let user = find(state, &granted, id).await?;
     Ok(store::tokens::list_for_user(
         state.db.read(),
@@ -505,22 +508,17 @@ pub async fn revoke_token(
     id: &str,
     token_id: &str,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
-    let user = find(state, &granted, id).await?;
-    let mut tx = state.db.begin().await?;
-    if !store::tokens::revoke(&mut *tx, &granted.realm().id, &user.id, token_id).await? {
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
+    let user = find_to_manage(state, &granted, id).await?;
+    let mut tx = granted.begin(state).await?;
+    if !store::tokens::revoke(tx.conn(), &granted.realm().id, &user.id, token_id).await? {
         return Err(OpsError::NotFound("Token"));
     }
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Delete,
+    tx.commit(Change::delete(
         "USER_TOKEN",
         format!("users/{}/tokens/{}", user.id, token_id),
-        None::<&()>,
-    )
+    ))
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -531,20 +529,12 @@ pub async fn logout(
     realm: &str,
     id: &str,
 ) -> Result<(), OpsError> {
-    let granted = authorize(state, actor, realm, Right::ManageUsers).await?;
-    let user = find(state, &granted, id).await?;
-    let mut tx = state.db.begin().await?;
-    store::tokens::revoke_all_for_user(&mut *tx, &user.id).await?;
-    store::sessions::delete_for_user(&mut *tx, &user.id).await?;
-    events::record(
-        &mut tx,
-        &granted,
-        Operation::Action,
-        "USER",
-        format!("users/{}/logout", user.id),
-        None::<&()>,
-    )
-    .await?;
-    tx.commit().await?;
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
+    let user = find_to_manage(state, &granted, id).await?;
+    let mut tx = granted.begin(state).await?;
+    store::tokens::revoke_all_for_user(tx.conn(), &user.id).await?;
+    store::sessions::delete_for_user(tx.conn(), &user.id).await?;
+    tx.commit(Change::action("USER", format!("users/{}/logout", user.id)))
+        .await?;
     Ok(())
 }

@@ -130,10 +130,10 @@ async fn list(
         &[("q", &q)],
         page,
         PAGE_SIZE,
-        &mut clients,
+        &mut clients.clients,
     );
     let layout = console.layout("Clients", Some(&target), "clients").await?;
-    let clients = clients.iter().map(ClientView::of).collect();
+    let clients = clients.clients.iter().map(ClientView::of).collect();
     render(
         &console,
         &ListPage {

@@ -1,0 +1,195 @@
+//! The one write path of the admin operations: a transaction that only a grant of a writing
+//! right can open, and that commits only together with its admin event (who changed what, and
+//! the representation written, secrets masked).
+
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+
+use super::access::{Actor, Granted, RealmCreation, Writes};
+use super::OpsError;
+use crate::domain::{Realm, RealmId};
+use crate::state::AppState;
+use crate::store::{self, events::AdminEvent};
+
+/// What the mask of a secret reads, as Keycloak writes it.
+pub const MASKED: &str = "**********";
+
+/// What kind of change an admin event records.
+#[derive(Debug, Clone, Copy)]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+    Action,
+}
+
+impl Operation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+            Operation::Action => "ACTION",
+        }
+    }
+}
+
+/// The admin event of a write: operation, resource and, optionally, what was written.
+#[derive(Debug)]
+pub struct Change {
+    operation: Operation,
+    resource_type: &'static str,
+    resource_path: String,
+    representation: Option<Value>,
+}
+
+impl Change {
+    pub fn new(operation: Operation, resource_type: &'static str, path: impl Into<String>) -> Self {
+        Change {
+            operation,
+            resource_type,
+            resource_path: path.into(),
+            representation: None,
+        }
+    }
+
+    pub fn create(resource_type: &'static str, path: impl Into<String>) -> Self {
+        Change::new(Operation::Create, resource_type, path)
+    }
+
+    pub fn update(resource_type: &'static str, path: impl Into<String>) -> Self {
+        Change::new(Operation::Update, resource_type, path)
+    }
+
+    pub fn delete(resource_type: &'static str, path: impl Into<String>) -> Self {
+        Change::new(Operation::Delete, resource_type, path)
+    }
+
+    pub fn action(resource_type: &'static str, path: impl Into<String>) -> Self {
+        Change::new(Operation::Action, resource_type, path)
+    }
+
+    /// Attaches the representation written, with every secret masked.
+    pub fn with(mut self, representation: &impl Serialize) -> Self {
+        self.representation = serde_json::to_value(representation).ok().map(|mut value| {
+            mask_secrets(&mut value);
+            value
+        });
+        self
+    }
+}
+
+/// Replaces secrets (a client's `secret`, a credential's `value`) by the mask, at any depth.
+fn mask_secrets(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            for (key, field) in fields.iter_mut() {
+                let secret = matches!(key.as_str(), "secret" | "value" | "password");
+                if secret && field.is_string() {
+                    *field = Value::String(MASKED.into());
+                } else {
+                    mask_secrets(field);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(mask_secrets),
+        _ => {}
+    }
+}
+
+/// A write transaction that must end with its admin event.
+pub struct Audited<'a> {
+    tx: Transaction<'static, Sqlite>,
+    actor: &'a Actor,
+    realm: Option<RealmId>,
+}
+
+impl<R: Writes> Granted<R> {
+    /// Opens the audited write transaction of this grant; its event goes to the granted realm.
+    pub async fn begin(&self, state: &AppState) -> Result<Audited<'_>, OpsError> {
+        Audited::open(state, self.actor(), Some(self.realm().id.clone())).await
+    }
+}
+
+impl RealmCreation {
+    /// Opens the audited transaction that creates a realm; `Audited::created` names it.
+    pub async fn begin(&self, state: &AppState) -> Result<Audited<'_>, OpsError> {
+        Audited::open(state, self.actor(), None).await
+    }
+}
+
+impl<'a> Audited<'a> {
+    async fn open(
+        state: &AppState,
+        actor: &'a Actor,
+        realm: Option<RealmId>,
+    ) -> Result<Audited<'a>, OpsError> {
+        Ok(Audited {
+            tx: state.db.begin().await?,
+            actor,
+            realm,
+        })
+    }
+
+    /// An audited transaction whose event is recorded in the actor's own realm (for a change
+    /// that removes the realm it concerns).
+    pub(super) async fn in_actor_realm(
+        state: &AppState,
+        actor: &'a Actor,
+    ) -> Result<Audited<'a>, OpsError> {
+        Audited::open(state, actor, Some(actor.realm_id.clone())).await
+    }
+
+    /// The connection to write through.
+    pub fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+
+    /// Names the realm this transaction has just created, where its event belongs.
+    pub fn created(&mut self, realm: &Realm) {
+        self.realm = Some(realm.id.clone());
+    }
+
+    /// Records the admin event and commits: both happen, or neither.
+    pub async fn commit(mut self, change: Change) -> Result<(), OpsError> {
+        let realm_id = self
+            .realm
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("an audited write ended without its realm"))?;
+        let event = AdminEvent {
+            realm_id,
+            operation_type: change.operation.as_str(),
+            resource_type: change.resource_type,
+            resource_path: change.resource_path,
+            auth_realm_id: Some(self.actor.realm_id.to_string()),
+            auth_user_id: Some(self.actor.user_id.to_string()),
+            ip_address: self.actor.ip.clone(),
+            representation: change.representation.map(|r| r.to_string()),
+        };
+        store::events::insert_admin(&mut *self.tx, &event).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_masked_at_any_depth() {
+        let change = Change::update("CLIENT", "clients/x").with(&json!({
+            "clientId": "app",
+            "secret": "s3cr3t",
+            "credentials": [{"type": "password", "value": "hunter2"}],
+        }));
+        let text = change.representation.unwrap().to_string();
+        assert!(
+            !text.contains("s3cr3t") && !text.contains("hunter2"),
+            "{text}"
+        );
+        assert!(text.contains(MASKED) && text.contains("\"app\""));
+    }
+}
