@@ -56,6 +56,7 @@ impl Application {
                 .configure(|cfg| mount(cfg, layout.as_deref(), docker))
                 .default_service(web::to(not_found))
         })
+        .on_connect(http::client_gone::remember_socket)
         .listen(listener)?
         .run();
         tracing::info!(port, "listening");

@@ -2,6 +2,7 @@
 
 pub mod base;
 pub mod basic;
+pub mod client_gone;
 pub mod cookies;
 pub mod cors;
 pub mod csrf;

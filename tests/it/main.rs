@@ -1,6 +1,7 @@
 //! The integration tests: one binary, one module per area.
 
 mod abuse_access;
+mod abuse_import;
 mod cli;
 mod client_libraries;
 mod console;

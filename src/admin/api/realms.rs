@@ -8,6 +8,7 @@ use super::error::ApiError;
 use crate::admin::ops::{self, access::Actor};
 use crate::admin::repr::RealmRepr;
 use crate::crypto::keys::LoadedKey;
+use crate::http::client_gone::ClientGone;
 use crate::http::Base;
 use crate::state::AppState;
 
@@ -35,8 +36,15 @@ async fn create(
     actor: Actor,
     base: Base,
     body: web::Json<RealmRepr>,
+    client: ClientGone,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = ops::realms::create(&state, &actor, &body).await?;
+    let realm = tokio::select! {
+        created = ops::realms::create(&state, &actor, &body) => created?,
+        () = client.wait() => {
+            tracing::info!(realm = body.realm.as_deref(), "realm import stopped: the client left");
+            return Ok(HttpResponse::BadRequest().finish());
+        }
+    };
     Ok(created(&base, &format!("/{}", realm.name)))
 }
 

@@ -48,12 +48,8 @@ impl Console {
     /// The realm `name` with the actor's rights over it. Realms the actor cannot see answer
     /// Forbidden whether or not they exist; master admins learn that a realm is missing.
     pub async fn target(&self, name: &str) -> Result<Target, ConsoleError> {
-        let realm = store::realms::find_by_name(self.state.db.read(), name).await?;
-        match realm {
-            Some(realm) if self.actor.sees(&realm) => Ok(Target::new(self, &realm)),
-            None if self.actor.is_master_admin() => Err(ConsoleError::NotFound("Realm".into())),
-            _ => Err(ConsoleError::Forbidden),
-        }
+        let realm = ops::access::visible_realm(&self.state, &self.actor, name).await?;
+        Ok(Target::new(self, &realm))
     }
 
     /// The frame of a page; `target` is the realm the page is about.

@@ -320,13 +320,33 @@ pub async fn authorize<R: Right>(
     actor: &Actor,
     realm_name: &str,
 ) -> Result<Granted<R>, OpsError> {
-    let realm = store::realms::find_by_name(state.db.read(), realm_name).await?;
-    match realm {
-        Some(realm) if actor.may::<R>(&realm) => Ok(Granted {
-            realm,
-            actor: actor.clone(),
-            right: PhantomData,
-        }),
+    let realm = find_realm(state, actor, realm_name, |realm| actor.may::<R>(realm)).await?;
+    Ok(Granted {
+        realm,
+        actor: actor.clone(),
+        right: PhantomData,
+    })
+}
+
+/// A realm the actor can see (holds any right over), for pages that show what they may do.
+pub async fn visible_realm(
+    state: &AppState,
+    actor: &Actor,
+    realm_name: &str,
+) -> Result<Realm, OpsError> {
+    find_realm(state, actor, realm_name, |realm| actor.sees(realm)).await
+}
+
+/// The one realm lookup of every admin path: found and allowed, NotFound only for those who
+/// could see any realm, Forbidden otherwise.
+async fn find_realm(
+    state: &AppState,
+    actor: &Actor,
+    realm_name: &str,
+    allowed: impl Fn(&Realm) -> bool,
+) -> Result<Realm, OpsError> {
+    match store::realms::find_by_name(state.db.read(), realm_name).await? {
+        Some(realm) if allowed(&realm) => Ok(realm),
         None if actor.is_master_admin() => Err(OpsError::NotFound("Realm")),
         _ => Err(OpsError::Forbidden),
     }
