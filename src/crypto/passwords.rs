@@ -78,7 +78,7 @@ impl PasswordHasher {
 
     /// Hashes a password into a PHC string.
     pub async fn hash(&self, password: SecretString) -> Result<String, PasswordError> {
-        self.run(move |_| hash_blocking(password.expose_secret()))
+        self.run(move |memory| hash_with_memory(password.expose_secret(), memory))
             .await?
     }
 
@@ -154,6 +154,42 @@ fn verify_with_memory(password: &str, phc: &str, blocks: &mut Vec<Block>) -> boo
         && crate::crypto::constant_time_eq(&out, expected.as_bytes())
 }
 
+/// Hashes with Keycloak's parameters, computing into `blocks` (grown as needed and kept for
+/// the next call, so a hashing thread holds one block of memory however many it hashes).
+fn hash_with_memory(password: &str, blocks: &mut Vec<Block>) -> Result<String, PasswordError> {
+    let argon2 = keycloak_argon2();
+    let params = argon2.params().clone();
+    if blocks.len() < params.block_count() {
+        blocks.resize(params.block_count(), Block::default());
+    }
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| PasswordError::Hash(e.to_string()))?;
+    let mut out = vec![0u8; params.output_len().unwrap_or(32)];
+    argon2
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt_bytes,
+            &mut out,
+            &mut blocks[..params.block_count()],
+        )
+        .map_err(|e| PasswordError::Hash(e.to_string()))?;
+    let output =
+        argon2::password_hash::Output::new(&out).map_err(|e| PasswordError::Hash(e.to_string()))?;
+    Ok(PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: (&params)
+            .try_into()
+            .map_err(|e: argon2::password_hash::Error| PasswordError::Hash(e.to_string()))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    }
+    .to_string())
+}
+
 /// Hashes on the calling thread (for start-up and tests).
 pub fn hash_blocking(password: &str) -> Result<String, PasswordError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
@@ -177,6 +213,20 @@ pub fn verify_blocking(password: &str, phc: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_made_in_reused_memory_verify_and_use_keycloak_parameters() {
+        let mut blocks = Vec::new();
+        let first = hash_with_memory("s3cret", &mut blocks).unwrap();
+        let second = hash_with_memory("other", &mut blocks).unwrap();
+        assert!(
+            first.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
+            "{first}"
+        );
+        assert!(verify_blocking("s3cret", &first));
+        assert!(verify_blocking("other", &second));
+        assert!(!verify_blocking("s3cret", &second));
+    }
 
     #[test]
     fn hashes_use_keycloak_parameters() {
