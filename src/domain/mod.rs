@@ -4,6 +4,7 @@
 mod ids;
 mod models;
 mod names;
+pub mod setting_ranges;
 
 pub use ids::{ClientUuid, GroupId, KeyId, RealmId, RoleId, UserId};
 pub use models::{Client, Group, Protocol, Realm, RealmKey, Role, User};
