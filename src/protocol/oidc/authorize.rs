@@ -9,8 +9,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use secrecy::SecretString;
 
+use super::form::{parse_form, Form};
 use super::realm_info::enabled_realm;
-use super::token::{parse_form, Form};
 use super::{redirects, OidcError};
 use crate::crypto;
 use crate::domain::{Client, Protocol, Realm};

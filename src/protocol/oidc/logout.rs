@@ -7,8 +7,9 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::claims::IdClaims;
+use super::client_auth::authenticate_client;
+use super::form::{parse_form, Form};
 use super::realm_info::enabled_realm;
-use super::token::{authenticate_client, parse_form, Form};
 use super::{redirects, OidcError};
 use crate::crypto::{self, jwt};
 use crate::domain::Realm;
@@ -44,7 +45,7 @@ pub async fn post(
         return Ok(response);
     };
     let client = authenticate_client(&state, &realm, &req, &form).await?;
-    let now = crate::clock::now_secs();
+    let now = state.clock.now_secs();
     let stored = store::tokens::find_live(
         state.db.read(),
         &realm.id,
