@@ -1,6 +1,7 @@
 //! Validated domain types: names parsed at the edge, ids that cannot be mixed up, and the
 //! realm, user and client models the rest of the server works with. No I/O here.
 
+pub mod client_urls;
 mod ids;
 mod models;
 mod names;

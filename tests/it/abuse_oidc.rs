@@ -1,14 +1,15 @@
 //! Attacks on the OIDC endpoints and on the settings they read: another client's tokens,
-//! duplicated parameters, lifespans that overflow.
+//! duplicated parameters, redirect URIs that cannot be followed, lifespans that overflow.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{jwt_payload, spawn_app, TestApp};
+use crate::helpers::{csrf_of, jwt_payload, spawn_app, TestApp};
 
 const TOKEN: &str = "/realms/yard/protocol/openid-connect/token";
 const INTROSPECT: &str = "/realms/yard/protocol/openid-connect/token/introspect";
 const REVOKE: &str = "/realms/yard/protocol/openid-connect/revoke";
+const AUTH: &str = "/realms/yard/protocol/openid-connect/auth";
 
 /// Realm `yard` with confidential clients `alpha` and `beta` (secrets `alpha-s`, `beta-s`)
 /// and user `ann` / `pw`.
@@ -197,6 +198,117 @@ async fn a_duplicated_parameter_is_refused_by_the_token_endpoints() {
         assert_eq!(body["error_description"], "duplicated parameter", "{path}");
     }
     assert_eq!(introspect(&app, "alpha", access).await["active"], true);
+}
+
+/// Creates an OIDC client of `yard` from `body`; returns the status.
+async fn create_client(app: &TestApp, body: Value) -> StatusCode {
+    app.admin(Method::POST, "/yard/clients", Some(body))
+        .await
+        .status()
+}
+
+/// Signs `ann` in through the sign-in page for `client`, without a `redirect_uri`; returns
+/// the final response.
+async fn sign_in_without_redirect_uri(app: &TestApp, client: &str) -> reqwest::Response {
+    let query = format!("client_id={client}&response_type=code&state=s1");
+    let page = app.get(&format!("{AUTH}?{query}")).await;
+    assert_eq!(page.status(), 200, "the sign-in page");
+    let csrf = csrf_of(&page.text().await.unwrap());
+    app.client
+        .post(app.url(AUTH))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("client_id", client),
+            ("response_type", "code"),
+            ("state", "s1"),
+            ("username", "ann"),
+            ("password", "pw"),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_relative_redirect_uri_resolves_against_the_root_url() {
+    let app = spawn_app().await;
+    yard(&app).await;
+    let body =
+        json!({"clientId": "rel", "rootUrl": "https://app.example/base", "redirectUris": ["/cb"]});
+    assert_eq!(create_client(&app, body).await, 201);
+    let response = sign_in_without_redirect_uri(&app, "rel").await;
+    assert_eq!(response.status(), 302);
+    let location = location(&response);
+    assert!(
+        location.starts_with("https://app.example/base/cb?state=s1&"),
+        "{location}"
+    );
+    let wrong = app
+        .get(&format!(
+            "{AUTH}?client_id=rel&response_type=code&redirect_uri=https://evil.example/cb"
+        ))
+        .await;
+    assert_eq!(wrong.status(), 400);
+}
+
+#[tokio::test]
+async fn a_relative_redirect_uri_without_a_root_url_resolves_against_this_server() {
+    let app = spawn_app().await;
+    yard(&app).await;
+    assert_eq!(
+        create_client(&app, json!({"clientId": "rel", "redirectUris": ["/cb"]})).await,
+        201
+    );
+    let response = sign_in_without_redirect_uri(&app, "rel").await;
+    assert_eq!(response.status(), 302);
+    let location = location(&response);
+    assert!(
+        location.starts_with(&format!("{}/cb?state=s1&", app.address)),
+        "{location}"
+    );
+    let unsupported = app.get(&format!("{AUTH}?client_id=rel&state=s2")).await;
+    assert_eq!(unsupported.status(), 302);
+    let location = self::location(&unsupported);
+    assert!(
+        location.starts_with(&format!(
+            "{}/cb?error=unsupported_response_type&",
+            app.address
+        )),
+        "{location}"
+    );
+}
+
+#[tokio::test]
+async fn redirect_uris_that_cannot_be_followed_are_refused_when_written() {
+    let app = spawn_app().await;
+    yard(&app).await;
+    for body in [
+        json!({"clientId": "c1", "redirectUris": ["javascript:alert(1)"]}),
+        json!({"clientId": "c2", "redirectUris": ["not a uri"]}),
+        json!({"clientId": "c3", "redirectUris": ["https://app.example/cb#fragment"]}),
+        json!({"clientId": "c4", "redirectUris": ["cb"]}),
+        json!({"clientId": "c5", "rootUrl": "javascript:alert(1)//", "redirectUris": ["/cb"]}),
+        json!({"clientId": "c6", "rootUrl": "/relative", "redirectUris": ["/cb"]}),
+    ] {
+        let response = app
+            .admin(Method::POST, "/yard/clients", Some(body.clone()))
+            .await;
+        assert_eq!(response.status(), 400, "{body}");
+        let error: Value = response.json().await.unwrap();
+        let message = error["errorMessage"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("URI") || message.contains("Root URL"),
+            "{error}"
+        );
+    }
+    assert_eq!(
+        create_client(&app, json!({"clientId": "ok", "redirectUris": ["https://app.example/*", "/cb", "com.example.app:/cb"]})).await,
+        201
+    );
 }
 
 /// The realm's settings, as the admin API returns them.
