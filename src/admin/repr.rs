@@ -91,7 +91,7 @@ impl RealmRepr {
     pub fn apply_settings(&self, realm: &mut Realm) -> Result<(), String> {
         fn positive(name: &str, value: Option<i64>, target: &mut i64) -> Result<(), String> {
             if let Some(v) = value {
-                *target = setting_ranges::within(name, v, &setting_ranges::range_of(name))?;
+                *target = setting_ranges::within(name, v, setting_ranges::range_of(name))?;
             }
             Ok(())
         }

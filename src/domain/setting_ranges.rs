@@ -4,38 +4,56 @@
 //! lifespan, timeout and wait is a positive number of seconds of at most ten years, so that
 //! adding one to the time of day can never overflow or wrap an expiry into the past.
 
-use std::ops::RangeInclusive;
-
 /// Ten years, in seconds (of 365 days).
 pub const TEN_YEARS_SECS: i64 = 10 * 365 * 24 * 60 * 60;
 
-/// A lifespan, timeout or wait, in seconds.
-pub const SECONDS: RangeInclusive<i64> = 1..=TEN_YEARS_SECS;
+/// The values a setting may take: from 1 to `max` of `unit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettingRange {
+    pub max: i64,
+    pub unit: &'static str,
+    /// `max` in words, for the message that refuses a value.
+    pub max_in_words: &'static str,
+}
+
+/// A lifespan, timeout or wait.
+pub const SECONDS: SettingRange = SettingRange {
+    max: TEN_YEARS_SECS,
+    unit: "seconds",
+    max_in_words: "ten years",
+};
 
 /// A duration in milliseconds (`quickLoginCheckMilliSeconds`).
-pub const MILLISECONDS: RangeInclusive<i64> = 1..=TEN_YEARS_SECS * 1000;
+pub const MILLISECONDS: SettingRange = SettingRange {
+    max: TEN_YEARS_SECS * 1000,
+    unit: "milliseconds",
+    max_in_words: "ten years",
+};
 
-/// A count (`failureFactor`): Keycloak's 32-bit positive numbers.
-pub const COUNT: RangeInclusive<i64> = 1..=i32::MAX as i64;
+/// A count of login failures (`failureFactor`): Keycloak's 32-bit numbers.
+pub const FAILURES: SettingRange = SettingRange {
+    max: i32::MAX as i64,
+    unit: "failures",
+    max_in_words: "the largest 32-bit number",
+};
 
 /// The range of the realm setting called `name` in the representation.
-pub fn range_of(name: &str) -> RangeInclusive<i64> {
+pub fn range_of(name: &str) -> SettingRange {
     match name {
-        "failureFactor" => COUNT,
+        "failureFactor" => FAILURES,
         "quickLoginCheckMilliSeconds" => MILLISECONDS,
         _ => SECONDS,
     }
 }
 
 /// `value` if it lies in `range`; else a message naming the setting and its range.
-pub fn within(name: &str, value: i64, range: &RangeInclusive<i64>) -> Result<i64, String> {
-    if range.contains(&value) {
+pub fn within(name: &str, value: i64, range: SettingRange) -> Result<i64, String> {
+    if (1..=range.max).contains(&value) {
         Ok(value)
     } else {
         Err(format!(
-            "{name} must be between {} and {}, not {value}",
-            range.start(),
-            range.end()
+            "{name} must be a positive number of {}, at most {} ({}), not {value}",
+            range.unit, range.max, range.max_in_words
         ))
     }
 }
@@ -46,17 +64,19 @@ mod tests {
 
     #[test]
     fn values_outside_the_range_are_refused_with_the_setting_named() {
-        assert_eq!(within("accessTokenLifespan", 300, &SECONDS), Ok(300));
+        assert_eq!(within("accessTokenLifespan", 300, SECONDS), Ok(300));
         assert_eq!(
-            within("accessTokenLifespan", TEN_YEARS_SECS, &SECONDS),
+            within("accessTokenLifespan", TEN_YEARS_SECS, SECONDS),
             Ok(TEN_YEARS_SECS)
         );
         for bad in [0, -1, TEN_YEARS_SECS + 1, i64::MAX, i64::MIN] {
-            let error = within("accessTokenLifespan", bad, &SECONDS).unwrap_err();
+            let error = within("accessTokenLifespan", bad, SECONDS).unwrap_err();
             assert!(
-                error.starts_with("accessTokenLifespan must be between 1 and"),
+                error.starts_with("accessTokenLifespan must be a positive number of seconds, at most 315360000 (ten years)"),
                 "{error}"
             );
         }
+        assert_eq!(range_of("failureFactor"), FAILURES);
+        assert_eq!(range_of("ssoSessionIdleTimeout"), SECONDS);
     }
 }
