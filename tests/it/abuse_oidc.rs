@@ -159,6 +159,36 @@ async fn revoking_a_token_of_another_client_is_refused_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn revoking_an_id_token_is_refused_as_an_unsupported_type() {
+    let app = spawn_app().await;
+    yard(&app).await;
+    let response = app
+        .client
+        .post(app.url(TOKEN))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "alpha"),
+            ("client_secret", "alpha-s"),
+            ("username", "ann"),
+            ("password", "pw"),
+            ("scope", "openid"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let tokens: Value = response.json().await.unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let response = post_as(&app, REVOKE, "alpha", &[("token", id_token)]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "unsupported_token_type");
+    let response = post_as(&app, INTROSPECT, "alpha", &[]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error_description"], "Token not provided.");
+}
+
+#[tokio::test]
 async fn a_duplicated_parameter_is_refused_by_the_token_endpoints() {
     let app = spawn_app().await;
     yard(&app).await;

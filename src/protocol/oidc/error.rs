@@ -25,6 +25,9 @@ pub enum OidcError {
     UnauthorizedClient(&'static str),
     #[error("{0}")]
     UnsupportedGrantType(String),
+    /// Revocation of a token that is neither an access nor a refresh token (an ID token).
+    #[error("Unsupported token type")]
+    UnsupportedTokenType,
     /// A missing, invalid or revoked bearer token (userinfo).
     #[error("{0}")]
     InvalidToken(&'static str),
@@ -42,6 +45,7 @@ impl OidcError {
             OidcError::ClientNotAllowed(_) => "invalid_request",
             OidcError::UnauthorizedClient(_) => "unauthorized_client",
             OidcError::UnsupportedGrantType(_) => "unsupported_grant_type",
+            OidcError::UnsupportedTokenType => "unsupported_token_type",
             OidcError::InvalidToken(_) => "invalid_token",
             OidcError::Internal(_) => "server_error",
         }
@@ -59,7 +63,8 @@ impl ResponseError for OidcError {
             OidcError::InvalidRequest(_)
             | OidcError::InvalidGrant(_)
             | OidcError::UnauthorizedClient(_)
-            | OidcError::UnsupportedGrantType(_) => StatusCode::BAD_REQUEST,
+            | OidcError::UnsupportedGrantType(_)
+            | OidcError::UnsupportedTokenType => StatusCode::BAD_REQUEST,
             OidcError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -31,7 +31,9 @@ pub async fn introspect(
         return Err(OidcError::ClientNotAllowed("Client not allowed."));
     }
     reject_duplicates(&body)?;
-    let token = form.get("token").map(String::as_str).unwrap_or_default();
+    let token = form
+        .get("token")
+        .ok_or_else(|| OidcError::InvalidRequest("Token not provided.".into()))?;
     let inactive = || HttpResponse::Ok().json(json!({"active": false}));
     if let Some((claims, _)) = bearer::verify_access(&state, &realm, token).await? {
         if !concerns(&claims, &client) {
@@ -73,15 +75,20 @@ fn concerns(claims: &AccessClaims, client: &Client) -> bool {
     claims.azp == client_id || claims.aud.iter().any(|aud| aud == client_id)
 }
 
-/// The client a signed token names as its party (`azp`), whatever its expiry.
+/// What a signed token says of itself, whatever its expiry: its type and its client.
 #[derive(serde::Deserialize)]
 struct Party {
+    typ: Option<String>,
     azp: Option<String>,
 }
 
+/// The token types revocation accepts (Keycloak's: no ID tokens).
+const REVOCABLE_TYPES: [&str; 3] = ["Bearer", "Refresh", "Offline"];
+
 /// `POST .../revoke`: revokes a token of the calling client. Answers 200 whether or not the
-/// token existed, as RFC 7009 asks, but refuses a token issued to another client (400
-/// `invalid_request` "Unmatching clients", Keycloak's answer).
+/// token existed, as RFC 7009 asks, but refuses, as Keycloak does, a token issued to another
+/// client (400 `invalid_request` "Unmatching clients") and an ID token (400
+/// `unsupported_token_type`).
 pub async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -96,11 +103,20 @@ pub async fn revoke(
         .get("token")
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OidcError::InvalidRequest("Token not provided".into()))?;
-    if party_of(&state, &realm, token)
-        .await?
-        .is_some_and(|azp| azp != client.client_id.as_str())
-    {
-        return Err(OidcError::InvalidRequest("Unmatching clients".into()));
+    if let Some(party) = party_of(&state, &realm, token).await? {
+        if !party
+            .typ
+            .as_deref()
+            .is_some_and(|typ| REVOCABLE_TYPES.contains(&typ))
+        {
+            return Err(OidcError::UnsupportedTokenType);
+        }
+        if party
+            .azp
+            .is_some_and(|azp| azp != client.client_id.as_str())
+        {
+            return Err(OidcError::InvalidRequest("Unmatching clients".into()));
+        }
     }
     let digest = crypto::token_digest(token);
     let now = state.clock.now_secs();
@@ -124,15 +140,13 @@ pub async fn revoke(
     Ok(HttpResponse::Ok().finish())
 }
 
-/// The `azp` of a token signed by one of the realm's keys, expired or not; `None` for
-/// anything else (a docker identity token, garbage).
+/// What a token signed by one of the realm's keys says of itself, expired or not; `None`
+/// for anything else (a docker identity token, garbage).
 async fn party_of(
     state: &AppState,
     realm: &Realm,
     token: &str,
-) -> Result<Option<String>, OidcError> {
+) -> Result<Option<Party>, OidcError> {
     let keys = state.keyring.get(&state.db, &realm.id).await?;
-    Ok(jwt::verify_signature::<Party>(token, &keys.keys)
-        .ok()
-        .and_then(|party| party.azp))
+    Ok(jwt::verify_signature::<Party>(token, &keys.keys).ok())
 }
