@@ -7,6 +7,7 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
 use serde_json::json;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::passwords::PasswordHasher;
 use crate::keyring::Keyring;
@@ -19,6 +20,7 @@ pub struct Application {
     port: u16,
     server: Server,
     login_log: LoginLog,
+    clock: Clock,
 }
 
 impl Application {
@@ -34,12 +36,14 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
         let login_log = LoginLog::start(db.clone());
+        let clock = Clock::system();
         let state = web::Data::new(AppState {
             login_log: login_log.clone(),
             db,
             passwords: PasswordHasher::per_core(),
             keyring: Keyring::default(),
             settings,
+            clock: clock.clone(),
         });
         bootstrap::run(&state).await?;
         let server = HttpServer::new(move || {
@@ -64,12 +68,18 @@ impl Application {
             port,
             server,
             login_log,
+            clock,
         })
     }
 
     /// The port actually bound (useful with port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The server's clock; moving it moves the time every request sees.
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 
     /// Serves until the process is stopped, then stores the login events still queued.

@@ -1,5 +1,6 @@
 //! Shared server state, handed to handlers through `web::Data`.
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::passwords::PasswordHasher;
 use crate::keyring::Keyring;
@@ -13,4 +14,6 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub keyring: Keyring,
     pub login_log: LoginLog,
+    /// The time request paths read (tests move it).
+    pub clock: Clock,
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::domain::{Client, Group, Realm, Role, User};
+use crate::domain::{setting_ranges, Client, Group, Realm, Role, User};
 use crate::protocol::docker::AccessPolicy;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -90,14 +90,10 @@ impl RealmRepr {
     /// Merges the present settings into `realm` (not the name, not the id).
     pub fn apply_settings(&self, realm: &mut Realm) -> Result<(), String> {
         fn positive(name: &str, value: Option<i64>, target: &mut i64) -> Result<(), String> {
-            match value {
-                Some(v) if v <= 0 => Err(format!("{name} must be a positive number of seconds")),
-                Some(v) => {
-                    *target = v;
-                    Ok(())
-                }
-                None => Ok(()),
+            if let Some(v) = value {
+                *target = setting_ranges::within(name, v, setting_ranges::range_of(name))?;
             }
+            Ok(())
         }
         if let Some(display_name) = &self.display_name {
             realm.display_name = Some(display_name.clone()).filter(|d| !d.trim().is_empty());

@@ -274,7 +274,8 @@ mod tests {
         let db = store::open(&url).await.unwrap();
         let mut realm = Realm::new(RealmName::parse("team").unwrap());
         realms::insert(db.write(), &realm).await.unwrap();
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        // The writer is handed out again only once its release ended the write.
+        drop(db.write().acquire().await.unwrap());
         let lifespan = |r: Option<Realm>| r.unwrap().access_token_lifespan;
         let first = lifespan(realms::find_by_name_cached(&db, "team").await.unwrap());
 

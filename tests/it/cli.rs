@@ -80,9 +80,14 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// Stops the process, and fails the test if it panicked.
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let log = self.log();
+        if log.contains("panicked") && !std::thread::panicking() {
+            panic!("the server panicked:\n{log}");
+        }
     }
 }
 
@@ -121,8 +126,9 @@ fn token_status(server: &Server, username: &str, password: &str) -> u16 {
 
 /// Runs the binary to completion; it listens on a port of its own choosing (KC_HTTP_PORT=0)
 /// unless the arguments say otherwise, so a busy 8080 never masks the error under test.
+/// A run that panicked fails the test.
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(BINARY)
+    let output = Command::new(BINARY)
         .args(args)
         .current_dir(dir)
         .env_clear()
@@ -131,7 +137,10 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
-        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{args:?} panicked:\n{stderr}");
+    output
 }
 
 #[test]

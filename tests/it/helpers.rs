@@ -1,8 +1,14 @@
 //! `spawn_app()`: a real server on port 0 over a fresh SQLite file, with helpers per endpoint.
+//!
+//! Every test server is watched for panics: a panic raised outside the test code while a
+//! `TestApp` is alive fails its test when the `TestApp` is dropped, even when the request
+//! that caused it got some answer.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
+use std::sync::{Mutex, Once, PoisonError};
 
+use keywarden::clock::Clock;
 use keywarden::config::{BootstrapAdmin, Features, Settings};
 use keywarden::Application;
 use secrecy::SecretString;
@@ -17,7 +23,64 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db_path: PathBuf,
+    /// The server's clock: `app.clock.shift(-3600)` makes it mint tokens an hour old.
+    pub clock: Clock,
     pub _dir: tempfile::TempDir,
+    /// How many server panics had been seen when this server started.
+    panics_before: usize,
+}
+
+/// Panics raised outside the test code (by a server, on any of its threads), in order.
+static SERVER_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Installs, once per test process, the panic hook that records server panics. A panic
+/// whose location is in `tests/` is the test's own (an assertion) and is not recorded.
+pub fn watch_for_server_panics() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let location = info.location();
+            if !location.is_some_and(|l| l.file().starts_with("tests/")) {
+                let payload = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let thread = std::thread::current();
+                let place = location.map(|l| l.to_string()).unwrap_or_default();
+                server_panics().push(format!(
+                    "thread '{}' panicked at {place}: {payload}",
+                    thread.name().unwrap_or("unnamed")
+                ));
+            }
+            report(info);
+        }));
+    });
+}
+
+fn server_panics() -> std::sync::MutexGuard<'static, Vec<String>> {
+    SERVER_PANICS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Drop for TestApp {
+    /// Fails the test if a server panicked while this one ran (tests run in parallel, so a
+    /// panic of another test's server fails this one too: either way the suite fails).
+    fn drop(&mut self) {
+        let panics = server_panics()
+            .get(self.panics_before..)
+            .unwrap_or_default()
+            .join("\n");
+        if panics.is_empty() {
+            return;
+        }
+        if std::thread::panicking() {
+            eprintln!("the server panicked while this test ran:\n{panics}");
+        } else {
+            panic!("the server panicked while this test ran:\n{panics}");
+        }
+    }
 }
 
 /// Settings for a test server: loopback, port 0, a fresh database, docker feature on.
@@ -47,12 +110,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server after letting the test adjust its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    watch_for_server_panics();
+    let panics_before = server_panics().len();
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("keywarden.db");
     let mut settings = test_settings(&db_path);
     adjust(&mut settings);
     let app = Application::build(settings).await.expect("server starts");
     let port = app.port();
+    let clock = app.clock();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -62,7 +128,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .unwrap(),
         db_path,
+        clock,
         _dir: dir,
+        panics_before,
     }
 }
 
@@ -185,4 +253,23 @@ pub fn basic(username: &str, password: &str) -> String {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
     )
+}
+
+/// The value of the sign-in page's hidden `csrf` field.
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("csrf field")
+        .to_owned()
+}
+
+/// The claims of a JWT, unverified.
+pub fn jwt_payload(token: &str) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON payload")
 }

@@ -2,6 +2,7 @@
 
 mod abuse_access;
 mod abuse_import;
+mod abuse_oidc;
 mod cli;
 mod client_libraries;
 mod console;

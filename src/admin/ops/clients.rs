@@ -162,6 +162,8 @@ fn merge(state: &AppState, client: &mut Client, repr: &ClientRepr) -> Result<(),
     if !client.public_client && client.secret.is_none() {
         client.secret = Some(crate::crypto::random_token());
     }
+    crate::domain::client_urls::check(client.root_url.as_deref(), &client.redirect_uris)
+        .map_err(|e| OpsError::Invalid(e.to_string()))?;
     Ok(())
 }
 

@@ -286,12 +286,12 @@ async fn issue(
     let granted = policy.grant(&subject, &requested);
     let keys = state.keyring.get(&state.db, &realm.id).await?;
     let key = keys.active()?;
-    let now = crate::clock::now_secs();
+    let now = state.clock.now_secs();
     let claims = DockerClaims {
         iss: base.issuer(realm.name.as_str()),
         sub: subject.username.clone().unwrap_or_default(),
         aud: client.client_id.to_string(),
-        exp: now + realm.access_token_lifespan,
+        exp: crate::clock::expiry(now, realm.access_token_lifespan),
         nbf: now,
         iat: now,
         jti: uuid::Uuid::new_v4().to_string(),
@@ -367,7 +367,10 @@ async fn new_identity_token(
             token_hash: &digest,
             kind: TokenKind::Docker,
             ip_address: ip,
-            expires_at: crate::clock::now_secs() + realm.offline_session_idle_timeout,
+            expires_at: crate::clock::expiry(
+                state.clock.now_secs(),
+                realm.offline_session_idle_timeout,
+            ),
         },
     )
     .await?;
@@ -386,7 +389,7 @@ async fn redeem(
     token: &str,
 ) -> Result<User, DockerError> {
     let realm = attempt.realm;
-    let now = crate::clock::now_secs();
+    let now = state.clock.now_secs();
     let invalid = || DockerError::InvalidToken {
         realm: realm.name.to_string(),
     };
@@ -408,7 +411,7 @@ async fn redeem(
             state.db.write(),
             &stored.id,
             now,
-            now + realm.offline_session_idle_timeout,
+            crate::clock::expiry(now, realm.offline_session_idle_timeout),
         )
         .await?;
     }

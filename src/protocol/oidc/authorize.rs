@@ -9,9 +9,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use secrecy::SecretString;
 
+use super::form::{parse_form, Form};
 use super::realm_info::enabled_realm;
-use super::token::{parse_form, Form};
 use super::{redirects, OidcError};
+use crate::clock;
 use crate::crypto;
 use crate::domain::{Client, Protocol, Realm};
 use crate::http::cookies::{self, CookieScope};
@@ -69,7 +70,11 @@ const ACTION_LIFETIME_SECS: i64 = 300;
 /// A validated authorization request.
 struct AuthRequest {
     client: Client,
+    /// The redirect URI as the request named it (the code must be redeemed with it), or the
+    /// client's default when it named none.
     redirect_uri: String,
+    /// Where the browser goes back to: `redirect_uri`, parsed.
+    target: url::Url,
     params: Form,
 }
 
@@ -77,6 +82,7 @@ struct AuthRequest {
 async fn validate(
     state: &AppState,
     realm: &Realm,
+    base: &Base,
     params: &Form,
 ) -> Result<AuthRequest, OidcError> {
     let client_id = params
@@ -92,32 +98,30 @@ async fn validate(
             "Client is not allowed to initiate browser login",
         ));
     }
-    let redirect_uri = match params.get("redirect_uri").filter(|u| !u.is_empty()) {
-        Some(uri) if redirects::allowed(&client, uri) => uri.clone(),
-        Some(_) => {
-            return Err(OidcError::InvalidRequest(
-                "Invalid parameter: redirect_uri".into(),
-            ))
+    let invalid = || OidcError::InvalidRequest("Invalid parameter: redirect_uri".into());
+    let (redirect_uri, target) = match params.get("redirect_uri").filter(|u| !u.is_empty()) {
+        Some(uri) if redirects::allowed(&client, uri, base.as_str()) => {
+            (uri.clone(), url::Url::parse(uri).map_err(|_| invalid())?)
         }
-        None => match client.redirect_uris.as_slice() {
-            [only] if !only.ends_with('*') => only.clone(),
-            _ => {
-                return Err(OidcError::InvalidRequest(
-                    "Missing parameter: redirect_uri".into(),
-                ))
-            }
-        },
+        Some(_) => return Err(invalid()),
+        None => {
+            let target = redirects::default_for(&client, base.as_str()).ok_or_else(|| {
+                OidcError::InvalidRequest("Missing parameter: redirect_uri".into())
+            })?;
+            (target.to_string(), target)
+        }
     };
     Ok(AuthRequest {
         client,
         redirect_uri,
+        target,
         params: params.clone(),
     })
 }
 
 /// An OAuth error sent back to the client's redirect URI.
 fn redirect_error(request: &AuthRequest, error: &str, description: &str) -> HttpResponse {
-    let mut location = url::Url::parse(&request.redirect_uri).expect("validated redirect URI");
+    let mut location = request.target.clone();
     {
         let mut query = location.query_pairs_mut();
         query
@@ -270,7 +274,7 @@ async fn sso_session(
     let Some(token) = cookies::get(req, IDENTITY_COOKIE) else {
         return Ok(None);
     };
-    let now = crate::clock::now_secs();
+    let now = state.clock.now_secs();
     let session = store::sso::session(state.db.read(), &realm.id, &crypto::token_digest(&token))
         .await?
         .filter(|s| super::token::session_alive(realm, s.started_at, s.last_access_at, now));
@@ -291,7 +295,8 @@ pub async fn show(
     base: Base,
 ) -> Result<HttpResponse, OidcError> {
     let realm = enabled_realm(&state, &realm).await?;
-    let request = validate(&state, &realm, &parse_form(req.query_string().as_bytes())).await?;
+    let query = parse_form(req.query_string().as_bytes());
+    let request = validate(&state, &realm, &base, &query).await?;
     if let Some(error) = protocol_error(&request) {
         return Ok(error);
     }
@@ -301,7 +306,7 @@ pub async fn show(
         .is_some_and(|p| p.split(' ').any(|x| x == "login"));
     if !forced {
         if let Some((session, user)) = sso_session(&req, &state, &realm).await? {
-            store::sessions::touch(state.db.write(), &session, crate::clock::now_secs()).await?;
+            store::sessions::touch(state.db.write(), &session, state.clock.now_secs()).await?;
             let details = BTreeMap::from([
                 ("auth_method", "openid-connect".to_owned()),
                 ("response_type", "code".to_owned()),
@@ -338,7 +343,7 @@ pub async fn submit(
 ) -> Result<HttpResponse, OidcError> {
     let realm = enabled_realm(&state, &realm).await?;
     let form = parse_form(&body);
-    let request = validate(&state, &realm, &form).await?;
+    let request = validate(&state, &realm, &base, &form).await?;
     if let Some(error) = protocol_error(&request) {
         return Ok(error);
     }
@@ -458,7 +463,7 @@ async fn finish_login(
                 .as_ref()
                 .map(|_| param("code_challenge_method").unwrap_or_else(|| "plain".into())),
             code_challenge: challenge,
-            expires_at: crate::clock::now_secs() + CODE_LIFETIME_SECS,
+            expires_at: clock::expiry(state.clock.now_secs(), CODE_LIFETIME_SECS),
         },
     )
     .await?;
@@ -467,7 +472,7 @@ async fn finish_login(
         login::event(realm, "LOGIN", Some(user), Some(&client_id), ip, details),
     )
     .await;
-    let mut location = url::Url::parse(&request.redirect_uri).map_err(anyhow::Error::from)?;
+    let mut location = request.target.clone();
     {
         let mut query = location.query_pairs_mut();
         if let Some(state_param) = form.get("state") {
@@ -513,7 +518,7 @@ async fn action_token(
     let claims = ActionClaims {
         sub: user.id.to_string(),
         typ: UPDATE_PASSWORD_ACTION.into(),
-        exp: crate::clock::now_secs() + ACTION_LIFETIME_SECS,
+        exp: clock::expiry(state.clock.now_secs(), ACTION_LIFETIME_SECS),
         fp: password_fingerprint(state, user).await?,
     };
     Ok(crypto::jwt::sign(

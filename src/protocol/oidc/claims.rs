@@ -122,7 +122,7 @@ pub fn access_claims(grant: &Grant<'_>, now: i64) -> AccessClaims {
         .cloned()
         .collect();
     AccessClaims {
-        exp: now + grant.realm.access_token_lifespan,
+        exp: crate::clock::expiry(now, grant.realm.access_token_lifespan),
         iat: now,
         jti: uuid::Uuid::new_v4().to_string(),
         iss: grant.issuer.clone(),

@@ -25,6 +25,12 @@ pub enum OidcError {
     UnauthorizedClient(&'static str),
     #[error("{0}")]
     UnsupportedGrantType(String),
+    /// Revocation of a token issued to another client: 401 `unauthorized_client`, as Keycloak.
+    #[error("Unmatching clients")]
+    UnmatchingClients,
+    /// Revocation of a token that is neither an access nor a refresh token (an ID token).
+    #[error("Unsupported token type")]
+    UnsupportedTokenType,
     /// A missing, invalid or revoked bearer token (userinfo).
     #[error("{0}")]
     InvalidToken(&'static str),
@@ -40,8 +46,11 @@ impl OidcError {
             OidcError::InvalidClient(_) => "invalid_client",
             OidcError::InvalidGrant(_) | OidcError::InvalidUserCredentials => "invalid_grant",
             OidcError::ClientNotAllowed(_) => "invalid_request",
-            OidcError::UnauthorizedClient(_) => "unauthorized_client",
+            OidcError::UnauthorizedClient(_) | OidcError::UnmatchingClients => {
+                "unauthorized_client"
+            }
             OidcError::UnsupportedGrantType(_) => "unsupported_grant_type",
+            OidcError::UnsupportedTokenType => "unsupported_token_type",
             OidcError::InvalidToken(_) => "invalid_token",
             OidcError::Internal(_) => "server_error",
         }
@@ -54,12 +63,14 @@ impl ResponseError for OidcError {
             OidcError::RealmNotFound => StatusCode::NOT_FOUND,
             OidcError::InvalidClient(_)
             | OidcError::InvalidToken(_)
+            | OidcError::UnmatchingClients
             | OidcError::InvalidUserCredentials => StatusCode::UNAUTHORIZED,
             OidcError::ClientNotAllowed(_) => StatusCode::FORBIDDEN,
             OidcError::InvalidRequest(_)
             | OidcError::InvalidGrant(_)
             | OidcError::UnauthorizedClient(_)
-            | OidcError::UnsupportedGrantType(_) => StatusCode::BAD_REQUEST,
+            | OidcError::UnsupportedGrantType(_)
+            | OidcError::UnsupportedTokenType => StatusCode::BAD_REQUEST,
             OidcError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

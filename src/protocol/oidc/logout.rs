@@ -7,8 +7,9 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::claims::IdClaims;
+use super::client_auth::authenticate_client;
+use super::form::{parse_form, Form};
 use super::realm_info::enabled_realm;
-use super::token::{authenticate_client, parse_form, Form};
 use super::{redirects, OidcError};
 use crate::crypto::{self, jwt};
 use crate::domain::Realm;
@@ -24,7 +25,7 @@ pub async fn get(
 ) -> Result<HttpResponse, OidcError> {
     let realm = enabled_realm(&state, &realm).await?;
     let query = parse_form(req.query_string().as_bytes());
-    let mut response = rp_initiated(&state, &realm, &query).await?;
+    let mut response = rp_initiated(&state, &realm, &base, &query).await?;
     super::authorize::end_browser_session(&req, &state, &realm, &base, &mut response).await?;
     Ok(response)
 }
@@ -39,12 +40,12 @@ pub async fn post(
     let realm = enabled_realm(&state, &realm).await?;
     let form = parse_form(&body);
     let Some(refresh_token) = form.get("refresh_token").filter(|t| !t.is_empty()) else {
-        let mut response = rp_initiated(&state, &realm, &form).await?;
+        let mut response = rp_initiated(&state, &realm, &base, &form).await?;
         super::authorize::end_browser_session(&req, &state, &realm, &base, &mut response).await?;
         return Ok(response);
     };
     let client = authenticate_client(&state, &realm, &req, &form).await?;
-    let now = crate::clock::now_secs();
+    let now = state.clock.now_secs();
     let stored = store::tokens::find_live(
         state.db.read(),
         &realm.id,
@@ -71,6 +72,7 @@ pub async fn post(
 async fn rp_initiated(
     state: &AppState,
     realm: &Realm,
+    base: &Base,
     params: &Form,
 ) -> Result<HttpResponse, OidcError> {
     let keys = state.keyring.get(&state.db, &realm.id).await?;
@@ -80,21 +82,39 @@ async fn rp_initiated(
         .map(|t| jwt::verify_signature::<IdClaims>(t, &keys.keys))
         .transpose()
         .map_err(|_| OidcError::InvalidRequest("Invalid id_token_hint".into()))?;
+    let redirect = match params
+        .get("post_logout_redirect_uri")
+        .filter(|u| !u.is_empty())
+    {
+        Some(uri) => Some(logout_redirect(state, realm, base, params, hint.as_ref(), uri).await?),
+        None => None,
+    };
     if let Some(session) = hint.as_ref().and_then(|h| h.sid.as_deref()) {
         store::sessions::delete(state.db.write(), &realm.id, session).await?;
     }
-    let Some(redirect) = params
-        .get("post_logout_redirect_uri")
-        .filter(|u| !u.is_empty())
-    else {
-        return Ok(HttpResponse::Ok()
+    Ok(match redirect {
+        Some(location) => HttpResponse::Found()
+            .insert_header((header::LOCATION, location.as_str()))
+            .finish(),
+        None => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
-            .body("You are signed out."));
-    };
+            .body("You are signed out."),
+    })
+}
+
+/// Where a logout returns to: `redirect`, if the client registered it, with `state` added.
+async fn logout_redirect(
+    state: &AppState,
+    realm: &Realm,
+    base: &Base,
+    params: &Form,
+    hint: Option<&IdClaims>,
+    redirect: &str,
+) -> Result<url::Url, OidcError> {
     let client_id = params
         .get("client_id")
         .cloned()
-        .or_else(|| hint.as_ref().map(|h| h.azp.clone()));
+        .or_else(|| hint.map(|h| h.azp.clone()));
     let client = match client_id {
         Some(id) => store::clients::find_by_client_id(state.db.read(), &realm.id, &id).await?,
         None => None,
@@ -102,7 +122,7 @@ async fn rp_initiated(
     let client = client.ok_or_else(|| {
         OidcError::InvalidRequest("Missing parameters: id_token_hint or client_id".into())
     })?;
-    if !redirects::allowed_after_logout(&client, redirect) {
+    if !redirects::allowed_after_logout(&client, redirect, base.as_str()) {
         return Err(OidcError::InvalidRequest("Invalid redirect uri".into()));
     }
     let mut location = url::Url::parse(redirect)
@@ -110,7 +130,5 @@ async fn rp_initiated(
     if let Some(state_param) = params.get("state") {
         location.query_pairs_mut().append_pair("state", state_param);
     }
-    Ok(HttpResponse::Found()
-        .insert_header((header::LOCATION, location.as_str()))
-        .finish())
+    Ok(location)
 }

@@ -3,8 +3,10 @@
 mod authorize;
 pub mod bearer;
 pub mod claims;
+mod client_auth;
 mod discovery;
 mod error;
+mod form;
 mod introspect;
 mod logout;
 mod realm_info;

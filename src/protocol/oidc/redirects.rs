@@ -1,31 +1,47 @@
-//! Which redirect URIs a client may use: exact entries, `prefix*` wildcards, or `*`.
+//! Which redirect URIs a client may use: exact entries, `prefix*` wildcards, or `*`; entries
+//! that are paths resolve against the client's root URL (see `domain::client_urls`), or the
+//! origin of `server_base`, the base URL the request came in through.
 
+use crate::domain::client_urls;
 use crate::domain::Client;
 
 /// Whether `uri` matches one of the client's registered redirect URIs.
-pub fn allowed(client: &Client, uri: &str) -> bool {
-    let Ok(parsed) = url::Url::parse(uri) else {
-        return false;
-    };
-    if parsed.fragment().is_some() {
-        return false;
-    }
-    client
-        .redirect_uris
-        .iter()
-        .any(|pattern| matches(pattern, uri))
+pub fn allowed(client: &Client, uri: &str, server_base: &str) -> bool {
+    is_followable(uri)
+        && client
+            .redirect_uris
+            .iter()
+            .any(|pattern| matches(&resolved(client, pattern, server_base), uri))
 }
 
 /// Whether `uri` may follow a logout: the `post.logout.redirect.uris` attribute (`+` meaning
 /// "the redirect URIs", entries separated by `##`), else the redirect URIs.
-pub fn allowed_after_logout(client: &Client, uri: &str) -> bool {
+pub fn allowed_after_logout(client: &Client, uri: &str, server_base: &str) -> bool {
     match client.attributes.get("post.logout.redirect.uris") {
         Some(list) => list.split("##").any(|pattern| match pattern.trim() {
-            "+" => allowed(client, uri),
-            pattern => matches(pattern, uri),
+            "+" => allowed(client, uri, server_base),
+            pattern => is_followable(uri) && matches(&resolved(client, pattern, server_base), uri),
         }),
-        None => allowed(client, uri),
+        None => allowed(client, uri, server_base),
     }
+}
+
+/// The redirect URI of a request that names none: the client's only registered one, unless
+/// it is a wildcard (Keycloak's rule).
+pub fn default_for(client: &Client, server_base: &str) -> Option<url::Url> {
+    match client.redirect_uris.as_slice() {
+        [only] if !only.contains('*') => url::Url::parse(&resolved(client, only, server_base)).ok(),
+        _ => None,
+    }
+}
+
+/// An absolute URI a browser can be sent to.
+fn is_followable(uri: &str) -> bool {
+    url::Url::parse(uri).is_ok_and(|url| url.fragment().is_none())
+}
+
+fn resolved(client: &Client, pattern: &str, server_base: &str) -> String {
+    client_urls::resolve(pattern, client.root_url.as_deref(), server_base)
 }
 
 fn matches(pattern: &str, uri: &str) -> bool {
@@ -54,12 +70,13 @@ mod tests {
     #[test]
     fn exact_and_wildcard_redirects() {
         let c = client(&["http://app/cb", "https://web/*"]);
-        assert!(allowed(&c, "http://app/cb"));
-        assert!(!allowed(&c, "http://app/cb2"));
-        assert!(allowed(&c, "https://web/any/path?x=1"));
-        assert!(!allowed(&c, "https://evil/"));
-        assert!(!allowed(&c, "http://app/cb#frag"));
-        assert!(!allowed(&c, "not a url"));
+        let base = "http://idp";
+        assert!(allowed(&c, "http://app/cb", base));
+        assert!(!allowed(&c, "http://app/cb2", base));
+        assert!(allowed(&c, "https://web/any/path?x=1", base));
+        assert!(!allowed(&c, "https://evil/", base));
+        assert!(!allowed(&c, "http://app/cb#frag", base));
+        assert!(!allowed(&c, "not a url", base));
     }
 
     #[test]
@@ -69,8 +86,27 @@ mod tests {
             "post.logout.redirect.uris".into(),
             "+##http://other/bye".into(),
         );
-        assert!(allowed_after_logout(&c, "http://app/home"));
-        assert!(allowed_after_logout(&c, "http://other/bye"));
-        assert!(!allowed_after_logout(&c, "http://evil/"));
+        let base = "http://idp";
+        assert!(allowed_after_logout(&c, "http://app/home", base));
+        assert!(allowed_after_logout(&c, "http://other/bye", base));
+        assert!(!allowed_after_logout(&c, "http://evil/", base));
+    }
+
+    #[test]
+    fn relative_redirects_resolve_and_only_a_single_plain_one_is_the_default() {
+        let mut c = client(&["/cb"]);
+        assert!(allowed(&c, "http://idp/cb", "http://idp/auth"));
+        assert!(!allowed(&c, "/cb", "http://idp/auth"));
+        assert_eq!(
+            default_for(&c, "http://idp/auth").map(String::from),
+            Some("http://idp/cb".to_owned())
+        );
+        c.root_url = Some("https://app.example".into());
+        assert!(allowed(&c, "https://app.example/cb", "http://idp"));
+        assert!(!allowed(&c, "http://idp/cb", "http://idp"));
+        c.redirect_uris = vec!["/cb/*".into()];
+        assert_eq!(default_for(&c, "http://idp"), None);
+        c.redirect_uris = vec!["not a uri".into()];
+        assert_eq!(default_for(&c, "http://idp"), None);
     }
 }

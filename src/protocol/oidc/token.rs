@@ -1,35 +1,26 @@
-//! The token endpoint: password, refresh_token and client_credentials grants, with client
-//! authentication by form secret or HTTP Basic.
+//! The token endpoint: password, refresh_token, authorization_code and client_credentials
+//! grants.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use super::claims::{self, Grant, IdClaims, Profile};
+use super::client_auth::authenticate_client;
+use super::form::{field, parse_form, reject_duplicates, Form};
 use super::realm_info::enabled_realm;
 use super::OidcError;
+use crate::clock;
 use crate::crypto::{self, jwt};
-use crate::domain::{Client, Protocol, Realm, User, Username};
-use crate::http::{basic, Base};
+use crate::domain::{Client, Realm, User, Username};
+use crate::http::Base;
 use crate::protocol::login;
 use crate::state::AppState;
 use crate::store::tokens::{NewToken, TokenKind};
 use crate::store::{self};
-
-/// Form fields of a token request (single-valued).
-pub type Form = HashMap<String, String>;
-
-pub fn parse_form(body: &[u8]) -> Form {
-    url::form_urlencoded::parse(body).into_owned().collect()
-}
-
-/// Non-empty form field.
-fn field<'a>(form: &'a Form, name: &str) -> Option<&'a str> {
-    form.get(name).map(String::as_str).filter(|v| !v.is_empty())
-}
 
 /// `POST /realms/{realm}/protocol/openid-connect/token`.
 pub async fn token(
@@ -42,6 +33,7 @@ pub async fn token(
     let realm = enabled_realm(&state, &realm).await?;
     let form = parse_form(&body);
     let client = authenticate_client(&state, &realm, &req, &form).await?;
+    reject_duplicates(&body)?;
     let ip = login::client_ip(&req, &state);
     let body = match field(&form, "grant_type") {
         Some("password") => {
@@ -67,55 +59,6 @@ pub async fn token(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(body))
-}
-
-/// Identifies the client by Basic credentials or the `client_id` field; confidential clients
-/// must present their secret (compared in constant time).
-pub async fn authenticate_client(
-    state: &AppState,
-    realm: &Realm,
-    req: &HttpRequest,
-    form: &Form,
-) -> Result<Client, OidcError> {
-    const INVALID: &str = "Invalid client or Invalid client credentials";
-    let from_header = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(basic::parse)
-        .map(|c| {
-            let id = url::form_urlencoded::parse(format!("a={}", c.username).as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or(c.username);
-            (id, Some(c.password))
-        });
-    let (client_id, secret) = match from_header {
-        Some(pair) => pair,
-        None => {
-            let id = field(form, "client_id")
-                .ok_or(OidcError::InvalidClient("Missing parameter: client_id"))?;
-            (
-                id.to_owned(),
-                field(form, "client_secret").map(|s| SecretString::from(s.to_owned())),
-            )
-        }
-    };
-    let client = store::clients::find_by_client_id(state.db.read(), &realm.id, &client_id)
-        .await?
-        .filter(|c| c.protocol == Protocol::OpenIdConnect && c.enabled)
-        .ok_or(OidcError::InvalidClient(INVALID))?;
-    if !client.public_client {
-        let expected = client.secret.as_deref().unwrap_or_default();
-        let given = secret
-            .as_ref()
-            .map(|s| s.expose_secret().as_bytes())
-            .unwrap_or_default();
-        if expected.is_empty() || !crypto::constant_time_eq(expected.as_bytes(), given) {
-            return Err(OidcError::InvalidClient(INVALID));
-        }
-    }
-    Ok(client)
 }
 
 async fn password_grant(
@@ -200,7 +143,7 @@ async fn refresh_grant(
     let token = field(form, "refresh_token").ok_or(OidcError::InvalidRequest(
         "Missing parameter: refresh_token".into(),
     ))?;
-    let now = crate::clock::now_secs();
+    let now = state.clock.now_secs();
     let digest = crypto::token_digest(token);
     let stored = store::tokens::find_live(state.db.read(), &realm.id, &digest, now)
         .await?
@@ -252,7 +195,7 @@ async fn code_grant(
         field(form, "code").ok_or(OidcError::InvalidRequest("Missing parameter: code".into()))?;
     let grant = store::auth_codes::take(state.db.write(), &realm.id, &crypto::token_digest(code))
         .await?
-        .filter(|g| g.client_id == client.id && g.expires_at > crate::clock::now_secs())
+        .filter(|g| g.client_id == client.id && g.expires_at > state.clock.now_secs())
         .ok_or(OidcError::InvalidGrant(INVALID))?;
     if field(form, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
         return Err(OidcError::InvalidGrant("Incorrect redirect_uri"));
@@ -351,8 +294,8 @@ struct RefreshClaims<'a> {
 
 /// Whether a session is within the realm's idle and absolute limits.
 pub fn session_alive(realm: &Realm, started_at: i64, last_access_at: i64, now: i64) -> bool {
-    now - last_access_at <= realm.sso_session_idle_timeout
-        && now - started_at <= realm.sso_session_max_lifespan
+    now <= clock::expiry(last_access_at, realm.sso_session_idle_timeout)
+        && now <= clock::expiry(started_at, realm.sso_session_max_lifespan)
 }
 
 /// Issues the access token, a refresh token and (for `openid`) an ID token.
@@ -367,7 +310,7 @@ pub async fn issue(
     requested_scope: Option<&str>,
     nonce: Option<String>,
 ) -> Result<Value, OidcError> {
-    let now = crate::clock::now_secs();
+    let now = state.clock.now_secs();
     let roles = store::roles::effective_roles(state.db.read(), &user.id).await?;
     let scope = claims::effective_scope(requested_scope);
     let issuer = base.issuer(realm.name.as_str());
@@ -391,7 +334,7 @@ pub async fn issue(
     // it unguessable is the random `jti`, and it is looked up by its digest like any token.
     let refresh_lifetime = realm.sso_session_idle_timeout;
     let refresh_claims = RefreshClaims {
-        exp: now + refresh_lifetime,
+        exp: clock::expiry(now, refresh_lifetime),
         iat: now,
         jti: crypto::random_token(),
         iss: access.iss.clone(),
@@ -413,7 +356,7 @@ pub async fn issue(
             token_hash: &crypto::token_digest(&refresh_token),
             kind: TokenKind::Refresh,
             ip_address: None,
-            expires_at: now + refresh_lifetime,
+            expires_at: clock::expiry(now, refresh_lifetime),
         },
     )
     .await?;

@@ -1,0 +1,63 @@
+//! Client authentication at the token, introspection, revocation and logout endpoints: HTTP
+//! Basic or the `client_id` / `client_secret` form fields.
+
+use actix_web::http::header;
+use actix_web::HttpRequest;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::form::{field, Form};
+use super::OidcError;
+use crate::crypto;
+use crate::domain::{Client, Protocol, Realm};
+use crate::http::basic;
+use crate::state::AppState;
+use crate::store;
+
+/// Identifies the client by Basic credentials or the `client_id` field; confidential clients
+/// must present their secret (compared in constant time).
+pub async fn authenticate_client(
+    state: &AppState,
+    realm: &Realm,
+    req: &HttpRequest,
+    form: &Form,
+) -> Result<Client, OidcError> {
+    const INVALID: &str = "Invalid client or Invalid client credentials";
+    let from_header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(basic::parse)
+        .map(|c| {
+            let id = url::form_urlencoded::parse(format!("a={}", c.username).as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or(c.username);
+            (id, Some(c.password))
+        });
+    let (client_id, secret) = match from_header {
+        Some(pair) => pair,
+        None => {
+            let id = field(form, "client_id")
+                .ok_or(OidcError::InvalidClient("Missing parameter: client_id"))?;
+            (
+                id.to_owned(),
+                field(form, "client_secret").map(|s| SecretString::from(s.to_owned())),
+            )
+        }
+    };
+    let client = store::clients::find_by_client_id(state.db.read(), &realm.id, &client_id)
+        .await?
+        .filter(|c| c.protocol == Protocol::OpenIdConnect && c.enabled)
+        .ok_or(OidcError::InvalidClient(INVALID))?;
+    if !client.public_client {
+        let expected = client.secret.as_deref().unwrap_or_default();
+        let given = secret
+            .as_ref()
+            .map(|s| s.expose_secret().as_bytes())
+            .unwrap_or_default();
+        if expected.is_empty() || !crypto::constant_time_eq(expected.as_bytes(), given) {
+            return Err(OidcError::InvalidClient(INVALID));
+        }
+    }
+    Ok(client)
+}
