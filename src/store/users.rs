@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use sqlx::SqliteExecutor;
 
 use super::{conflict_on_unique, from_json, to_json, Db, StoreError};
-use crate::domain::{RealmId, User, UserId, Username};
+use crate::domain::{ClientUuid, RealmId, User, UserId, Username};
 
 struct UserRow {
     id: UserId,
@@ -436,6 +436,42 @@ pub async fn find_by_email(
          FROM app_user WHERE realm_id = ? AND email = ? ORDER BY username LIMIT 1"#,
         realm,
         email
+    )
+    .fetch_optional(db)
+    .await?
+    .map(User::try_from)
+    .transpose()
+}
+
+/// Links a user to the client it is the service account of.
+pub async fn link_service_account(
+    db: impl SqliteExecutor<'_>,
+    user: &UserId,
+    client: &ClientUuid,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE app_user SET service_account_client_id = ? WHERE id = ?",
+        client,
+        user
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The service-account user of a client, found by its link (never by its name).
+pub async fn find_service_account(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    client: &ClientUuid,
+) -> Result<Option<User>, StoreError> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", username AS "username: _", email,
+            first_name, last_name, enabled, email_verified, created_timestamp_ms, attributes, required_actions
+         FROM app_user WHERE realm_id = ? AND service_account_client_id = ?"#,
+        realm,
+        client
     )
     .fetch_optional(db)
     .await?

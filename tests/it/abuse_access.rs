@@ -516,3 +516,148 @@ async fn realm_creation_and_deletion_are_audited() {
         .any(|e| e["operationType"] == "DELETE" && e["resourcePath"] == "realms/team");
     assert!(deleted, "{events}");
 }
+
+/// Creates a confidential client with a service account whose user holds `realm-admin`.
+async fn powerful_service_account(app: &TestApp, realm: &str, client_id: &str) -> String {
+    let created = app
+        .admin(
+            Method::POST,
+            &format!("/{realm}/clients"),
+            Some(json!({"clientId": client_id, "publicClient": false, "serviceAccountsEnabled": true, "secret": "ci-secret"})),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let client = crate::helpers::location_id(&created);
+    let users: Value = app
+        .admin(
+            Method::GET,
+            &format!("/{realm}/users?username=service-account-{client_id}&exact=true"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let user = users[0]["id"].as_str().unwrap().to_owned();
+    grant_management(app, realm, &user, &["realm-admin"]).await;
+    client
+}
+
+#[tokio::test]
+async fn manage_clients_cannot_borrow_a_powerful_service_account_by_its_name() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let ci = powerful_service_account(&app, "team", "ci").await;
+    let (_, token) =
+        realm_admin(&app, "team", "mallory", &["manage-clients", "view-clients"]).await;
+    let twin = call(
+        &app,
+        &token,
+        Method::POST,
+        "/team/clients",
+        Some(json!({"clientId": "CI", "publicClient": false, "serviceAccountsEnabled": true, "secret": "mine"})),
+    )
+    .await;
+    assert_eq!(
+        twin.status(),
+        StatusCode::CONFLICT,
+        "the service account's name is taken"
+    );
+    // Nor can they take the real client's secret, rotate it, or change the client.
+    for (method, path, body) in [
+        (
+            Method::GET,
+            format!("/team/clients/{ci}/client-secret"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/team/clients/{ci}/client-secret"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/team/clients/{ci}"),
+            Some(json!({"secret": "mine"})),
+        ),
+        (Method::DELETE, format!("/team/clients/{ci}"), None),
+    ] {
+        let response = call(&app, &token, method.clone(), &path, body).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{method} {path}");
+    }
+    let shown: Value = call(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/team/clients/{ci}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(shown["secret"], "**********");
+}
+
+#[tokio::test]
+async fn a_user_named_like_a_service_account_is_never_adopted() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    app.create_user("team", "service-account-deploy", "planted")
+        .await;
+    let response = app
+        .admin(
+            Method::POST,
+            "/team/clients",
+            Some(json!({"clientId": "deploy", "publicClient": false, "serviceAccountsEnabled": true})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn deleting_a_client_deletes_its_service_account() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let ci = powerful_service_account(&app, "team", "ci").await;
+    let response = app
+        .admin(Method::DELETE, &format!("/team/clients/{ci}"), None)
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let users: Value = app
+        .admin(
+            Method::GET,
+            "/team/users?username=service-account-ci&exact=true",
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(users, json!([]));
+}
+
+#[tokio::test]
+async fn manage_clients_cannot_turn_off_the_admin_sign_in() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let (_, token) = realm_admin(
+        &app,
+        "team",
+        "clients-admin",
+        &["manage-clients", "view-clients"],
+    )
+    .await;
+    let admin_cli = id_of(&app, "/team/clients?clientId=admin-cli").await;
+    let response = call(
+        &app,
+        &token,
+        Method::PUT,
+        &format!("/team/clients/{admin_cli}"),
+        Some(json!({"directAccessGrantsEnabled": false})),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    app.password_token("team", "admin-cli", "clients-admin", "pw")
+        .await;
+}

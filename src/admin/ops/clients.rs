@@ -1,9 +1,9 @@
 //! Client operations: create, update (merge), delete, secrets, and the docker access policy.
 
 use super::access::{
-    authorize, Actor, Granted, ManageClients, QueryClients, Right, ViewClients, ViewUsers,
+    authorize, Actor, Granted, ManageClients, Powers, QueryClients, Right, ViewClients, ViewUsers,
 };
-use super::audited::Change;
+use super::audited::{Change, MASKED};
 use super::OpsError;
 use crate::admin::repr::ClientRepr;
 use crate::domain::{Client, ClientIdName, ClientUuid, Protocol, Realm, RealmId, User, Username};
@@ -21,6 +21,49 @@ pub async fn find<R: Right>(
     store::clients::find_by_id(state.db.read(), &granted.realm().id, &id)
         .await?
         .ok_or(OpsError::NotFound("Client"))
+}
+
+/// The admin powers of the client's service-account user (none when it has none): whoever
+/// holds the client's secret holds them.
+async fn service_account_powers<R: Right>(
+    state: &AppState,
+    granted: &Granted<R>,
+    client: &Client,
+) -> Result<Powers, OpsError> {
+    match store::users::find_service_account(state.db.read(), &granted.realm().id, &client.id)
+        .await?
+    {
+        Some(user) => granted.powers_of(state, &user.id).await,
+        None => Ok(Powers::default()),
+    }
+}
+
+/// Finds a client the actor may change or take the secret of: one whose service account has
+/// no admin power the actor lacks.
+async fn find_covered<R: Right>(
+    state: &AppState,
+    granted: &Granted<R>,
+    id: &str,
+) -> Result<Client, OpsError> {
+    let client = find(state, granted, id).await?;
+    granted.require_covers(&service_account_powers(state, granted, &client).await?)?;
+    Ok(client)
+}
+
+/// Masks the secret of a client whose service account has powers the actor lacks.
+async fn hide_secret_unless_covered<R: Right>(
+    state: &AppState,
+    granted: &Granted<R>,
+    client: &mut Client,
+) -> Result<(), OpsError> {
+    if client.secret.is_some()
+        && !granted
+            .actor()
+            .covers(&service_account_powers(state, granted, client).await?)
+    {
+        client.secret = Some(MASKED.to_owned());
+    }
+    Ok(())
 }
 
 /// Clients found by a search, and whether the caller may see their settings: holding only
@@ -60,6 +103,10 @@ pub async fn list(
             .await?
         }
     };
+    let mut clients = clients;
+    for client in &mut clients {
+        hide_secret_unless_covered(state, &granted, client).await?;
+    }
     Ok(Listing {
         clients,
         settings_visible,
@@ -73,7 +120,9 @@ pub async fn get(
     id: &str,
 ) -> Result<Client, OpsError> {
     let granted = authorize::<ViewClients>(state, actor, realm).await?;
-    find(state, &granted, id).await
+    let mut client = find(state, &granted, id).await?;
+    hide_secret_unless_covered(state, &granted, &mut client).await?;
+    Ok(client)
 }
 
 fn protocol_of(state: &AppState, raw: Option<&str>) -> Result<Protocol, OpsError> {
@@ -124,7 +173,7 @@ fn merge(state: &AppState, client: &mut Client, repr: &ClientRepr) -> Result<(),
     if let Some(v) = repr.public_client {
         client.public_client = v;
     }
-    if let Some(secret) = text(&repr.secret) {
+    if let Some(secret) = text(&repr.secret).filter(|s| s != MASKED) {
         client.secret = Some(secret);
     }
     if let Some(uris) = &repr.redirect_uris {
@@ -168,17 +217,20 @@ fn merge(state: &AppState, client: &mut Client, repr: &ClientRepr) -> Result<(),
 }
 
 /// A built-in client keeps what every administrator depends on: its clientId, its protocol,
-/// its kind (public or confidential) and being enabled.
+/// its kind (public, confidential or bearer-only), its grants and being enabled.
 fn keep_builtin_usable(builtin: &str, before: &Client, after: &Client) -> Result<(), OpsError> {
     let kept = after.client_id == before.client_id
         && after.protocol == before.protocol
         && after.public_client == before.public_client
+        && after.direct_access_grants_enabled == before.direct_access_grants_enabled
+        && after.service_accounts_enabled == before.service_accounts_enabled
+        && after.attributes.get("bearerOnly") == before.attributes.get("bearerOnly")
         && after.enabled;
     if kept {
         Ok(())
     } else {
         Err(OpsError::Invalid(format!(
-            "Client {builtin} is built in: its clientId, protocol and access type cannot change and it cannot be disabled"
+            "Client {builtin} is built in: its clientId, protocol, access type and grants cannot change and it cannot be disabled"
         )))
     }
 }
@@ -220,18 +272,26 @@ pub async fn insert_from(
     Ok(client)
 }
 
-/// The `service-account-{clientId}` user that client_credentials tokens are issued for.
+/// The `service-account-{clientId}` user that client_credentials tokens are issued for,
+/// linked to the client (renamed with it). A user who already has the name is never adopted:
+/// the write fails with a conflict.
 async fn ensure_service_account(
     conn: &mut sqlx::SqliteConnection,
     realm: &RealmId,
     client: &Client,
 ) -> Result<(), OpsError> {
     let name = Username::parse(&format!("service-account-{}", client.client_id))?;
-    if store::users::find_by_username(&mut *conn, realm, &name)
-        .await?
-        .is_none()
-    {
-        store::users::insert(&mut *conn, &User::new(realm.clone(), name)).await?;
+    match store::users::find_service_account(&mut *conn, realm, &client.id).await? {
+        Some(user) if user.username == name => {}
+        Some(mut user) => {
+            user.username = name;
+            store::users::update(&mut *conn, &user).await?;
+        }
+        None => {
+            let user = User::new(realm.clone(), name);
+            store::users::insert(&mut *conn, &user).await?;
+            store::users::link_service_account(&mut *conn, &user.id, &client.id).await?;
+        }
     }
     Ok(())
 }
@@ -261,7 +321,7 @@ pub async fn update(
     repr: &ClientRepr,
 ) -> Result<Client, OpsError> {
     let granted = authorize::<ManageClients>(state, actor, realm).await?;
-    let mut client = find(state, &granted, id).await?;
+    let mut client = find_covered(state, &granted, id).await?;
     let before = client.clone();
     merge(state, &mut client, repr)?;
     if let Some(builtin) = store::clients::builtin_of(state.db.read(), &client.id).await? {
@@ -286,7 +346,7 @@ pub async fn delete(
     id: &str,
 ) -> Result<(), OpsError> {
     let granted = authorize::<ManageClients>(state, actor, realm).await?;
-    let client = find(state, &granted, id).await?;
+    let client = find_covered(state, &granted, id).await?;
     if store::clients::builtin_of(state.db.read(), &client.id)
         .await?
         .is_some()
@@ -311,7 +371,7 @@ pub async fn secret(
     id: &str,
 ) -> Result<String, OpsError> {
     let granted = authorize::<ViewClients>(state, actor, realm).await?;
-    let client = find(state, &granted, id).await?;
+    let client = find_covered(state, &granted, id).await?;
     if client.public_client {
         return Err(OpsError::Invalid("Public clients have no secret".into()));
     }
@@ -326,7 +386,7 @@ pub async fn regenerate_secret(
     id: &str,
 ) -> Result<String, OpsError> {
     let granted = authorize::<ManageClients>(state, actor, realm).await?;
-    let mut client = find(state, &granted, id).await?;
+    let mut client = find_covered(state, &granted, id).await?;
     if client.public_client {
         return Err(OpsError::Invalid("Public clients have no secret".into()));
     }
@@ -368,7 +428,7 @@ pub async fn set_access_policy(
     policy: AccessPolicy,
 ) -> Result<(), OpsError> {
     let granted = authorize::<ManageClients>(state, actor, realm).await?;
-    let mut client = find(state, &granted, id).await?;
+    let mut client = find_covered(state, &granted, id).await?;
     set_policy(&mut client, policy.clone())?;
     let mut tx = granted.begin(state).await?;
     store::clients::update(tx.conn(), &client).await?;
@@ -391,7 +451,7 @@ pub async fn for_installation(
     id: &str,
 ) -> Result<(Realm, Client), OpsError> {
     let granted = authorize::<ViewClients>(state, actor, realm).await?;
-    let client = find(state, &granted, id).await?;
+    let client = find_covered(state, &granted, id).await?;
     Ok((granted.realm().clone(), client))
 }
 

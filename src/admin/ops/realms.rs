@@ -86,8 +86,7 @@ pub async fn provision(conn: &mut SqliteConnection, realm: Realm) -> Result<Real
     store::roles::insert(&mut *conn, &default_roles).await?;
     store::roles::mark_builtin(&mut *conn, &default_roles.id, DEFAULT_ROLES).await?;
     for name in ["offline_access", "uma_authorization"] {
-        let child = role(&realm, None, name);
-        store::roles::insert(&mut *conn, &child).await?;
+        let child = builtin_role(&mut *conn, &realm, None, name).await?;
         store::roles::add_composite(&mut *conn, &default_roles.id, &child.id).await?;
     }
     if realm.name.as_str() == MASTER {

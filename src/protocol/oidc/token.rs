@@ -15,7 +15,7 @@ use super::realm_info::enabled_realm;
 use super::OidcError;
 use crate::clock;
 use crate::crypto::{self, jwt};
-use crate::domain::{Client, Realm, User, Username};
+use crate::domain::{Client, Realm, User};
 use crate::http::Base;
 use crate::protocol::login;
 use crate::state::AppState;
@@ -247,10 +247,7 @@ async fn client_credentials_grant(
             "Client not enabled to retrieve service account",
         ));
     }
-    let name = Username::parse(&format!("service-account-{}", client.client_id)).map_err(|_| {
-        OidcError::UnauthorizedClient("Client not enabled to retrieve service account")
-    })?;
-    let user = store::users::find_by_username(state.db.read(), &realm.id, &name)
+    let user = store::users::find_service_account(state.db.read(), &realm.id, &client.id)
         .await?
         .filter(|u| u.enabled)
         .ok_or(OidcError::UnauthorizedClient(
