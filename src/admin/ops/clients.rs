@@ -217,12 +217,15 @@ fn merge(state: &AppState, client: &mut Client, repr: &ClientRepr) -> Result<(),
 }
 
 /// A built-in client keeps what every administrator depends on: its clientId, its protocol,
-/// its kind (public, confidential or bearer-only), its grants and being enabled.
+/// its kind (public, confidential or bearer-only), its grants, where its sign-ins may
+/// redirect (so it cannot send an admin's code elsewhere) and being enabled.
 fn keep_builtin_usable(builtin: &str, before: &Client, after: &Client) -> Result<(), OpsError> {
     let kept = after.client_id == before.client_id
         && after.protocol == before.protocol
         && after.public_client == before.public_client
         && after.direct_access_grants_enabled == before.direct_access_grants_enabled
+        && after.standard_flow_enabled == before.standard_flow_enabled
+        && after.redirect_uris == before.redirect_uris
         && after.service_accounts_enabled == before.service_accounts_enabled
         && after.attributes.get("bearerOnly") == before.attributes.get("bearerOnly")
         && after.enabled;
@@ -230,7 +233,7 @@ fn keep_builtin_usable(builtin: &str, before: &Client, after: &Client) -> Result
         Ok(())
     } else {
         Err(OpsError::Invalid(format!(
-            "Client {builtin} is built in: its clientId, protocol, access type and grants cannot change and it cannot be disabled"
+            "Client {builtin} is built in: its clientId, protocol, access type, grants and redirect URIs cannot change and it cannot be disabled"
         )))
     }
 }
