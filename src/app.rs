@@ -34,6 +34,7 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
         let login_log = LoginLog::start(db.clone());
+        crate::event_retention::start(db.clone());
         let state = web::Data::new(AppState {
             login_log: login_log.clone(),
             db,

@@ -1,10 +1,12 @@
 //! Validated domain types: names parsed at the edge, ids that cannot be mixed up, and the
 //! realm, user and client models the rest of the server works with. No I/O here.
 
+mod events;
 mod ids;
 mod models;
 mod names;
 
+pub use events::EventTypes;
 pub use ids::{ClientUuid, GroupId, KeyId, RealmId, RoleId, UserId};
 pub use models::{Client, Group, Protocol, Realm, RealmKey, Role, User};
 pub use names::{ClientIdName, NameError, RealmName, Username};

@@ -36,6 +36,16 @@ impl LoginFailure {
     }
 }
 
+/// Every login event type keywarden records.
+pub const EVENT_TYPES: &[&str] = &[
+    "LOGIN",
+    "LOGIN_ERROR",
+    "CLIENT_LOGIN",
+    "CODE_TO_TOKEN",
+    "REFRESH_TOKEN",
+    "LOGOUT",
+];
+
 /// Checks a username and password in `realm`. Unknown users cost the same time as wrong
 /// passwords (a dummy hash is verified), the password is checked before `enabled` so a
 /// disabled account is indistinguishable from a wrong password by timing, and the realm's
@@ -85,9 +95,12 @@ pub async fn verify_password(
     Ok(outcome)
 }
 
-/// Records a login event (stored shortly after, see `login_log`); never fails the request.
-pub async fn record(state: &AppState, event: LoginEvent) {
-    state.login_log.record(event).await;
+/// Records a login event (stored shortly after, see `login_log`) if the realm keeps events of
+/// its type; never fails the request.
+pub async fn record(state: &AppState, realm: &Realm, event: LoginEvent) {
+    if realm.events_enabled && realm.enabled_event_types.allows(event.event_type) {
+        state.login_log.record(event).await;
+    }
 }
 
 /// A login event with the common fields filled in.

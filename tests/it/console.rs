@@ -273,6 +273,7 @@ async fn pages_need_a_sign_in_and_return_to_the_page_asked_for() {
 #[tokio::test]
 async fn a_wrong_password_is_refused_like_an_unknown_user_and_recorded() {
     let app = spawn_app().await;
+    app.enable_events("master").await;
     let mut browser = Browser::new(&app, "master");
     let wrong = browser.try_sign_in(ADMIN_USER, "wrong").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
@@ -345,6 +346,7 @@ async fn forms_without_the_csrf_token_are_refused() {
 async fn repeated_failures_lock_the_username_until_an_admin_unlocks_it() {
     let app = spawn_app().await;
     app.create_realm("team").await;
+    app.enable_events("team").await;
     let id = app.create_user("team", "dev", "dev-password").await;
     let response = app
         .admin(
@@ -1183,6 +1185,7 @@ async fn docker_identity_tokens_are_listed_and_revoked() {
     let app = spawn_app().await;
     let admin = master_admin(&app).await;
     app.create_realm("team").await;
+    app.enable_events("team").await;
     app.create_docker_client("team", "registry").await;
     let user = app.create_user("team", "dev", "pw").await;
     let response = app

@@ -53,6 +53,7 @@ pub struct Target {
     pub view_clients: bool,
     pub manage_clients: bool,
     pub view_events: bool,
+    pub manage_events: bool,
 }
 
 impl Target {
@@ -73,6 +74,7 @@ impl Target {
             view_clients: may(Right::ViewClients),
             manage_clients: may(Right::ManageClients),
             view_events: may(Right::ViewEvents),
+            manage_events: may(Right::ManageEvents),
         }
     }
 }

@@ -18,6 +18,7 @@ pub enum Right {
     ViewClients,
     ManageClients,
     ViewEvents,
+    ManageEvents,
 }
 
 impl Right {
@@ -36,6 +37,7 @@ impl Right {
             ],
             Right::ManageClients => &["realm-admin", "manage-clients"],
             Right::ViewEvents => &["realm-admin", "view-events", "manage-events"],
+            Right::ManageEvents => &["realm-admin", "manage-events"],
         }
     }
 }

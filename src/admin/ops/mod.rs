@@ -6,6 +6,7 @@ pub mod attack_detection;
 pub mod audit;
 pub mod client_role_mappings;
 pub mod clients;
+pub mod event_settings;
 pub mod events;
 pub mod groups;
 pub mod keys;
