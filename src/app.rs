@@ -40,6 +40,7 @@ impl Application {
             db,
             passwords: PasswordHasher::per_core(),
             keyring: Keyring::default(),
+            guesses: Default::default(),
             settings,
         });
         bootstrap::run(&state).await?;

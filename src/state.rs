@@ -4,6 +4,7 @@ use crate::config::Settings;
 use crate::crypto::passwords::PasswordHasher;
 use crate::keyring::Keyring;
 use crate::login_log::LoginLog;
+use crate::protocol::brute_force::Guesses;
 use crate::store::Db;
 
 /// Everything a request handler may need.
@@ -13,4 +14,6 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub keyring: Keyring,
     pub login_log: LoginLog,
+    /// Password guesses being checked, for brute-force protection.
+    pub guesses: Guesses,
 }

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area.
 
+mod abuse_brute_force;
 mod abuse_events;
 mod cli;
 mod client_libraries;
