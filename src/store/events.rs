@@ -27,11 +27,12 @@ pub const MAX_DETAILS_BYTES: usize = 1024;
 /// The most characters kept of an event's other free-text fields (client id, error, address).
 const MAX_FIELD_CHARS: usize = 256;
 
-/// `text` cut to at most `chars` characters.
+/// `text` cut to at most `chars` characters, its memory given back.
 fn truncated(text: &mut String, chars: usize) {
     if let Some((end, _)) = text.char_indices().nth(chars) {
         text.truncate(end);
     }
+    text.shrink_to_fit();
 }
 
 impl LoginEvent {
@@ -47,6 +48,7 @@ impl LoginEvent {
                     end -= 1;
                 }
                 value.truncate(end);
+                value.shrink_to_fit();
             }
             budget -= value.len();
         }
@@ -62,13 +64,13 @@ impl LoginEvent {
         self
     }
 
-    /// Roughly the bytes the event holds, for bounding the queue of unsaved events.
+    /// Roughly the bytes the event holds in memory, for bounding the queue of unsaved events.
     pub fn size(&self) -> usize {
-        let text = |t: &Option<String>| t.as_ref().map_or(0, String::len);
+        let text = |t: &Option<String>| t.as_ref().map_or(0, String::capacity);
         let details: usize = self
             .details
             .iter()
-            .map(|(k, v)| k.len() + v.len() + 32)
+            .map(|(k, v)| k.len() + v.capacity() + 32)
             .sum();
         std::mem::size_of::<LoginEvent>()
             + text(&self.user_id)
@@ -419,5 +421,12 @@ mod tests {
         let total: usize = event.details.values().map(String::len).sum();
         assert!(total <= MAX_DETAILS_BYTES, "{total}");
         assert!(event.size() < 4096);
+    }
+
+    #[test]
+    fn a_capped_event_keeps_no_memory_of_what_was_cut() {
+        let event = event_with(&[("scope", "s".repeat(300_000))]).capped();
+        assert!(event.details["scope"].capacity() <= MAX_DETAIL_CHARS);
+        assert!(event.size() < 4096, "{}", event.size());
     }
 }
