@@ -124,6 +124,28 @@ async fn events_config_is_read_and_written_like_keycloak() {
         "details are off"
     );
 
+    let export: Value = app
+        .admin(Method::POST, "/team/partial-export", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(export["eventsEnabled"], true, "exported");
+    assert_eq!(export["enabledEventTypes"], json!(["LOGIN"]));
+    let mut import = export.clone();
+    import["realm"] = json!("copy");
+    import.as_object_mut().unwrap().remove("id");
+    let created = app.admin(Method::POST, "", Some(import)).await;
+    assert_eq!(created.status(), 201);
+    let copy: Value = app
+        .admin(Method::GET, "/copy", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(copy["eventsEnabled"], true, "imported");
+    assert_eq!(copy["eventsExpiration"], 3600);
+
     // Keycloak's PUT: an absent eventsEnabled means off.
     assert_eq!(put_config(&app, "team", json!({})).await, 204);
     let config: Value = app

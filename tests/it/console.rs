@@ -684,6 +684,56 @@ async fn realm_settings_tabs_validate_numbers_and_save() {
 }
 
 #[tokio::test]
+async fn the_events_tab_switches_events_on_and_needs_manage_events() {
+    let app = spawn_app().await;
+    let admin = master_admin(&app).await;
+    team_realm_with(&app, &admin, "team", "view-events").await;
+    let (status, page) = admin.page("/team/settings/events").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"name="events_enabled""#), "{page}");
+    let refused = admin
+        .post(
+            "/team/settings/events",
+            &[("events_enabled", "on"), ("events_expiration", "-1")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let page = admin
+        .post_and_follow(
+            "/team/settings/events",
+            &[
+                ("events_enabled", "on"),
+                ("events_expiration", "86400"),
+                ("enabled_event_types", "LOGIN LOGIN_ERROR"),
+                ("admin_events_enabled", "on"),
+            ],
+        )
+        .await;
+    assert!(page.contains("Events settings saved."), "{page}");
+    let config: Value = app
+        .admin(reqwest::Method::GET, "/team/events/config", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["eventsEnabled"], true);
+    assert_eq!(config["eventsExpiration"], 86400);
+    assert_eq!(config["enabledEventTypes"], json!(["LOGIN", "LOGIN_ERROR"]));
+    assert_eq!(config["adminEventsEnabled"], true);
+    assert_eq!(config["adminEventsDetailsEnabled"], false);
+
+    let mut viewer = Browser::new(&app, "team");
+    viewer.sign_in("lead", "lead-password").await;
+    let (status, page) = viewer.page("/team/settings/events").await;
+    assert_eq!(status, StatusCode::OK, "view-events reads the settings");
+    assert!(page.contains("needs the manage-events role"), "{page}");
+    let refused = viewer
+        .post("/team/settings/events", &[("events_expiration", "0")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
 async fn creating_a_user_shows_inline_errors_and_keeps_the_input() {
     let app = spawn_app().await;
     let admin = master_admin(&app).await;
