@@ -688,6 +688,8 @@ async fn the_events_tab_switches_events_on_and_needs_manage_events() {
     let app = spawn_app().await;
     let admin = master_admin(&app).await;
     team_realm_with(&app, &admin, "team", "view-events").await;
+    let (_, events) = admin.page("/team/events").await;
+    assert!(events.contains("does not save user events"), "{events}");
     let (status, page) = admin.page("/team/settings/events").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(r#"name="events_enabled""#), "{page}");
@@ -721,6 +723,8 @@ async fn the_events_tab_switches_events_on_and_needs_manage_events() {
     assert_eq!(config["enabledEventTypes"], json!(["LOGIN", "LOGIN_ERROR"]));
     assert_eq!(config["adminEventsEnabled"], true);
     assert_eq!(config["adminEventsDetailsEnabled"], false);
+    let (_, events) = admin.page("/team/events").await;
+    assert!(!events.contains("does not save"), "{events}");
 
     let mut viewer = Browser::new(&app, "team");
     viewer.sign_in("lead", "lead-password").await;
