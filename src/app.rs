@@ -37,11 +37,13 @@ impl Application {
         let port = listener.local_addr()?.port();
         let login_log = LoginLog::start(db.clone());
         let clock = Clock::system();
+        crate::event_retention::start(db.clone());
         let state = web::Data::new(AppState {
             login_log: login_log.clone(),
             db,
             passwords: PasswordHasher::per_core(),
             keyring: Keyring::default(),
+            guesses: Default::default(),
             settings,
             clock: clock.clone(),
         });

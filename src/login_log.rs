@@ -1,12 +1,14 @@
 //! Login events are written off the request path: handlers hand them to one background task
 //! that stores them in batches, so issuing a token never waits for the single writer and a
-//! burst of sign-ins costs one write instead of one per token. Every event is kept (a full
-//! queue makes senders wait, it never drops). Readers call `flush` first and then see every
-//! event recorded before it; the server flushes once more when it stops.
+//! burst of sign-ins costs one write instead of one per token. The queue is bounded in events
+//! and in bytes (each event is capped in size first); a full queue makes senders wait, it
+//! never drops. Readers call `flush` first and then see every event recorded before it; the
+//! server flushes once more when it stops.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::store::events::LoginEvent;
 use crate::store::{self, Db};
@@ -17,12 +19,19 @@ const LINGER: Duration = Duration::from_millis(25);
 const MAX_BATCH: usize = 512;
 /// Events queued before senders wait for the writer.
 const QUEUE: usize = 16 * 1024;
+/// Bytes of queued events before senders wait for the writer.
+pub const QUEUE_BYTES: usize = 8 * 1024 * 1024;
 /// Attempts to store a batch, and the pause before the next one (times the attempt).
 const RETRIES: u32 = 3;
 const RETRY_PAUSE: Duration = Duration::from_millis(200);
 
 enum Entry {
-    Event { time_ms: i64, event: LoginEvent },
+    Event {
+        time_ms: i64,
+        event: LoginEvent,
+        /// The event's share of `QUEUE_BYTES`, given back once it is stored.
+        bytes: OwnedSemaphorePermit,
+    },
     Flush(oneshot::Sender<()>),
 }
 
@@ -30,6 +39,7 @@ enum Entry {
 #[derive(Clone)]
 pub struct LoginLog {
     queue: mpsc::Sender<Entry>,
+    bytes: Arc<Semaphore>,
 }
 
 impl LoginLog {
@@ -37,14 +47,24 @@ impl LoginLog {
     pub fn start(db: Db) -> LoginLog {
         let (queue, entries) = mpsc::channel(QUEUE);
         tokio::spawn(write_batches(db, entries));
-        LoginLog { queue }
+        LoginLog {
+            queue,
+            bytes: Arc::new(Semaphore::new(QUEUE_BYTES)),
+        }
     }
 
-    /// Queues an event, stamped with the current time.
+    /// Queues an event, capped in size (see `LoginEvent::capped`), stamped with the current
+    /// time.
     pub async fn record(&self, event: LoginEvent) {
+        let event = event.capped();
+        let size = u32::try_from(event.size().min(QUEUE_BYTES)).unwrap_or(u32::MAX);
+        let Ok(bytes) = self.bytes.clone().acquire_many_owned(size).await else {
+            return;
+        };
         let entry = Entry::Event {
             time_ms: crate::clock::now_ms(),
             event,
+            bytes,
         };
         if self.queue.send(entry).await.is_err() {
             tracing::error!("login event writer stopped; event not recorded");
@@ -62,6 +82,7 @@ impl LoginLog {
 
 async fn write_batches(db: Db, mut entries: mpsc::Receiver<Entry>) {
     let mut batch = Vec::new();
+    let mut permits = Vec::new();
     let mut waiting = Vec::new();
     let mut behind = false;
     while let Some(first) = entries.recv().await {
@@ -72,7 +93,14 @@ async fn write_batches(db: Db, mut entries: mpsc::Receiver<Entry>) {
         }
         while let Ok(entry) = next {
             match entry {
-                Entry::Event { time_ms, event } => batch.push((time_ms, event)),
+                Entry::Event {
+                    time_ms,
+                    event,
+                    bytes,
+                } => {
+                    batch.push((time_ms, event));
+                    permits.push(bytes);
+                }
                 Entry::Flush(done) => waiting.push(done),
             }
             if batch.len() >= MAX_BATCH || !waiting.is_empty() {
@@ -83,6 +111,7 @@ async fn write_batches(db: Db, mut entries: mpsc::Receiver<Entry>) {
         behind = batch.len() >= MAX_BATCH;
         store_with_retries(&db, &batch).await;
         batch.clear();
+        permits.clear();
         for done in waiting.drain(..) {
             let _ = done.send(());
         }

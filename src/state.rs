@@ -5,6 +5,7 @@ use crate::config::Settings;
 use crate::crypto::passwords::PasswordHasher;
 use crate::keyring::Keyring;
 use crate::login_log::LoginLog;
+use crate::protocol::brute_force::Guesses;
 use crate::store::Db;
 
 /// Everything a request handler may need.
@@ -16,4 +17,6 @@ pub struct AppState {
     pub login_log: LoginLog,
     /// The time request paths read (tests move it).
     pub clock: Clock,
+    /// Password guesses being checked, for brute-force protection.
+    pub guesses: Guesses,
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::domain::{setting_ranges, Client, Group, Realm, Role, User};
+use crate::domain::{setting_ranges, Client, EventTypes, Group, Realm, Role, User};
 use crate::protocol::docker::AccessPolicy;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -44,6 +44,31 @@ pub struct RealmRepr {
     pub quick_login_check_milli_seconds: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_delta_time_seconds: Option<i64>,
+    #[serde(
+        default,
+        deserialize_with = "lenient_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub events_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_expiration: Option<i64>,
+    /// Accepted for Keycloak's exports; keywarden has one listener, its own store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_listeners: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled_event_types: Option<Vec<String>>,
+    #[serde(
+        default,
+        deserialize_with = "lenient_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub admin_events_enabled: Option<bool>,
+    #[serde(
+        default,
+        deserialize_with = "lenient_bool",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub admin_events_details_enabled: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub users: Option<Vec<UserRepr>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,6 +105,12 @@ impl RealmRepr {
             minimum_quick_login_wait_seconds: Some(realm.minimum_quick_login_wait_seconds),
             quick_login_check_milli_seconds: Some(realm.quick_login_check_milli_seconds),
             max_delta_time_seconds: Some(realm.max_delta_time_seconds),
+            events_enabled: Some(realm.events_enabled),
+            events_expiration: Some(realm.events_expiration),
+            events_listeners: Some(vec![EVENTS_LISTENER.to_owned()]),
+            enabled_event_types: Some(realm.enabled_event_types.names()),
+            admin_events_enabled: Some(realm.admin_events_enabled),
+            admin_events_details_enabled: Some(realm.admin_events_details_enabled),
             users: None,
             clients: None,
             groups: None,
@@ -157,6 +188,86 @@ impl RealmRepr {
             self.max_delta_time_seconds,
             &mut realm.max_delta_time_seconds,
         )?;
+        EventsConfigRepr {
+            events_enabled: self.events_enabled,
+            events_expiration: self.events_expiration,
+            events_listeners: None,
+            enabled_event_types: self.enabled_event_types.clone(),
+            admin_events_enabled: self.admin_events_enabled,
+            admin_events_details_enabled: self.admin_events_details_enabled,
+        }
+        .apply(realm)
+    }
+}
+
+/// The one event listener keywarden has: its own store, named as Keycloak's default.
+pub const EVENTS_LISTENER: &str = "jboss-logging";
+
+/// The longest `eventsExpiration` accepted: ten years, in seconds.
+const MAX_EVENTS_EXPIRATION: i64 = 10 * 365 * 86_400;
+
+/// Keycloak's RealmEventsConfigRepresentation (`/admin/realms/{realm}/events/config`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventsConfigRepr {
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub events_enabled: Option<bool>,
+    #[serde(default)]
+    pub events_expiration: Option<i64>,
+    #[serde(default)]
+    pub events_listeners: Option<Vec<String>>,
+    #[serde(default)]
+    pub enabled_event_types: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub admin_events_enabled: Option<bool>,
+    #[serde(default, deserialize_with = "lenient_bool")]
+    pub admin_events_details_enabled: Option<bool>,
+}
+
+impl EventsConfigRepr {
+    /// The realm's settings; an empty type list is shown as every type keywarden records,
+    /// as Keycloak shows its default types.
+    pub fn of(realm: &Realm) -> EventsConfigRepr {
+        let mut types = realm.enabled_event_types.names();
+        if types.is_empty() {
+            types = crate::protocol::login::EVENT_TYPES
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect();
+        }
+        EventsConfigRepr {
+            events_enabled: Some(realm.events_enabled),
+            events_expiration: Some(realm.events_expiration),
+            events_listeners: Some(vec![EVENTS_LISTENER.to_owned()]),
+            enabled_event_types: Some(types),
+            admin_events_enabled: Some(realm.admin_events_enabled),
+            admin_events_details_enabled: Some(realm.admin_events_details_enabled),
+        }
+    }
+
+    /// Merges the present settings into `realm`.
+    pub fn apply(&self, realm: &mut Realm) -> Result<(), String> {
+        if let Some(enabled) = self.events_enabled {
+            realm.events_enabled = enabled;
+        }
+        match self.events_expiration {
+            Some(e) if !(0..=MAX_EVENTS_EXPIRATION).contains(&e) => {
+                return Err(format!(
+                    "eventsExpiration must be between 0 and {MAX_EVENTS_EXPIRATION} seconds"
+                ));
+            }
+            Some(e) => realm.events_expiration = e,
+            None => {}
+        }
+        if let Some(types) = &self.enabled_event_types {
+            realm.enabled_event_types = EventTypes::parse(types)?;
+        }
+        if let Some(enabled) = self.admin_events_enabled {
+            realm.admin_events_enabled = enabled;
+        }
+        if let Some(enabled) = self.admin_events_details_enabled {
+            realm.admin_events_details_enabled = enabled;
+        }
         Ok(())
     }
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ClientIdName, ClientUuid, GroupId, KeyId, RealmId, RealmName, RoleId, UserId, Username,
+    ClientIdName, ClientUuid, EventTypes, GroupId, KeyId, RealmId, RealmName, RoleId, UserId,
+    Username,
 };
 
 /// A realm and its settings (Keycloak's names and defaults).
@@ -27,6 +28,16 @@ pub struct Realm {
     pub minimum_quick_login_wait_seconds: i64,
     pub quick_login_check_milli_seconds: i64,
     pub max_delta_time_seconds: i64,
+    /// Whether login events are stored (Keycloak's `eventsEnabled`).
+    pub events_enabled: bool,
+    /// Seconds a login event is kept; 0 keeps it until the per-realm bound removes it.
+    pub events_expiration: i64,
+    /// Which login events are stored (empty: every type).
+    pub enabled_event_types: EventTypes,
+    /// Whether admin events are stored.
+    pub admin_events_enabled: bool,
+    /// Whether admin events keep the representation written.
+    pub admin_events_details_enabled: bool,
 }
 
 impl Realm {
@@ -49,6 +60,11 @@ impl Realm {
             minimum_quick_login_wait_seconds: 60,
             quick_login_check_milli_seconds: 1000,
             max_delta_time_seconds: 43200,
+            events_enabled: false,
+            events_expiration: 0,
+            enabled_event_types: EventTypes::default(),
+            admin_events_enabled: false,
+            admin_events_details_enabled: false,
         }
     }
 }

@@ -36,10 +36,21 @@ impl LoginFailure {
     }
 }
 
+/// Every login event type keywarden records.
+pub const EVENT_TYPES: &[&str] = &[
+    "LOGIN",
+    "LOGIN_ERROR",
+    "CLIENT_LOGIN",
+    "CODE_TO_TOKEN",
+    "REFRESH_TOKEN",
+    "LOGOUT",
+];
+
 /// Checks a username and password in `realm`. Unknown users cost the same time as wrong
 /// passwords (a dummy hash is verified), the password is checked before `enabled` so a
 /// disabled account is indistinguishable from a wrong password by timing, and the realm's
-/// brute-force protection counts failures and refuses locked names.
+/// brute-force protection counts failures and refuses, unchecked, guesses at a locked name
+/// or beyond what the guesses already being checked allow (see `brute_force`).
 pub async fn verify_password(
     state: &AppState,
     realm: &Realm,
@@ -48,17 +59,11 @@ pub async fn verify_password(
     ip: Option<&str>,
 ) -> Result<Result<User, (LoginFailure, Option<User>)>, StoreError> {
     let now_ms = crate::clock::now_ms();
-    let locked = brute_force::locked(state, realm, username, now_ms).await?;
-    let by_username = match Username::parse(username) {
-        Ok(name) => store::users::find_by_username_cached(&state.db, &realm.id, &name).await?,
-        Err(_) => None,
-    };
-    // As Keycloak allows by default, an email address signs in too.
-    let user = match by_username {
-        None if username.contains('@') => {
-            store::users::find_by_email(state.db.read(), &realm.id, username).await?
-        }
-        found => found,
+    let slot = brute_force::take_slot(state, realm, username, now_ms).await?;
+    let user = find_user(state, realm, username).await?;
+    let slot = match slot {
+        Ok(slot) => slot,
+        Err(brute_force::Refused) => return Ok(Err((LoginFailure::TemporarilyLocked, user))),
     };
     let stored = match &user {
         Some(user) => store::users::password_hash_cached(&state.db, &user.id).await?,
@@ -68,26 +73,48 @@ pub async fn verify_password(
     let outcome = match user {
         None => Err((LoginFailure::UserNotFound, None)),
         Some(user) if !verified => Err((LoginFailure::InvalidCredentials, Some(user))),
-        Some(user) if locked => Err((LoginFailure::TemporarilyLocked, Some(user))),
         Some(user) if !user.enabled => Err((LoginFailure::UserDisabled, Some(user))),
         Some(user) if !user.required_actions.is_empty() => {
             Err((LoginFailure::ActionRequired, Some(user)))
         }
         Some(user) => Ok(user),
     };
-    match &outcome {
-        Ok(_) => brute_force::succeeded(state, realm, username).await?,
-        Err((LoginFailure::UserNotFound | LoginFailure::InvalidCredentials, _)) => {
-            brute_force::failed(state, realm, username, ip, now_ms).await?;
+    if let Some(slot) = slot {
+        match &outcome {
+            Ok(_) => slot.succeeded(state, realm).await?,
+            Err((LoginFailure::UserNotFound | LoginFailure::InvalidCredentials, _)) => {
+                slot.failed(state, realm, ip, now_ms).await?;
+            }
+            Err(_) => drop(slot),
         }
-        Err(_) => {}
     }
     Ok(outcome)
 }
 
-/// Records a login event (stored shortly after, see `login_log`); never fails the request.
-pub async fn record(state: &AppState, event: LoginEvent) {
-    state.login_log.record(event).await;
+/// The user `username` names: by username or, as Keycloak allows by default, by email.
+async fn find_user(
+    state: &AppState,
+    realm: &Realm,
+    username: &str,
+) -> Result<Option<User>, StoreError> {
+    let by_username = match Username::parse(username) {
+        Ok(name) => store::users::find_by_username_cached(&state.db, &realm.id, &name).await?,
+        Err(_) => None,
+    };
+    Ok(match by_username {
+        None if username.contains('@') => {
+            store::users::find_by_email(state.db.read(), &realm.id, username).await?
+        }
+        found => found,
+    })
+}
+
+/// Records a login event (stored shortly after, see `login_log`) if the realm keeps events of
+/// its type; never fails the request.
+pub async fn record(state: &AppState, realm: &Realm, event: LoginEvent) {
+    if realm.events_enabled && realm.enabled_event_types.allows(event.event_type) {
+        state.login_log.record(event).await;
+    }
 }
 
 /// A login event with the common fields filled in.

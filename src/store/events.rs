@@ -1,4 +1,5 @@
-//! Login events and admin events.
+//! Login events and admin events: storing them (login events in batches, details capped),
+//! listing, clearing, and pruning expired ones in bounded batches.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,67 @@ pub struct LoginEvent {
     pub ip_address: Option<String>,
     pub error: Option<String>,
     pub details: BTreeMap<&'static str, String>,
+}
+
+/// The most characters kept of one detail value (a docker scope string, say).
+pub const MAX_DETAIL_CHARS: usize = 256;
+/// The most bytes kept of all detail values of one event together.
+pub const MAX_DETAILS_BYTES: usize = 1024;
+/// The most characters kept of an event's other free-text fields (client id, error, address).
+const MAX_FIELD_CHARS: usize = 256;
+
+/// `text` cut to at most `chars` characters, its memory given back.
+fn truncated(text: &mut String, chars: usize) {
+    if let Some((end, _)) = text.char_indices().nth(chars) {
+        text.truncate(end);
+    }
+    text.shrink_to_fit();
+}
+
+impl LoginEvent {
+    /// The event with every value cut to its bound: each detail value to `MAX_DETAIL_CHARS`
+    /// characters, and the details together to `MAX_DETAILS_BYTES` (later ones are emptied).
+    pub fn capped(mut self) -> LoginEvent {
+        let mut budget = MAX_DETAILS_BYTES;
+        for value in self.details.values_mut() {
+            truncated(value, MAX_DETAIL_CHARS);
+            if value.len() > budget {
+                let mut end = budget;
+                while !value.is_char_boundary(end) {
+                    end -= 1;
+                }
+                value.truncate(end);
+                value.shrink_to_fit();
+            }
+            budget -= value.len();
+        }
+        let fields = [
+            &mut self.user_id,
+            &mut self.client_id,
+            &mut self.ip_address,
+            &mut self.error,
+        ];
+        for text in fields.into_iter().flatten() {
+            truncated(text, MAX_FIELD_CHARS);
+        }
+        self
+    }
+
+    /// Roughly the bytes the event holds in memory, for bounding the queue of unsaved events.
+    pub fn size(&self) -> usize {
+        let text = |t: &Option<String>| t.as_ref().map_or(0, String::capacity);
+        let details: usize = self
+            .details
+            .iter()
+            .map(|(k, v)| k.len() + v.capacity() + 32)
+            .sum();
+        std::mem::size_of::<LoginEvent>()
+            + text(&self.user_id)
+            + text(&self.client_id)
+            + text(&self.ip_address)
+            + text(&self.error)
+            + details
+    }
 }
 
 /// Stores login events recorded at the given times (ms), all in one statement: the batch
@@ -84,8 +146,14 @@ pub struct AdminEvent {
     pub auth_user_id: Option<String>,
     pub ip_address: Option<String>,
     pub representation: Option<String>,
+    /// Stored even though the realm keeps no admin events (the change that switched them off).
+    pub even_if_disabled: bool,
 }
 
+/// Stores an admin event if its realm keeps admin events (`adminEventsEnabled`, or the event
+/// says `even_if_disabled`), with the representation only if it keeps details; the realm's
+/// settings are read by the same statement, so the event follows the settings its own
+/// transaction sees.
 pub async fn insert_admin(
     db: impl SqliteExecutor<'_>,
     event: &AdminEvent,
@@ -95,7 +163,9 @@ pub async fn insert_admin(
     sqlx::query!(
         "INSERT INTO admin_event (id, realm_id, time_ms, operation_type, resource_type,
             resource_path, auth_realm_id, auth_user_id, ip_address, representation)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         SELECT ?1, realm.id, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
+            CASE WHEN realm.admin_events_details_enabled THEN ?10 END
+         FROM realm WHERE realm.id = ?2 AND (realm.admin_events_enabled OR ?11)",
         id,
         event.realm_id,
         now,
@@ -106,6 +176,7 @@ pub async fn insert_admin(
         event.auth_user_id,
         event.ip_address,
         event.representation,
+        event.even_if_disabled,
     )
     .execute(db)
     .await?;
@@ -219,4 +290,147 @@ pub async fn search_admin(
     )
     .fetch_all(db)
     .await?)
+}
+
+/// Which events a clear or prune removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Login,
+    Admin,
+}
+
+/// Deletes up to `batch` events of the realm older than `before_ms` (all of them with
+/// `i64::MAX`) and answers how many went. No cached read depends on events, so the read
+/// cache stays warm.
+pub async fn delete_batch(
+    db: &Db,
+    kind: EventKind,
+    realm: &RealmId,
+    before_ms: i64,
+    batch: i64,
+) -> Result<u64, StoreError> {
+    let mut writer = db.write().acquire().await?;
+    let _quiet = db.cache().quiet_writes();
+    let done = match kind {
+        EventKind::Login => {
+            sqlx::query!(
+                "DELETE FROM login_event WHERE rowid IN (SELECT rowid FROM login_event
+                    WHERE realm_id = ? AND time_ms < ? LIMIT ?)",
+                realm,
+                before_ms,
+                batch
+            )
+            .execute(&mut *writer)
+            .await?
+        }
+        EventKind::Admin => {
+            sqlx::query!(
+                "DELETE FROM admin_event WHERE rowid IN (SELECT rowid FROM admin_event
+                    WHERE realm_id = ? AND time_ms < ? LIMIT ?)",
+                realm,
+                before_ms,
+                batch
+            )
+            .execute(&mut *writer)
+            .await?
+        }
+    };
+    Ok(done.rows_affected())
+}
+
+/// The time of the realm's `keep`-th newest event (counting from 0), if it has that many:
+/// events older than it are beyond the per-realm bound.
+pub async fn time_of_nth_newest(
+    db: impl SqliteExecutor<'_>,
+    kind: EventKind,
+    realm: &RealmId,
+    keep: i64,
+) -> Result<Option<i64>, StoreError> {
+    Ok(match kind {
+        EventKind::Login => {
+            sqlx::query_scalar!(
+                "SELECT time_ms FROM login_event WHERE realm_id = ?
+                 ORDER BY time_ms DESC LIMIT 1 OFFSET ?",
+                realm,
+                keep
+            )
+            .fetch_optional(db)
+            .await?
+        }
+        EventKind::Admin => {
+            sqlx::query_scalar!(
+                "SELECT time_ms FROM admin_event WHERE realm_id = ?
+                 ORDER BY time_ms DESC LIMIT 1 OFFSET ?",
+                realm,
+                keep
+            )
+            .fetch_optional(db)
+            .await?
+        }
+    })
+}
+
+/// How many events of the kind the realm holds.
+pub async fn count(
+    db: impl SqliteExecutor<'_>,
+    kind: EventKind,
+    realm: &RealmId,
+) -> Result<i64, StoreError> {
+    Ok(match kind {
+        EventKind::Login => {
+            sqlx::query_scalar!("SELECT COUNT(*) FROM login_event WHERE realm_id = ?", realm)
+                .fetch_one(db)
+                .await?
+        }
+        EventKind::Admin => {
+            sqlx::query_scalar!("SELECT COUNT(*) FROM admin_event WHERE realm_id = ?", realm)
+                .fetch_one(db)
+                .await?
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event_with(details: &[(&'static str, String)]) -> LoginEvent {
+        LoginEvent {
+            realm_id: RealmId::new(),
+            event_type: "LOGIN_ERROR",
+            user_id: None,
+            client_id: Some("c".repeat(10_000)),
+            ip_address: None,
+            error: Some("invalid_token".into()),
+            details: details.iter().cloned().collect(),
+        }
+    }
+
+    #[test]
+    fn every_detail_is_cut_to_its_bound() {
+        let event =
+            event_with(&[("scope", "é".repeat(100_000)), ("username", "dev".into())]).capped();
+        assert_eq!(event.details["scope"].chars().count(), MAX_DETAIL_CHARS);
+        assert_eq!(event.details["username"], "dev");
+        assert_eq!(event.client_id.unwrap().len(), MAX_FIELD_CHARS);
+    }
+
+    #[test]
+    fn the_details_together_are_bounded() {
+        let many: Vec<(&'static str, String)> = ["a", "b", "c", "d", "e", "f", "g"]
+            .into_iter()
+            .map(|k| (k, "x".repeat(1000)))
+            .collect();
+        let event = event_with(&many).capped();
+        let total: usize = event.details.values().map(String::len).sum();
+        assert!(total <= MAX_DETAILS_BYTES, "{total}");
+        assert!(event.size() < 4096);
+    }
+
+    #[test]
+    fn a_capped_event_keeps_no_memory_of_what_was_cut() {
+        let event = event_with(&[("scope", "s".repeat(300_000))]).capped();
+        assert!(event.details["scope"].capacity() <= MAX_DETAIL_CHARS);
+        assert!(event.size() < 4096, "{}", event.size());
+    }
 }

@@ -1,8 +1,9 @@
-//! Failed sign-ins per realm and username, for brute-force detection.
+//! Failed sign-ins per realm and username, for brute-force detection. These rows are never
+//! cached, so the writes here leave the read cache warm.
 
-use sqlx::SqliteExecutor;
+use sqlx::{Connection as _, SqliteExecutor};
 
-use super::StoreError;
+use super::{Db, StoreError};
 use crate::domain::RealmId;
 
 /// The failure record of one username in one realm.
@@ -31,6 +32,27 @@ pub async fn find(
     )
     .fetch_optional(db)
     .await?)
+}
+
+/// Counts one more failure of `username`: `next` turns the record as it is (if any) into the
+/// record after the failure. The read and the write are one transaction on the single writer
+/// connection, so no other write comes between them and every failure is counted once.
+pub async fn add_failure(
+    db: &Db,
+    realm: &RealmId,
+    username: &str,
+    next: impl FnOnce(Option<&LoginFailure>) -> LoginFailure,
+) -> Result<LoginFailure, StoreError> {
+    let mut writer = db.write().acquire().await?;
+    let _quiet = db.cache().quiet_writes();
+    let mut tx = writer.begin().await?;
+    let previous = find(&mut *tx, realm, username).await?;
+    let mut record = next(previous.as_ref());
+    record.realm_id = realm.clone();
+    record.username = username.to_owned();
+    save(&mut *tx, &record).await?;
+    tx.commit().await?;
+    Ok(record)
 }
 
 /// Inserts or replaces the record.
@@ -68,4 +90,79 @@ pub async fn clear(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// `clear` on the writer without invalidating the read cache (no cached row changes).
+pub async fn clear_quietly(db: &Db, realm: &RealmId, username: &str) -> Result<bool, StoreError> {
+    let mut writer = db.write().acquire().await?;
+    let _quiet = db.cache().quiet_writes();
+    clear(&mut *writer, realm, username).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Realm, RealmName};
+    use crate::store;
+
+    /// Counting failures and forgetting them leave cached rows (a realm here) in the cache.
+    #[tokio::test]
+    async fn failure_writes_leave_the_read_cache_warm() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/kw.db", dir.path().display());
+        let db = store::open(&url).await.unwrap();
+        let realm = Realm::new(RealmName::parse("team").unwrap());
+        store::realms::insert(db.write(), &realm).await.unwrap();
+        let behind_the_cache = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let lifespan = |r: Option<Realm>| r.unwrap().access_token_lifespan;
+        let set_behind = |value: i64| {
+            sqlx::query("UPDATE realm SET access_token_lifespan = ?")
+                .bind(value)
+                .execute(&behind_the_cache)
+        };
+        // Once the insert's write is over, the realm is cached: a change made behind the
+        // cache's back is not seen.
+        let mut cached = None;
+        for value in 1..=100 {
+            set_behind(value).await.unwrap();
+            lifespan(
+                store::realms::find_by_name_cached(&db, "team")
+                    .await
+                    .unwrap(),
+            );
+            set_behind(-value).await.unwrap();
+            let served = lifespan(
+                store::realms::find_by_name_cached(&db, "team")
+                    .await
+                    .unwrap(),
+            );
+            if served == value {
+                cached = Some(value);
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        let cached = cached.expect("the realm gets cached");
+
+        let counted = add_failure(&db, &realm.id, "dev", |previous| LoginFailure {
+            num_failures: previous.map_or(0, |p| p.num_failures) + 1,
+            last_failure_ms: 1,
+            locked_until_ms: 0,
+            last_ip: None,
+            realm_id: realm.id.clone(),
+            username: String::new(),
+        })
+        .await
+        .unwrap();
+        assert_eq!(counted.num_failures, 1);
+        assert!(clear_quietly(&db, &realm.id, "dev").await.unwrap());
+        assert_eq!(find(db.read(), &realm.id, "dev").await.unwrap(), None);
+
+        let served = lifespan(
+            store::realms::find_by_name_cached(&db, "team")
+                .await
+                .unwrap(),
+        );
+        assert_eq!(served, cached, "still served from the cache");
+    }
 }

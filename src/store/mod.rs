@@ -169,6 +169,9 @@ pub async fn open(url: &str) -> Result<Db, OpenError> {
     // writes: the commit hook runs just before a commit becomes visible, and the connection
     // comes back to the pool after its statement or transaction is over.
     // Connections are in-process: no liveness ping is needed before handing one out.
+    // The writer syncs the WAL at every commit (`synchronous=FULL`), so a write acknowledged
+    // to a caller (a revocation, a password change) survives power loss, not only a crash of
+    // the process; readers write nothing, so NORMAL suits them.
     let cache = Arc::new(cache::ReadCache::new());
     let (committing, released) = (cache.clone(), cache.clone());
     let writer = SqlitePoolOptions::new()
@@ -195,7 +198,7 @@ pub async fn open(url: &str) -> Result<Db, OpenError> {
                 Ok(true)
             })
         })
-        .connect_with(options.clone())
+        .connect_with(options.clone().synchronous(SqliteSynchronous::Full))
         .await
         .map_err(open_error)?;
     sqlx::migrate!("./migrations").run(&writer).await?;
@@ -233,4 +236,22 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
 /// Encodes a value for a JSON column.
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    /// SQLite's `PRAGMA synchronous` values.
+    const NORMAL: i64 = 1;
+    const FULL: i64 = 2;
+
+    #[tokio::test]
+    async fn the_writer_syncs_every_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::open(&format!("sqlite://{}/kw.db", dir.path().display()))
+            .await
+            .unwrap();
+        let synchronous = |pool| sqlx::query_scalar::<_, i64>("PRAGMA synchronous").fetch_one(pool);
+        assert_eq!(synchronous(db.write()).await.unwrap(), FULL);
+        assert_eq!(synchronous(db.read()).await.unwrap(), NORMAL);
+    }
 }

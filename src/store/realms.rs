@@ -13,8 +13,10 @@ pub async fn insert(db: impl SqliteExecutor<'_>, realm: &Realm) -> Result<(), St
             sso_session_idle_timeout, sso_session_max_lifespan, offline_session_idle_timeout,
             brute_force_protected, permanent_lockout, failure_factor, wait_increment_seconds,
             max_failure_wait_seconds, minimum_quick_login_wait_seconds,
-            quick_login_check_milli_seconds, max_delta_time_seconds, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            quick_login_check_milli_seconds, max_delta_time_seconds, events_enabled,
+            events_expiration, enabled_event_types, admin_events_enabled,
+            admin_events_details_enabled, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         realm.id,
         realm.name,
         realm.display_name,
@@ -31,6 +33,11 @@ pub async fn insert(db: impl SqliteExecutor<'_>, realm: &Realm) -> Result<(), St
         realm.minimum_quick_login_wait_seconds,
         realm.quick_login_check_milli_seconds,
         realm.max_delta_time_seconds,
+        realm.events_enabled,
+        realm.events_expiration,
+        realm.enabled_event_types,
+        realm.admin_events_enabled,
+        realm.admin_events_details_enabled,
         now,
     )
     .execute(db)
@@ -49,7 +56,8 @@ pub async fn update(db: impl SqliteExecutor<'_>, realm: &Realm) -> Result<bool, 
             offline_session_idle_timeout = ?, brute_force_protected = ?, permanent_lockout = ?,
             failure_factor = ?, wait_increment_seconds = ?, max_failure_wait_seconds = ?,
             minimum_quick_login_wait_seconds = ?, quick_login_check_milli_seconds = ?,
-            max_delta_time_seconds = ?
+            max_delta_time_seconds = ?, events_enabled = ?, events_expiration = ?,
+            enabled_event_types = ?, admin_events_enabled = ?, admin_events_details_enabled = ?
          WHERE id = ?",
         realm.name,
         realm.display_name,
@@ -66,6 +74,11 @@ pub async fn update(db: impl SqliteExecutor<'_>, realm: &Realm) -> Result<bool, 
         realm.minimum_quick_login_wait_seconds,
         realm.quick_login_check_milli_seconds,
         realm.max_delta_time_seconds,
+        realm.events_enabled,
+        realm.events_expiration,
+        realm.enabled_event_types,
+        realm.admin_events_enabled,
+        realm.admin_events_details_enabled,
         realm.id,
     )
     .execute(db)
@@ -96,7 +109,9 @@ pub async fn find_by_name(
             offline_session_idle_timeout, brute_force_protected, permanent_lockout,
             failure_factor, wait_increment_seconds, max_failure_wait_seconds,
             minimum_quick_login_wait_seconds, quick_login_check_milli_seconds,
-            max_delta_time_seconds
+            max_delta_time_seconds, events_enabled, events_expiration,
+            enabled_event_types AS "enabled_event_types: _", admin_events_enabled,
+            admin_events_details_enabled
          FROM realm WHERE name = ?"#,
         name
     )
@@ -123,7 +138,9 @@ pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<Realm>, StoreError>
             offline_session_idle_timeout, brute_force_protected, permanent_lockout,
             failure_factor, wait_increment_seconds, max_failure_wait_seconds,
             minimum_quick_login_wait_seconds, quick_login_check_milli_seconds,
-            max_delta_time_seconds
+            max_delta_time_seconds, events_enabled, events_expiration,
+            enabled_event_types AS "enabled_event_types: _", admin_events_enabled,
+            admin_events_details_enabled
          FROM realm ORDER BY name"#
     )
     .fetch_all(db)

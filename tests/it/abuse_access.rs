@@ -443,6 +443,7 @@ async fn query_clients_alone_lists_names_but_no_settings_or_secrets() {
 async fn client_secrets_are_masked_in_admin_events() {
     let app = spawn_app().await;
     app.create_realm("team").await;
+    app.enable_events("team").await;
     let created = app
         .admin(
             Method::POST,
@@ -496,6 +497,7 @@ async fn unknown_fields_in_admin_writes_are_refused() {
 #[tokio::test]
 async fn realm_creation_and_deletion_are_audited() {
     let app = spawn_app().await;
+    app.enable_events("master").await;
     app.create_realm("team").await;
     let response = app.admin(Method::DELETE, "/team", None).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
@@ -509,12 +511,14 @@ async fn realm_creation_and_deletion_are_audited() {
         .json()
         .await
         .unwrap();
-    let deleted = events
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|e| e["operationType"] == "DELETE" && e["resourcePath"] == "realms/team");
-    assert!(deleted, "{events}");
+    for operation in ["CREATE", "DELETE"] {
+        let recorded = events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["operationType"] == operation && e["resourcePath"] == "realms/team");
+        assert!(recorded, "{operation}: {events}");
+    }
 }
 
 /// Creates a confidential client with a service account whose user holds `realm-admin`.

@@ -246,6 +246,7 @@ fn a_restart_keeps_users_and_the_same_kid() {
     };
     let first = Server::start(dir.path(), &["start-dev"], &env);
     let before = kid(&first);
+    enable_master_events(&first, "admin", "pw");
     assert_eq!(token_status(&first, "admin", "wrong"), 401);
     first.stop();
     let second = Server::start(
@@ -274,10 +275,9 @@ fn a_restart_keeps_users_and_the_same_kid() {
     );
 }
 
-/// The LOGIN_ERROR events of the master realm, read with an admin token.
-fn login_failures_of(server: &Server, admin: &str, password: &str) -> Vec<Value> {
-    let client = reqwest::blocking::Client::new();
-    let token: Value = client
+/// A master admin's access token.
+fn admin_token_of(server: &Server, admin: &str, password: &str) -> String {
+    let token: Value = reqwest::blocking::Client::new()
         .post(server.url("/realms/master/protocol/openid-connect/token"))
         .form(&[
             ("grant_type", "password"),
@@ -289,9 +289,25 @@ fn login_failures_of(server: &Server, admin: &str, password: &str) -> Vec<Value>
         .unwrap()
         .json()
         .unwrap();
-    client
+    token["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Switches on login events in the master realm (off in a new realm, as in Keycloak).
+fn enable_master_events(server: &Server, admin: &str, password: &str) {
+    let response = reqwest::blocking::Client::new()
+        .put(server.url("/admin/realms/master/events/config"))
+        .bearer_auth(admin_token_of(server, admin, password))
+        .json(&serde_json::json!({"eventsEnabled": true}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 204);
+}
+
+/// The LOGIN_ERROR events of the master realm, read with an admin token.
+fn login_failures_of(server: &Server, admin: &str, password: &str) -> Vec<Value> {
+    reqwest::blocking::Client::new()
         .get(server.url("/admin/realms/master/events?type=LOGIN_ERROR"))
-        .bearer_auth(token["access_token"].as_str().unwrap())
+        .bearer_auth(admin_token_of(server, admin, password))
         .send()
         .unwrap()
         .json()

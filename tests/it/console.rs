@@ -273,6 +273,7 @@ async fn pages_need_a_sign_in_and_return_to_the_page_asked_for() {
 #[tokio::test]
 async fn a_wrong_password_is_refused_like_an_unknown_user_and_recorded() {
     let app = spawn_app().await;
+    app.enable_events("master").await;
     let mut browser = Browser::new(&app, "master");
     let wrong = browser.try_sign_in(ADMIN_USER, "wrong").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
@@ -345,6 +346,7 @@ async fn forms_without_the_csrf_token_are_refused() {
 async fn repeated_failures_lock_the_username_until_an_admin_unlocks_it() {
     let app = spawn_app().await;
     app.create_realm("team").await;
+    app.enable_events("team").await;
     let id = app.create_user("team", "dev", "dev-password").await;
     let response = app
         .admin(
@@ -679,6 +681,60 @@ async fn realm_settings_tabs_validate_numbers_and_save() {
     assert!(page.contains("General settings saved."));
     assert!(page.contains("Team A"));
     assert!(!page.contains(r#"id="enabled" name="enabled" type="checkbox" checked"#));
+}
+
+#[tokio::test]
+async fn the_events_tab_switches_events_on_and_needs_manage_events() {
+    let app = spawn_app().await;
+    let admin = master_admin(&app).await;
+    team_realm_with(&app, &admin, "team", "view-events").await;
+    let (_, events) = admin.page("/team/events").await;
+    assert!(events.contains("does not save user events"), "{events}");
+    let (status, page) = admin.page("/team/settings/events").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"name="events_enabled""#), "{page}");
+    let refused = admin
+        .post(
+            "/team/settings/events",
+            &[("events_enabled", "on"), ("events_expiration", "-1")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let page = admin
+        .post_and_follow(
+            "/team/settings/events",
+            &[
+                ("events_enabled", "on"),
+                ("events_expiration", "86400"),
+                ("enabled_event_types", "LOGIN LOGIN_ERROR"),
+                ("admin_events_enabled", "on"),
+            ],
+        )
+        .await;
+    assert!(page.contains("Events settings saved."), "{page}");
+    let config: Value = app
+        .admin(reqwest::Method::GET, "/team/events/config", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["eventsEnabled"], true);
+    assert_eq!(config["eventsExpiration"], 86400);
+    assert_eq!(config["enabledEventTypes"], json!(["LOGIN", "LOGIN_ERROR"]));
+    assert_eq!(config["adminEventsEnabled"], true);
+    assert_eq!(config["adminEventsDetailsEnabled"], false);
+    let (_, events) = admin.page("/team/events").await;
+    assert!(!events.contains("does not save"), "{events}");
+
+    let mut viewer = Browser::new(&app, "team");
+    viewer.sign_in("lead", "lead-password").await;
+    let (status, page) = viewer.page("/team/settings/events").await;
+    assert_eq!(status, StatusCode::OK, "view-events reads the settings");
+    assert!(page.contains("needs the manage-events role"), "{page}");
+    let refused = viewer
+        .post("/team/settings/events", &[("events_expiration", "0")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -1183,6 +1239,7 @@ async fn docker_identity_tokens_are_listed_and_revoked() {
     let app = spawn_app().await;
     let admin = master_admin(&app).await;
     app.create_realm("team").await;
+    app.enable_events("team").await;
     app.create_docker_client("team", "registry").await;
     let user = app.create_user("team", "dev", "pw").await;
     let response = app

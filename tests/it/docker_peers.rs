@@ -129,6 +129,7 @@ async fn login_events_with_grant(app: &TestApp, grant: &str) -> usize {
 async fn docker_login_push_and_pull_with_an_identity_token() {
     let app = spawn_app().await;
     let (_, registry) = realm_with_registry(&app, "team").await;
+    app.enable_events("team").await;
     let host = registry.host();
     let docker = Dockerd::start(&host);
     let (_layout, _) = image("1");

@@ -477,6 +477,7 @@ async fn the_post_password_grant_returns_a_refresh_token() {
 async fn every_token_and_failure_is_recorded_as_an_event() {
     let app = spawn_app().await;
     team(&app).await;
+    app.enable_events("team").await;
     token_get(
         &app,
         "service=registry&scope=repository:x:pull",
@@ -843,6 +844,7 @@ async fn the_access_policy_travels_with_the_client_through_export_and_import() {
 async fn brute_force_protection_locks_docker_logins_too() {
     let app = spawn_app().await;
     team(&app).await;
+    app.enable_events("team").await;
     let response = app
         .admin(Method::PUT, "/team", Some(json!({"bruteForceProtected": true, "failureFactor": 2, "waitIncrementSeconds": 60})))
         .await;

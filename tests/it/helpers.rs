@@ -204,6 +204,19 @@ impl TestApp {
         assert_eq!(response.status(), 201, "create realm {realm}");
     }
 
+    /// Switches on every kind of event in the realm (new realms store none, as in Keycloak).
+    pub async fn enable_events(&self, realm: &str) {
+        let response = self
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/{realm}/events/config"),
+                Some(json!({"eventsEnabled": true, "adminEventsEnabled": true,
+                            "adminEventsDetailsEnabled": true})),
+            )
+            .await;
+        assert_eq!(response.status(), 204, "enable events in {realm}");
+    }
+
     /// Creates a user with a password; returns the user's id.
     pub async fn create_user(&self, realm: &str, username: &str, password: &str) -> String {
         let response = self

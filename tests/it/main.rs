@@ -1,6 +1,8 @@
 //! The integration tests: one binary, one module per area.
 
 mod abuse_access;
+mod abuse_brute_force;
+mod abuse_events;
 mod abuse_import;
 mod abuse_oidc;
 mod cli;

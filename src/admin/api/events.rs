@@ -1,4 +1,5 @@
-//! `/admin/realms/{realm}/events` (login events) and `/admin-events`, in Keycloak's shapes.
+//! `/admin/realms/{realm}/events` (login events), `/admin-events` and `/events/config`, in
+//! Keycloak's shapes.
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -7,12 +8,54 @@ use serde_json::{json, Value};
 use super::error::ApiError;
 use super::Paging;
 use crate::admin::ops::{self, access::Actor};
+use crate::admin::repr::EventsConfigRepr;
 use crate::state::AppState;
-use crate::store::events::{AdminEventFilter, LoginEventFilter};
+use crate::store::events::{AdminEventFilter, EventKind, LoginEventFilter};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{realm}/events", web::get().to(logins))
-        .route("/{realm}/admin-events", web::get().to(admin));
+        .route("/{realm}/events", web::delete().to(clear_logins))
+        .route("/{realm}/events/config", web::get().to(config))
+        .route("/{realm}/events/config", web::put().to(update_config))
+        .route("/{realm}/admin-events", web::get().to(admin))
+        .route("/{realm}/admin-events", web::delete().to(clear_admin));
+}
+
+async fn config(
+    state: web::Data<AppState>,
+    actor: Actor,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let realm = ops::event_settings::get(&state, &actor, &realm).await?;
+    Ok(HttpResponse::Ok().json(EventsConfigRepr::of(&realm)))
+}
+
+async fn update_config(
+    state: web::Data<AppState>,
+    actor: Actor,
+    realm: web::Path<String>,
+    body: web::Json<EventsConfigRepr>,
+) -> Result<HttpResponse, ApiError> {
+    ops::event_settings::update(&state, &actor, &realm, &body).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn clear_logins(
+    state: web::Data<AppState>,
+    actor: Actor,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    ops::event_settings::clear(&state, &actor, &realm, EventKind::Login).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn clear_admin(
+    state: web::Data<AppState>,
+    actor: Actor,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    ops::event_settings::clear(&state, &actor, &realm, EventKind::Admin).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Keycloak's `dateFrom` / `dateTo`: `yyyy-MM-dd` or epoch milliseconds.

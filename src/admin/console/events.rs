@@ -12,6 +12,7 @@ use super::page::{datetime_ms, parse_date_ms, render, Layout, Pager};
 use super::realms::RealmPath;
 use super::session::Console;
 use crate::admin::ops;
+use crate::protocol::login::EVENT_TYPES;
 use crate::store::events::{AdminEventFilter, LoginEventFilter};
 
 /// Events per page.
@@ -19,15 +20,6 @@ const PAGE_SIZE: i64 = 50;
 /// A day in milliseconds: the "to" date includes its whole day.
 const DAY_MS: i64 = 86_400_000;
 
-/// Login event types offered in the filter.
-const LOGIN_TYPES: [&str; 6] = [
-    "LOGIN",
-    "LOGIN_ERROR",
-    "CLIENT_LOGIN",
-    "CODE_TO_TOKEN",
-    "REFRESH_TOKEN",
-    "LOGOUT",
-];
 /// Admin operations and resource types offered in the filter.
 const OPERATIONS: [&str; 4] = ["CREATE", "UPDATE", "DELETE", "ACTION"];
 const RESOURCES: [&str; 10] = [
@@ -110,6 +102,8 @@ struct LoginsPage {
     types: &'static [&'static str],
     events: Vec<LoginRow>,
     pager: Pager,
+    /// Whether the realm saves the events of this tab.
+    saving: bool,
 }
 
 async fn logins(
@@ -128,6 +122,7 @@ async fn logins(
         ..LoginEventFilter::default()
     };
     let (first, max, page) = Pager::window(query.page, PAGE_SIZE);
+    let settings = ops::event_settings::get(&console.state, &console.actor, &path.target).await?;
     let mut events = ops::audit::login_events(
         &console.state,
         &console.actor,
@@ -171,9 +166,10 @@ async fn logins(
         layout,
         tab: "logins",
         query,
-        types: &LOGIN_TYPES,
+        types: EVENT_TYPES,
         events,
         pager,
+        saving: settings.events_enabled,
     };
     render(&console, &page)
 }
@@ -198,6 +194,8 @@ struct AdminPage {
     resources: &'static [&'static str],
     events: Vec<AdminRow>,
     pager: Pager,
+    /// Whether the realm saves the events of this tab.
+    saving: bool,
 }
 
 /// A stored representation, pretty-printed when it is JSON.
@@ -224,6 +222,7 @@ async fn admin(
         to_ms,
     };
     let (first, max, page) = Pager::window(query.page, PAGE_SIZE);
+    let settings = ops::event_settings::get(&console.state, &console.actor, &path.target).await?;
     let mut events = ops::audit::admin_events(
         &console.state,
         &console.actor,
@@ -267,6 +266,7 @@ async fn admin(
         resources: &RESOURCES,
         events,
         pager,
+        saving: settings.admin_events_enabled,
     };
     render(&console, &page)
 }

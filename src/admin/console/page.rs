@@ -8,7 +8,8 @@ use askama::Template;
 use super::error::ConsoleError;
 use super::session::{Console, Flash};
 use crate::admin::ops::access::{
-    ManageClients, ManageRealm, ManageUsers, ViewClients, ViewEvents, ViewRealm, ViewUsers,
+    ManageClients, ManageEvents, ManageRealm, ManageUsers, ViewClients, ViewEvents, ViewRealm,
+    ViewUsers,
 };
 use crate::domain::Realm;
 use crate::http::Base;
@@ -55,6 +56,7 @@ pub struct Target {
     pub view_clients: bool,
     pub manage_clients: bool,
     pub view_events: bool,
+    pub manage_events: bool,
 }
 
 impl Target {
@@ -75,6 +77,7 @@ impl Target {
             view_clients: actor.may::<ViewClients>(realm),
             manage_clients: actor.may::<ManageClients>(realm),
             view_events: actor.may::<ViewEvents>(realm),
+            manage_events: actor.may::<ManageEvents>(realm),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Realm settings: the General, Tokens and Security defenses tabs. Each tab is a list of
-//! fields; saving builds a partial `RealmRepr` and calls `ops::realms::update`.
+//! Realm settings: the General, Tokens, Security defenses and Events tabs. Each tab is a list
+//! of fields; saving builds a partial `RealmRepr` and calls `ops::realms::update`, or for the
+//! Events tab `ops::event_settings::update` (which needs manage-events, as in Keycloak).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -7,15 +8,15 @@ use askama::Template;
 
 use super::error::ConsoleError;
 use super::form::{number, Errors, FormData, Posted};
-use super::page::{duration, render_status, Layout};
+use super::page::{duration, render_status, Layout, Target};
 use super::realms::RealmPath;
 use super::session::Console;
 use crate::admin::ops;
-use crate::admin::repr::RealmRepr;
+use crate::admin::repr::{EventsConfigRepr, RealmRepr};
 use crate::domain::Realm;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    for tab in [Tab::General, Tab::Tokens, Tab::Security] {
+    for tab in [Tab::General, Tab::Tokens, Tab::Security, Tab::Events] {
         cfg.route(
             tab.route(),
             web::get().to(move |c: Console, p: web::Path<RealmPath>| show(c, p, tab)),
@@ -33,6 +34,7 @@ enum Tab {
     General,
     Tokens,
     Security,
+    Events,
 }
 
 impl Tab {
@@ -41,6 +43,7 @@ impl Tab {
             Tab::General => "/{target}/settings",
             Tab::Tokens => "/{target}/settings/tokens",
             Tab::Security => "/{target}/settings/security",
+            Tab::Events => "/{target}/settings/events",
         }
     }
 
@@ -49,6 +52,7 @@ impl Tab {
             Tab::General => "general",
             Tab::Tokens => "tokens",
             Tab::Security => "security",
+            Tab::Events => "events",
         }
     }
 
@@ -57,6 +61,23 @@ impl Tab {
             Tab::General => "General",
             Tab::Tokens => "Tokens",
             Tab::Security => "Security defenses",
+            Tab::Events => "Events",
+        }
+    }
+
+    /// The role that changing the tab's settings needs.
+    fn role(self) -> &'static str {
+        match self {
+            Tab::Events => "manage-events",
+            _ => "manage-realm",
+        }
+    }
+
+    /// Whether the admin may change the tab's settings.
+    fn editable(self, target: &Target) -> bool {
+        match self {
+            Tab::Events => target.manage_events,
+            _ => target.manage_realm,
         }
     }
 
@@ -118,6 +139,16 @@ impl Tab {
                 seconds("minimum_quick_login_wait_seconds", "Minimum quick login wait (seconds)", realm.minimum_quick_login_wait_seconds, "The lock after quick failures."),
                 seconds("max_delta_time_seconds", "Failure reset time (seconds)", realm.max_delta_time_seconds, "The failure count restarts after this long without failures."),
             ],
+            Tab::Events => vec![
+                flag("events_enabled", "Save events", realm.events_enabled, "Store login events (sign-ins, docker and OIDC tokens) of this realm."),
+                Field {
+                    help: "Login events older than this are deleted; 0 keeps them until the realm's bound is reached.".to_owned(),
+                    ..count("events_expiration", "Expiration (seconds)", realm.events_expiration, "")
+                },
+                text("enabled_event_types", "Saved types", realm.enabled_event_types.to_string(), "Event types to store, separated by spaces (LOGIN LOGIN_ERROR ...); empty stores every type."),
+                flag("admin_events_enabled", "Save admin events", realm.admin_events_enabled, "Store who changed what in this realm."),
+                flag("admin_events_details_enabled", "Include representation", realm.admin_events_details_enabled, "Store the JSON written with each admin event."),
+            ],
         }
     }
 
@@ -148,12 +179,27 @@ impl Tab {
                 permanent_lockout: Some(form.checked("permanent_lockout")),
                 ..RealmRepr::default()
             },
+            Tab::Events => RealmRepr {
+                events_enabled: Some(form.checked("events_enabled")),
+                events_expiration: n("events_expiration"),
+                enabled_event_types: Some(
+                    form.get("enabled_event_types")
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect(),
+                ),
+                admin_events_enabled: Some(form.checked("admin_events_enabled")),
+                admin_events_details_enabled: Some(form.checked("admin_events_details_enabled")),
+                ..RealmRepr::default()
+            },
         }
     }
 }
 
 /// The messages of `ops::realms::update` name fields in camelCase.
-const FIELD_NAMES: [(&str, &str); 11] = [
+const FIELD_NAMES: [(&str, &str); 13] = [
+    ("eventsExpiration", "events_expiration"),
+    ("enabledEventTypes", "enabled_event_types"),
     ("accessTokenLifespan", "access_token_lifespan"),
     ("ssoSessionIdleTimeout", "sso_session_idle_timeout"),
     ("ssoSessionMaxLifespan", "sso_session_max_lifespan"),
@@ -193,6 +239,10 @@ struct SettingsPage {
     tab: &'static str,
     fields: Vec<Field>,
     errors: Errors,
+    editable: bool,
+    role: &'static str,
+    max_login_events: i64,
+    max_admin_events: i64,
 }
 
 async fn page(
@@ -217,12 +267,24 @@ async fn page(
         StatusCode::BAD_REQUEST
     };
     let page = SettingsPage {
+        editable: tab.editable(layout.realm()),
         layout,
         tab: tab.id(),
         fields: tab.fields(realm, typed),
         errors,
+        role: tab.role(),
+        max_login_events: crate::event_retention::MAX_LOGIN_EVENTS_PER_REALM,
+        max_admin_events: crate::event_retention::MAX_ADMIN_EVENTS_PER_REALM,
     };
     render_status(console, &page, status)
+}
+
+/// The realm as the tab shows it: the Events tab needs only view-events.
+async fn current(console: &Console, target: &str, tab: Tab) -> Result<Realm, ConsoleError> {
+    Ok(match tab {
+        Tab::Events => ops::event_settings::get(&console.state, &console.actor, target).await?,
+        _ => ops::realms::get(&console.state, &console.actor, target).await?,
+    })
 }
 
 async fn show(
@@ -230,7 +292,7 @@ async fn show(
     path: web::Path<RealmPath>,
     tab: Tab,
 ) -> Result<HttpResponse, ConsoleError> {
-    let realm = ops::realms::get(&console.state, &console.actor, &path.target).await?;
+    let realm = current(&console, &path.target, tab).await?;
     page(&console, &path.target, tab, &realm, None, Errors::default()).await
 }
 
@@ -240,13 +302,27 @@ async fn save(
     tab: Tab,
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { console, form } = posted;
-    let realm = ops::realms::get(&console.state, &console.actor, &path.target).await?;
+    let realm = current(&console, &path.target, tab).await?;
     let mut errors = Errors::default();
     let repr = tab.repr(&form, &mut errors);
     if !errors.is_empty() {
         return page(&console, &path.target, tab, &realm, Some(&form), errors).await;
     }
-    match ops::realms::update(&console.state, &console.actor, &path.target, &repr).await {
+    let saved = match tab {
+        Tab::Events => {
+            let config = EventsConfigRepr {
+                events_enabled: repr.events_enabled,
+                events_expiration: repr.events_expiration,
+                events_listeners: None,
+                enabled_event_types: repr.enabled_event_types,
+                admin_events_enabled: repr.admin_events_enabled,
+                admin_events_details_enabled: repr.admin_events_details_enabled,
+            };
+            ops::event_settings::update(&console.state, &console.actor, &path.target, &config).await
+        }
+        _ => ops::realms::update(&console.state, &console.actor, &path.target, &repr).await,
+    };
+    match saved {
         Ok(_) => Ok(console.done(
             &format!(
                 "{}{}",

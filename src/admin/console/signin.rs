@@ -249,7 +249,7 @@ async fn record(
     };
     let mut event = login::event(realm, kind, user, Some(CONSOLE_CLIENT), ip, details);
     event.error = error.map(str::to_owned);
-    login::record(state, event).await;
+    login::record(state, realm, event).await;
 }
 
 #[cfg(test)]

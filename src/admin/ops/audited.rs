@@ -8,7 +8,7 @@ use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 use super::access::{Actor, Granted, RealmCreation, Writes};
 use super::OpsError;
-use crate::domain::{Realm, RealmId};
+use crate::domain::RealmId;
 use crate::state::AppState;
 use crate::store::{self, events::AdminEvent};
 
@@ -42,6 +42,7 @@ pub struct Change {
     resource_type: &'static str,
     resource_path: String,
     representation: Option<Value>,
+    even_if_disabled: bool,
 }
 
 impl Change {
@@ -51,7 +52,15 @@ impl Change {
             resource_type,
             resource_path: path.into(),
             representation: None,
+            even_if_disabled: false,
         }
+    }
+
+    /// Records the change even if the realm keeps no admin events once it is made (switching
+    /// admin events off is the last one kept, as in Keycloak).
+    pub fn even_if_disabled(mut self) -> Self {
+        self.even_if_disabled = true;
+        self
     }
 
     pub fn create(resource_type: &'static str, path: impl Into<String>) -> Self {
@@ -102,20 +111,21 @@ fn mask_secrets(value: &mut Value) {
 pub struct Audited<'a> {
     tx: Transaction<'static, Sqlite>,
     actor: &'a Actor,
-    realm: Option<RealmId>,
+    realm: RealmId,
 }
 
 impl<R: Writes> Granted<R> {
     /// Opens the audited write transaction of this grant; its event goes to the granted realm.
     pub async fn begin(&self, state: &AppState) -> Result<Audited<'_>, OpsError> {
-        Audited::open(state, self.actor(), Some(self.realm().id.clone())).await
+        Audited::open(state, self.actor(), self.realm().id.clone()).await
     }
 }
 
 impl RealmCreation {
-    /// Opens the audited transaction that creates a realm; `Audited::created` names it.
+    /// Opens the audited transaction that creates a realm; like a realm's deletion, its event
+    /// is recorded in the actor's realm (master), as Keycloak does.
     pub async fn begin(&self, state: &AppState) -> Result<Audited<'_>, OpsError> {
-        Audited::open(state, self.actor(), None).await
+        Audited::open(state, self.actor(), self.actor().realm_id.clone()).await
     }
 }
 
@@ -123,7 +133,7 @@ impl<'a> Audited<'a> {
     async fn open(
         state: &AppState,
         actor: &'a Actor,
-        realm: Option<RealmId>,
+        realm: RealmId,
     ) -> Result<Audited<'a>, OpsError> {
         Ok(Audited {
             tx: state.db.begin().await?,
@@ -138,7 +148,7 @@ impl<'a> Audited<'a> {
         state: &AppState,
         actor: &'a Actor,
     ) -> Result<Audited<'a>, OpsError> {
-        Audited::open(state, actor, Some(actor.realm_id.clone())).await
+        Audited::open(state, actor, actor.realm_id.clone()).await
     }
 
     /// The connection to write through.
@@ -146,19 +156,10 @@ impl<'a> Audited<'a> {
         &mut self.tx
     }
 
-    /// Names the realm this transaction has just created, where its event belongs.
-    pub fn created(&mut self, realm: &Realm) {
-        self.realm = Some(realm.id.clone());
-    }
-
     /// Records the admin event and commits: both happen, or neither.
     pub async fn commit(mut self, change: Change) -> Result<(), OpsError> {
-        let realm_id = self
-            .realm
-            .clone()
-            .ok_or_else(|| anyhow::anyhow!("an audited write ended without its realm"))?;
         let event = AdminEvent {
-            realm_id,
+            realm_id: self.realm,
             operation_type: change.operation.as_str(),
             resource_type: change.resource_type,
             resource_path: change.resource_path,
@@ -166,6 +167,7 @@ impl<'a> Audited<'a> {
             auth_user_id: Some(self.actor.user_id.to_string()),
             ip_address: self.actor.ip.clone(),
             representation: change.representation.map(|r| r.to_string()),
+            even_if_disabled: change.even_if_disabled,
         };
         store::events::insert_admin(&mut *self.tx, &event).await?;
         self.tx.commit().await?;

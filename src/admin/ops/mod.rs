@@ -7,6 +7,7 @@ pub mod audit;
 pub mod audited;
 pub mod client_role_mappings;
 pub mod clients;
+pub mod event_settings;
 pub mod groups;
 pub mod keys;
 pub mod realm_import;

@@ -149,7 +149,6 @@ pub async fn create(state: &AppState, actor: &Actor, repr: &RealmRepr) -> Result
     let prepared = realm_import::prepare(state, repr).await?;
     let mut tx = creation.begin(state).await?;
     let realm = realm_import::write(state, tx.conn(), repr, prepared).await?;
-    tx.created(&realm);
     tx.commit(
         Change::create("REALM", format!("realms/{}", realm.name)).with(&RealmRepr::of(&realm)),
     )

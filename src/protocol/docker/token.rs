@@ -492,7 +492,7 @@ async fn record_success(
         .map(|s| format!("{}:{}:{}", s.resource_type, s.name, s.actions.join(",")))
         .collect();
     event.details.insert("granted", granted.join(" "));
-    login::record(state, event).await;
+    login::record(state, attempt.realm, event).await;
 }
 
 async fn record_failure(
@@ -503,7 +503,7 @@ async fn record_failure(
 ) {
     let mut event = event(attempt, "LOGIN_ERROR", user);
     event.error = Some(reason.to_owned());
-    login::record(state, event).await;
+    login::record(state, attempt.realm, event).await;
 }
 
 #[cfg(test)]

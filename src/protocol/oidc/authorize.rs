@@ -383,7 +383,7 @@ pub async fn submit(
                     details,
                 );
                 event.error = Some(failure.code().to_owned());
-                login::record(&state, event).await;
+                login::record(&state, &realm, event).await;
                 if let (login::LoginFailure::ActionRequired, Some(user)) = (failure, &user) {
                     if user.required_actions == [crate::admin::ops::users::UPDATE_PASSWORD] {
                         let token = action_token(&state, &realm, user).await?;
@@ -469,6 +469,7 @@ async fn finish_login(
     .await?;
     login::record(
         state,
+        realm,
         login::event(realm, "LOGIN", Some(user), Some(&client_id), ip, details),
     )
     .await;

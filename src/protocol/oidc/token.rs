@@ -93,7 +93,7 @@ async fn password_grant(
                 details,
             );
             event.error = Some(failure.code().to_owned());
-            login::record(state, event).await;
+            login::record(state, realm, event).await;
             return Err(match failure {
                 login::LoginFailure::ActionRequired => {
                     OidcError::InvalidGrant("Account is not fully set up")
@@ -119,6 +119,7 @@ async fn password_grant(
     details.insert("session", session);
     login::record(
         state,
+        realm,
         login::event(
             realm,
             "LOGIN",
