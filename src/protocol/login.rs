@@ -59,8 +59,13 @@ pub async fn verify_password(
     ip: Option<&str>,
 ) -> Result<Result<User, (LoginFailure, Option<User>)>, StoreError> {
     let now_ms = crate::clock::now_ms();
-    let slot = brute_force::take_slot(state, realm, username, now_ms).await?;
     let user = find_user(state, realm, username).await?;
+    // One failure budget per account, however it is named (username or email, any case).
+    let key = match &user {
+        Some(user) => user.username.to_string(),
+        None => username.trim().to_lowercase(),
+    };
+    let slot = brute_force::take_slot(state, realm, &key, now_ms).await?;
     let slot = match slot {
         Ok(slot) => slot,
         Err(brute_force::Refused) => return Ok(Err((LoginFailure::TemporarilyLocked, user))),

@@ -163,3 +163,55 @@ async fn parallel_sign_ins_with_the_right_password_are_not_refused() {
     let statuses = sign_ins.join_all().await;
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn an_account_has_one_failure_budget_whatever_name_it_is_guessed_by() {
+    let app = spawn_app().await;
+    realm_with_protection(
+        &app,
+        json!({"bruteForceProtected": true, "permanentLockout": true, "failureFactor": 3}),
+    )
+    .await;
+    let users: Value = app
+        .admin(Method::GET, "/team/users?username=dev&exact=true", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = users[0]["id"].as_str().unwrap();
+    let response = app
+        .admin(
+            Method::PUT,
+            &format!("/team/users/{id}"),
+            Some(json!({"email": "dev@example.com"})),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    let url = app.url("/realms/team/protocol/openid-connect/token");
+    for name in ["dev", "DEV@example.com", "Dev", "dev@example.com"] {
+        app.client
+            .post(&url)
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "admin-cli"),
+                ("username", name),
+                ("password", "wrong"),
+            ])
+            .send()
+            .await
+            .unwrap();
+    }
+    let right = app
+        .client
+        .post(&url)
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "admin-cli"),
+            ("username", "dev@example.com"),
+            ("password", "right-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 401, "the account is locked, by any name");
+}
