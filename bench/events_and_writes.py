@@ -2,8 +2,11 @@
   writes N        : N sequential admin API user creations (no password) -> writes/s
   scopes N EVENTS : N anonymous docker token POSTs of 255 KB (unknown service), 8 at a time,
                     with login events off or on -> database growth and server RSS
+  import N        : a realm with N users with passwords, first abandoned after 2 s (the
+                    server's CPU must stop), then imported in full -> time and server RSS
 usage: python3 bench/events_and_writes.py target/release/keywarden writes 1000
-       python3 bench/events_and_writes.py target/release/keywarden scopes 2000 on|off"""
+       python3 bench/events_and_writes.py target/release/keywarden scopes 2000 on|off
+       python3 bench/events_and_writes.py target/release/keywarden import 10000"""
 import http.client, json, os, socket, subprocess, sys, tempfile, threading, time, urllib.parse
 
 binary, mode = sys.argv[1], sys.argv[2]
@@ -52,7 +55,32 @@ def db_bytes():
     return sum(os.path.getsize(os.path.join(data, "data", f)) for f in os.listdir(os.path.join(data, "data")))
 
 try:
-    if mode == "writes":
+    if mode == "import":
+        users = [{"username": f"user{i}", "enabled": True,
+                  "credentials": [{"type": "password", "value": f"password-{i}"}]} for i in range(n)]
+        realm = {"realm": "imported", "enabled": True, "users": users}
+        def cpu_ticks():
+            fields = open(f"/proc/{server.pid}/stat").read().rsplit(")", 1)[1].split()
+            return int(fields[11]) + int(fields[12])
+        abandoned = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            call(abandoned, "POST", "/admin/realms", realm, t)
+        except OSError:
+            pass
+        abandoned.close()
+        time.sleep(1)
+        ticks = cpu_ticks(); time.sleep(5)
+        print(f"after the client left: {(cpu_ticks() - ticks) / 5:.0f} CPU ticks/s (100 = one core)")
+        before = rss("VmRSS")
+        start = time.monotonic()
+        st, _ = call(http.client.HTTPConnection("127.0.0.1", port, timeout=3600), "POST",
+                     "/admin/realms", realm, t)
+        took = time.monotonic() - start
+        assert st == 201, st
+        time.sleep(1)
+        print(f"import of {n} users: {st} in {took:.1f} s ({n / took:.0f} users/s); "
+              f"RSS {before} -> {rss('VmRSS')} MiB (peak {rss('VmHWM')} MiB)")
+    elif mode == "writes":
         start = time.monotonic()
         for i in range(n):
             st, _ = call(c, "POST", "/admin/realms/team/users", {"username": f"u{i}", "enabled": True}, t)
