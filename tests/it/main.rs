@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area.
 
+mod abuse_docker;
 mod cli;
 mod client_libraries;
 mod console;

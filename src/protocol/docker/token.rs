@@ -4,6 +4,9 @@
 //! `grant_type=refresh_token` (docker, skopeo, podman and containerd use them), reusable
 //! identity tokens for `docker login`, anonymous access where the policy allows it, a 401
 //! Basic challenge instead of an error page, and CORS for browser registry UIs.
+//!
+//! Every request is bounded before any lookup: a query string or form body of at most
+//! [`MAX_PARAMS_BYTES`], and scopes within [`scope::parse_all`]'s limits.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +41,10 @@ pub struct DockerClaims {
     pub jti: String,
     pub access: Vec<Scope>,
 }
+
+/// The longest query string or form body the endpoint reads, in bytes: room for the most
+/// scopes of the longest names, percent-encoded.
+pub const MAX_PARAMS_BYTES: usize = 32 * 1024;
 
 /// The request parameters, from the query (GET) or the form body (POST). `scope` may repeat.
 #[derive(Debug, Default)]
@@ -99,6 +106,17 @@ pub async fn preflight(req: HttpRequest) -> HttpResponse {
     cors::preflight(&req, "GET, POST, OPTIONS")
 }
 
+/// The query's parameters, refused when the query string is longer than [`MAX_PARAMS_BYTES`].
+fn query_params(req: &HttpRequest) -> Result<TokenParams, DockerError> {
+    let query = req.query_string();
+    if query.len() > MAX_PARAMS_BYTES {
+        return Err(DockerError::InvalidRequest(format!(
+            "query string too long: at most {MAX_PARAMS_BYTES} bytes"
+        )));
+    }
+    Ok(TokenParams::parse(query.as_bytes()))
+}
+
 /// `GET`: Basic credentials (or none), parameters in the query.
 pub async fn get(
     req: HttpRequest,
@@ -106,7 +124,10 @@ pub async fn get(
     realm: web::Path<String>,
     base: Base,
 ) -> HttpResponse {
-    let params = TokenParams::parse(req.query_string().as_bytes());
+    let params = match query_params(&req) {
+        Ok(params) => params,
+        Err(err) => return err.error_response(),
+    };
     let grant = match basic_credentials(&req) {
         Ok(Some(credentials)) => Ok(Grant::Password {
             username: credentials.username,
@@ -121,7 +142,8 @@ pub async fn get(
     answer(&req, &state, &realm, &base, params, grant).await
 }
 
-/// `POST`: an OAuth2-style form (`grant_type=password|refresh_token`), also chunked.
+/// `POST`: an OAuth2-style form (`grant_type=password|refresh_token`), also chunked. The
+/// body is read up to [`MAX_PARAMS_BYTES`] (see [`super::routes`]).
 pub async fn post(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -185,9 +207,13 @@ async fn answer(
     params: TokenParams,
     grant: Result<Grant, DockerError>,
 ) -> HttpResponse {
-    let result = match grant {
-        Ok(grant) => issue(req, state, realm_name, base, params, grant).await,
-        Err(err) => Err(err),
+    let requested = scope::parse_all(params.scopes.iter().map(String::as_str))
+        .map_err(|err| DockerError::InvalidRequest(err.to_string()));
+    let result = match (requested, grant) {
+        (Err(err), _) | (_, Err(err)) => Err(err),
+        (Ok(requested), Ok(grant)) => {
+            issue(req, state, realm_name, base, &params, requested, grant).await
+        }
     };
     let mut response = match result {
         Ok(body) => HttpResponse::Ok()
@@ -215,7 +241,8 @@ async fn issue(
     state: &AppState,
     realm_name: &str,
     base: &Base,
-    params: TokenParams,
+    params: &TokenParams,
+    requested: Vec<Scope>,
     grant: Grant,
 ) -> Result<serde_json::Value, DockerError> {
     let realm = store::realms::find_by_name_cached(&state.db, realm_name)
@@ -243,7 +270,6 @@ async fn issue(
         return Err(DockerError::InvalidClient);
     };
     attempt.client = Some(&client);
-    let requested = scope::parse_all(params.scopes.iter().map(String::as_str));
     let policy = client
         .access_policy
         .clone()
