@@ -1,5 +1,6 @@
 //! Attacks on the docker-v2 endpoint: policies that would make matching crash or run for
-//! seconds, and requests too large to process cheaply.
+//! seconds, requests too large to process cheaply, and web pages of other origins trying to
+//! read a token obtained with the browser's cached credentials.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -224,4 +225,112 @@ async fn a_huge_body_or_query_is_refused_before_it_is_processed() {
     let response = token_get(&app, &format!("service=registry&account={padding}")).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(error_description(response).await.contains("too long"));
+}
+
+/// Sets the docker client's web origins and redirect URIs.
+async fn set_origins(app: &TestApp, client: &str, web_origins: &[&str], redirect_uris: &[&str]) {
+    let response = app
+        .admin(
+            Method::PUT,
+            &format!("/team/clients/{client}"),
+            Some(json!({"clientId": "registry", "webOrigins": web_origins, "redirectUris": redirect_uris})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+}
+
+/// The `Access-Control-Allow-Origin` a page at `origin` gets on a GET and on a preflight.
+async fn allowed_origin(app: &TestApp, origin: &str, service: &str) -> [Option<String>; 2] {
+    let url = app.url(&format!(
+        "{AUTH}?service={service}&scope=repository:a:pull,push"
+    ));
+    let get = app
+        .client
+        .get(&url)
+        .header("Origin", origin)
+        .header("Authorization", basic("dev", "pw"))
+        .send()
+        .await
+        .unwrap();
+    let preflight = app
+        .client
+        .request(Method::OPTIONS, &url)
+        .header("Origin", origin)
+        .header("Access-Control-Request-Method", "GET")
+        .header("Access-Control-Request-Headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    [get, preflight].map(|response| {
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned())
+    })
+}
+
+#[tokio::test]
+async fn a_page_of_another_origin_gets_no_cors_headers() {
+    let app = spawn_app().await;
+    let client = team(&app).await;
+    set_origins(&app, &client, &["http://localhost:8080"], &[]).await;
+    let allowed = Some("http://localhost:8080".to_owned());
+    assert_eq!(
+        allowed_origin(&app, "http://localhost:8080", "registry").await,
+        [allowed.clone(), allowed]
+    );
+    for other in [
+        "http://localhost:8081",
+        "https://localhost:8080",
+        "https://evil.example",
+    ] {
+        assert_eq!(
+            allowed_origin(&app, other, "registry").await,
+            [None, None],
+            "{other}"
+        );
+    }
+    assert_eq!(
+        allowed_origin(&app, "http://localhost:8080", "unknown").await,
+        [None, None]
+    );
+}
+
+#[tokio::test]
+async fn a_client_without_web_origins_allows_no_page() {
+    let app = spawn_app().await;
+    team(&app).await;
+    assert_eq!(
+        allowed_origin(&app, "https://ui.example.com", "registry").await,
+        [None, None]
+    );
+}
+
+#[tokio::test]
+async fn plus_allows_the_origins_of_the_redirect_uris() {
+    let app = spawn_app().await;
+    let client = team(&app).await;
+    set_origins(&app, &client, &["+"], &["https://ui.example.com:8443/*"]).await;
+    let allowed = Some("https://ui.example.com:8443".to_owned());
+    assert_eq!(
+        allowed_origin(&app, "https://ui.example.com:8443", "registry").await,
+        [allowed.clone(), allowed]
+    );
+    assert_eq!(
+        allowed_origin(&app, "https://ui.example.com", "registry").await,
+        [None, None]
+    );
+}
+
+#[tokio::test]
+async fn star_allows_every_origin() {
+    let app = spawn_app().await;
+    let client = team(&app).await;
+    set_origins(&app, &client, &["*"], &[]).await;
+    let origin = "https://anywhere.example";
+    let allowed = Some(origin.to_owned());
+    assert_eq!(
+        allowed_origin(&app, origin, "registry").await,
+        [allowed.clone(), allowed]
+    );
 }
