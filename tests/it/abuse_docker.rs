@@ -123,7 +123,15 @@ async fn oversized_policies_are_refused_on_every_write_path() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 
-    let largest = json!({"mode": "rules", "rules": vec![anonymous_pull(&"*?".repeat(256)); 256]});
+    let too_much_in_all =
+        json!({"mode": "rules", "rules": vec![anonymous_pull(&"*?".repeat(256)); 17]});
+    let response = put_policy(&app, &token, &client, &too_much_in_all).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(error_description(response).await.contains("in all"));
+
+    let mut largest = vec![anonymous_pull(&"*?".repeat(256)); 15];
+    largest.extend(vec![anonymous_pull("?"); 241]);
+    let largest = json!({"mode": "rules", "rules": largest});
     let response = put_policy(&app, &token, &client, &largest).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 }
@@ -136,7 +144,8 @@ async fn the_largest_policy_against_the_largest_request_still_answers() {
         anonymous_pull("**/**/**/**/**/x"),
         anonymous_pull("**/cache/**/latest"),
     ];
-    rules.extend(vec![anonymous_pull(&"*a".repeat(256)); 254]);
+    rules.extend(vec![anonymous_pull(&"*a".repeat(256)); 15]);
+    rules.extend(vec![anonymous_pull("?"); 239]);
     let response = app
         .admin(
             Method::PUT,

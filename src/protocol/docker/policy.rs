@@ -15,6 +15,10 @@ use super::scope::Scope;
 
 /// The most rules one policy may hold.
 pub const MAX_RULES: usize = 256;
+/// The most pattern characters one policy may hold in all: with at most
+/// [`MAX_SCOPES`](super::scope::MAX_SCOPES) scopes of the longest names per request, this
+/// bounds what evaluating the policy for one token request can cost.
+pub const MAX_PATTERN_CHARS_PER_POLICY: usize = 8 * 1024;
 /// The longest role or group name a rule may name, in characters.
 pub const MAX_WHO_CHARS: usize = 255;
 
@@ -185,8 +189,9 @@ impl Subject {
 
 impl AccessPolicy {
     /// Refuses a policy too large to evaluate cheaply on every token request: at most
-    /// [`MAX_RULES`] rules, patterns of at most [`MAX_PATTERN_CHARS`] characters, at most
-    /// [`MAX_ACTIONS_PER_RULE`] actions and role or group names of at most [`MAX_WHO_CHARS`].
+    /// [`MAX_RULES`] rules, patterns of at most [`MAX_PATTERN_CHARS`] characters and
+    /// [`MAX_PATTERN_CHARS_PER_POLICY`] in all, at most [`MAX_ACTIONS_PER_RULE`] actions and
+    /// role or group names of at most [`MAX_WHO_CHARS`].
     pub fn check_limits(&self) -> Result<(), String> {
         let AccessPolicy::Rules { rules } = self else {
             return Ok(());
@@ -194,9 +199,11 @@ impl AccessPolicy {
         if rules.len() > MAX_RULES {
             return Err(format!("a policy holds at most {MAX_RULES} rules"));
         }
+        let mut pattern_chars = 0;
         for rule in rules {
             if let Target::Repository(pattern) = &rule.target {
                 pattern.check_length()?;
+                pattern_chars += pattern.as_str().chars().count();
             }
             if rule.actions.len() > MAX_ACTIONS_PER_RULE {
                 return Err(format!(
@@ -210,6 +217,11 @@ impl AccessPolicy {
                     ));
                 }
             }
+        }
+        if pattern_chars > MAX_PATTERN_CHARS_PER_POLICY {
+            return Err(format!(
+                "the patterns of a policy hold at most {MAX_PATTERN_CHARS_PER_POLICY} characters in all"
+            ));
         }
         Ok(())
     }
@@ -475,6 +487,11 @@ mod tests {
         assert!(check(vec![rule("a", r#""pull""#); MAX_RULES + 1])
             .unwrap_err()
             .contains("256 rules"));
+        let longest = rule(&"*".repeat(MAX_PATTERN_CHARS), r#""pull""#);
+        assert!(check(vec![longest.clone(); 16]).is_ok());
+        assert!(check(vec![longest; 17])
+            .unwrap_err()
+            .contains("8192 characters in all"));
         assert!(check(vec![rule("a", &[r#""pull""#; 5].join(","))])
             .unwrap_err()
             .contains("4 actions"));
