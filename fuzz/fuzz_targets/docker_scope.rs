@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let scopes = scope::parse_all(text.split('\n'));
+    let Ok(scopes) = scope::parse_all(text.split('\n')) else {
+        return;
+    };
+    assert!(scopes.len() <= scope::MAX_SCOPES);
     for scope in &scopes {
         assert!(!scope.resource_type.is_empty() && !scope.name.is_empty());
     }

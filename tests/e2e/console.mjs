@@ -132,6 +132,15 @@ async function main() {
     assert.match(page.url(), new RegExp(`/admin/master/console/${realm}/settings$`));
     await shot(page, "03-realm-settings");
 
+    step("switch on saving events, which a new realm does not do");
+    await page.getByRole("navigation", { name: "Realm settings" }).getByRole("link", { name: "Events" }).click();
+    await page.check("#events_enabled");
+    await page.check("#admin_events_enabled");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expectBanner(page, /settings saved/);
+    assert.ok(await page.isChecked("#events_enabled"));
+    await shot(page, "03b-realm-events");
+
     step("create a docker-v2 client");
     await page.getByRole("navigation", { name: `${realm} realm` }).getByRole("link", { name: "Clients" }).click();
     await shot(page, "04-clients");

@@ -938,6 +938,43 @@ async fn the_access_policy_form_validates_each_rule() {
 }
 
 #[tokio::test]
+async fn a_docker_client_s_web_origins_are_set_in_the_console() {
+    let app = spawn_app().await;
+    let admin = master_admin(&app).await;
+    app.create_realm("team").await;
+    let client = app.create_docker_client("team", "registry").await;
+    let path = format!("/team/clients/{client}");
+    let (status, page) = admin.page(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"name="web_origins""#), "{page}");
+    let response = admin
+        .post(
+            &path,
+            &[
+                ("client_id", "registry"),
+                ("enabled", "on"),
+                ("web_origins", "https://registry-ui.example.com\n"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let stored: Value = app
+        .admin(
+            reqwest::Method::GET,
+            &format!("/team/clients/{client}"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stored["webOrigins"],
+        json!(["https://registry-ui.example.com"])
+    );
+}
+
+#[tokio::test]
 async fn installation_downloads_are_served_for_both_protocols() {
     let app = spawn_app().await;
     let admin = master_admin(&app).await;

@@ -170,10 +170,23 @@ async fn repeated_and_space_separated_scopes_are_all_answered() {
     assert_eq!(access.as_array().unwrap().len(), 3, "{access}");
 }
 
+/// Lists `origin` among the docker client's web origins (a browser registry UI).
+async fn allow_web_origin(app: &TestApp, client: &str, origin: &str) {
+    let response = app
+        .admin(
+            Method::PUT,
+            &format!("/team/clients/{client}"),
+            Some(json!({"clientId": "registry", "webOrigins": [origin]})),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+}
+
 #[tokio::test]
 async fn no_credentials_get_a_basic_challenge_and_cors_headers() {
     let app = spawn_app().await;
-    team(&app).await;
+    let (_, client) = team(&app).await;
+    allow_web_origin(&app, &client, "https://ui.example.com").await;
     let response = app
         .client
         .get(app.url(&format!("{AUTH}?service=registry")))
@@ -199,10 +212,14 @@ async fn no_credentials_get_a_basic_challenge_and_cors_headers() {
 #[tokio::test]
 async fn a_cors_preflight_is_answered_for_browser_registry_uis() {
     let app = spawn_app().await;
-    team(&app).await;
+    let (_, client) = team(&app).await;
+    allow_web_origin(&app, &client, "https://ui.example.com").await;
     let response = app
         .client
-        .request(Method::OPTIONS, app.url(AUTH))
+        .request(
+            Method::OPTIONS,
+            app.url(&format!("{AUTH}?service=registry")),
+        )
         .header("Origin", "https://ui.example.com")
         .header("Access-Control-Request-Method", "GET")
         .header("Access-Control-Request-Headers", "authorization")

@@ -244,6 +244,7 @@ fn set_policy(client: &mut Client, policy: AccessPolicy) -> Result<(), OpsError>
             "Only docker-v2 clients have an access policy".into(),
         ));
     }
+    policy.check_limits().map_err(OpsError::Invalid)?;
     client.access_policy = Some(policy).filter(|p| *p != AccessPolicy::AllowAll);
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod downloads;
 mod error;
+pub mod pattern;
 pub mod policy;
 pub mod scope;
 mod token;
@@ -14,10 +15,12 @@ pub use token::DockerClaims;
 
 use actix_web::web;
 
-/// Registers the docker-v2 routes (only when the docker feature is on).
+/// Registers the docker-v2 routes (only when the docker feature is on). A token request's
+/// body larger than [`token::MAX_PARAMS_BYTES`] is refused with 413 while it is read.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/realms/{realm}/protocol/docker-v2/auth")
+            .app_data(web::PayloadConfig::new(token::MAX_PARAMS_BYTES))
             .route(web::get().to(token::get))
             .route(web::post().to(token::post))
             .route(web::method(actix_web::http::Method::OPTIONS).to(token::preflight)),

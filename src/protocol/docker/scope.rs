@@ -1,8 +1,32 @@
 //! Docker token scopes: `type:name:actions`, e.g. `repository:team/app:pull,push` or
 //! `registry:catalog:*`. The type runs to the first `:`, the actions follow the last `:`,
 //! and the name is what lies between (it may itself contain `:` only in odd registries).
+//!
+//! A request is bounded before anything else is done with it: at most [`MAX_SCOPES`] scopes of
+//! at most [`MAX_SCOPE_BYTES`] each, and names no longer than the registry's own limit.
+
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
+
+/// The most scopes one request may ask for (docker sends one to three).
+pub const MAX_SCOPES: usize = 32;
+/// The longest scope, in bytes: a longest name, its type and every action.
+pub const MAX_SCOPE_BYTES: usize = 512;
+/// The longest resource name, in bytes: the registry's own limit on a repository name
+/// (distribution's `reference.NameTotalLengthMax`).
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// Why the scopes of a request are refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScopeError {
+    #[error("too many scopes: at most {MAX_SCOPES} per request")]
+    TooMany,
+    #[error("scope too long: at most {MAX_SCOPE_BYTES} bytes")]
+    TooLong,
+    #[error("repository name too long: at most {MAX_NAME_BYTES} bytes")]
+    NameTooLong,
+}
 
 /// One requested (or granted) access entry; serializes as the JWT's `access` item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,21 +40,15 @@ pub struct Scope {
 impl Scope {
     /// Parses one scope; `None` when it lacks a type, a name or the actions separator.
     pub fn parse(raw: &str) -> Option<Scope> {
-        let (resource_type, rest) = raw.split_once(':')?;
-        let (name, actions) = rest.rsplit_once(':')?;
-        if resource_type.is_empty() || name.is_empty() {
-            return None;
-        }
-        let mut parsed: Vec<String> = Vec::new();
-        for action in actions.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-            if !parsed.iter().any(|a| a == action) {
-                parsed.push(action.to_owned());
-            }
-        }
+        let (resource_type, name, actions) = split(raw)?;
+        let mut seen = HashSet::new();
         Some(Scope {
             resource_type: resource_type.to_owned(),
             name: name.to_owned(),
-            actions: parsed,
+            actions: actions
+                .filter(|a| seen.insert(*a))
+                .map(str::to_owned)
+                .collect(),
         })
     }
 
@@ -45,31 +63,58 @@ impl Scope {
     }
 }
 
+/// Splits a scope into its type, its name and its non-empty actions.
+fn split(raw: &str) -> Option<(&str, &str, impl Iterator<Item = &str>)> {
+    let (resource_type, rest) = raw.split_once(':')?;
+    let (name, actions) = rest.rsplit_once(':')?;
+    if resource_type.is_empty() || name.is_empty() {
+        return None;
+    }
+    let actions = actions.split(',').map(str::trim).filter(|a| !a.is_empty());
+    Some((resource_type, name, actions))
+}
+
 /// Parses every `scope` value of a request: values may repeat and each may hold several
 /// space-separated scopes. Malformed entries are skipped, as the registry never sends them;
-/// scopes for the same resource are merged.
-pub fn parse_all<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<Scope> {
+/// scopes for the same resource are merged. Refuses more than [`MAX_SCOPES`] entries, an
+/// entry longer than [`MAX_SCOPE_BYTES`] or a name longer than [`MAX_NAME_BYTES`], looking
+/// at no more input than that; the work is linear in the input.
+pub fn parse_all<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<Vec<Scope>, ScopeError> {
     let mut scopes: Vec<Scope> = Vec::new();
-    for scope in values
+    let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut actions_seen: HashSet<(usize, &str)> = HashSet::new();
+    for (count, raw) in values
         .into_iter()
         .flat_map(str::split_whitespace)
-        .filter_map(Scope::parse)
+        .enumerate()
     {
-        match scopes
-            .iter_mut()
-            .find(|s| s.resource_type == scope.resource_type && s.name == scope.name)
-        {
-            Some(existing) => {
-                for action in scope.actions {
-                    if !existing.actions.contains(&action) {
-                        existing.actions.push(action);
-                    }
-                }
+        if count >= MAX_SCOPES {
+            return Err(ScopeError::TooMany);
+        }
+        if raw.len() > MAX_SCOPE_BYTES {
+            return Err(ScopeError::TooLong);
+        }
+        let Some((resource_type, name, actions)) = split(raw) else {
+            continue;
+        };
+        if name.len() > MAX_NAME_BYTES {
+            return Err(ScopeError::NameTooLong);
+        }
+        let position = *index.entry((resource_type, name)).or_insert_with(|| {
+            scopes.push(Scope {
+                resource_type: resource_type.to_owned(),
+                name: name.to_owned(),
+                actions: Vec::new(),
+            });
+            scopes.len() - 1
+        });
+        for action in actions {
+            if actions_seen.insert((position, action)) {
+                scopes[position].actions.push(action.to_owned());
             }
-            None => scopes.push(scope),
         }
     }
-    scopes
+    Ok(scopes)
 }
 
 #[cfg(test)]
@@ -104,8 +149,9 @@ mod tests {
         let scopes = parse_all([
             "repository:a:pull,push repository:b:pull",
             "repository:c:pull",
-            "repository:a:delete",
-        ]);
+            "repository:a:delete,pull",
+        ])
+        .unwrap();
         assert_eq!(scopes.len(), 3);
         assert_eq!(scopes[0].actions, ["pull", "push", "delete"]);
     }
@@ -119,6 +165,7 @@ mod tests {
             ":a:pull",
             "repository::pull"
         ])
+        .unwrap()
         .is_empty());
     }
 
@@ -127,6 +174,43 @@ mod tests {
         assert_eq!(
             Scope::parse("repository:a:").unwrap().actions,
             Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn requests_beyond_the_limits_are_refused() {
+        let many = vec!["repository:a:pull"; MAX_SCOPES];
+        assert_eq!(parse_all(many.clone()).unwrap().len(), 1);
+        let one_more = [many.join(" "), "repository:b:pull".into()];
+        assert_eq!(
+            parse_all(one_more.iter().map(String::as_str)),
+            Err(ScopeError::TooMany)
+        );
+        let longest_name = format!("repository:{}:pull", "n".repeat(MAX_NAME_BYTES));
+        assert!(parse_all([longest_name.as_str()]).is_ok());
+        let too_long_name = format!("repository:{}:pull", "n".repeat(MAX_NAME_BYTES + 1));
+        assert_eq!(
+            parse_all([too_long_name.as_str()]),
+            Err(ScopeError::NameTooLong)
+        );
+        let too_long = format!("repository:a:{}", "pull,".repeat(MAX_SCOPE_BYTES / 5));
+        assert_eq!(parse_all([too_long.as_str()]), Err(ScopeError::TooLong));
+    }
+
+    #[test]
+    fn a_huge_input_is_refused_after_reading_only_its_head() {
+        let huge = "repository:a:pull ".repeat(20_000);
+        assert_eq!(parse_all([huge.as_str()]), Err(ScopeError::TooMany));
+    }
+
+    #[test]
+    fn duplicated_actions_are_kept_once_in_order() {
+        let scopes =
+            parse_all(["repository:a:push,pull,push", "repository:a:pull,delete"]).unwrap();
+        assert_eq!(scopes[0].actions, ["push", "pull", "delete"]);
+        assert_eq!(
+            Scope::parse("repository:a:b,a,b").unwrap().actions,
+            ["b", "a"]
         );
     }
 
@@ -144,7 +228,10 @@ mod tests {
 
         #[test]
         fn arbitrary_input_never_panics(raw in "\\PC{0,80}") {
-            let _ = parse_all([raw.as_str()]);
+            if let Ok(scopes) = parse_all([raw.as_str()]) {
+                prop_assert!(scopes.len() <= MAX_SCOPES);
+                prop_assert!(scopes.iter().all(|s| s.name.len() <= MAX_NAME_BYTES));
+            }
         }
     }
 }

@@ -3,7 +3,11 @@
 //! GET with Basic credentials, as Keycloak answers it, plus: POST `grant_type=password` and
 //! `grant_type=refresh_token` (docker, skopeo, podman and containerd use them), reusable
 //! identity tokens for `docker login`, anonymous access where the policy allows it, a 401
-//! Basic challenge instead of an error page, and CORS for browser registry UIs.
+//! Basic challenge instead of an error page, and CORS for browser registry UIs listed in the
+//! client's web origins.
+//!
+//! Every request is bounded before any lookup: a query string or form body of at most
+//! [`MAX_PARAMS_BYTES`], and scopes within [`scope::parse_all`]'s limits.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +42,10 @@ pub struct DockerClaims {
     pub jti: String,
     pub access: Vec<Scope>,
 }
+
+/// The longest query string or form body the endpoint reads, in bytes: room for the most
+/// scopes of the longest names, percent-encoded.
+pub const MAX_PARAMS_BYTES: usize = 32 * 1024;
 
 /// The request parameters, from the query (GET) or the form body (POST). `scope` may repeat.
 #[derive(Debug, Default)]
@@ -94,9 +102,52 @@ impl Grant {
     }
 }
 
-/// `OPTIONS`: the CORS preflight.
-pub async fn preflight(req: HttpRequest) -> HttpResponse {
-    cors::preflight(&req, "GET, POST, OPTIONS")
+/// `OPTIONS`: the CORS preflight; the service named in the query decides which origins
+/// are allowed.
+pub async fn preflight(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    realm: web::Path<String>,
+    base: Base,
+) -> HttpResponse {
+    let service = query_params(&req).ok().and_then(|p| p.service);
+    let allowed = allowed_origin(&req, &state, &realm, service.as_deref(), &base).await;
+    cors::preflight(allowed, "GET, POST, OPTIONS")
+}
+
+/// The query's parameters, refused when the query string is longer than [`MAX_PARAMS_BYTES`].
+fn query_params(req: &HttpRequest) -> Result<TokenParams, DockerError> {
+    let query = req.query_string();
+    if query.len() > MAX_PARAMS_BYTES {
+        return Err(DockerError::InvalidRequest(format!(
+            "query string too long: at most {MAX_PARAMS_BYTES} bytes"
+        )));
+    }
+    Ok(TokenParams::parse(query.as_bytes()))
+}
+
+/// `req`'s origin when the realm's enabled docker-v2 client `service` lists it among its web
+/// origins; `None` without an Origin header, for an unknown service or any other origin.
+async fn allowed_origin<'r>(
+    req: &'r HttpRequest,
+    state: &AppState,
+    realm_name: &str,
+    service: Option<&str>,
+    base: &Base,
+) -> Option<&'r str> {
+    let origin = cors::origin_of(req)?;
+    let service = service.filter(|s| !s.is_empty())?;
+    let realm = store::realms::find_by_name_cached(&state.db, realm_name)
+        .await
+        .ok()
+        .flatten()
+        .filter(|r| r.enabled)?;
+    let client = store::clients::find_by_client_id_cached(&state.db, &realm.id, service)
+        .await
+        .ok()
+        .flatten()
+        .filter(|c| c.enabled && c.protocol == Protocol::DockerV2)?;
+    cors::client_allows(&client, base.as_str(), origin).then_some(origin)
 }
 
 /// `GET`: Basic credentials (or none), parameters in the query.
@@ -106,7 +157,10 @@ pub async fn get(
     realm: web::Path<String>,
     base: Base,
 ) -> HttpResponse {
-    let params = TokenParams::parse(req.query_string().as_bytes());
+    let params = match query_params(&req) {
+        Ok(params) => params,
+        Err(err) => return err.error_response(),
+    };
     let grant = match basic_credentials(&req) {
         Ok(Some(credentials)) => Ok(Grant::Password {
             username: credentials.username,
@@ -121,7 +175,9 @@ pub async fn get(
     answer(&req, &state, &realm, &base, params, grant).await
 }
 
-/// `POST`: an OAuth2-style form (`grant_type=password|refresh_token`), also chunked.
+/// `POST`: an OAuth2-style form (`grant_type=password|refresh_token`), also chunked. The
+/// body is read up to [`MAX_PARAMS_BYTES`] (see [`super::routes`]); `service` may also be in
+/// the query, where a browser's preflight sees it.
 pub async fn post(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -130,6 +186,12 @@ pub async fn post(
     body: web::Bytes,
 ) -> HttpResponse {
     let mut params = TokenParams::parse(&body);
+    if params.service.is_none() {
+        match query_params(&req) {
+            Ok(query) => params.service = query.service,
+            Err(err) => return err.error_response(),
+        }
+    }
     let grant = match params.grant_type.as_deref() {
         Some("password") => match (params.username.take(), params.password.take()) {
             (Some(username), Some(password)) => Ok(Grant::Password {
@@ -185,9 +247,13 @@ async fn answer(
     params: TokenParams,
     grant: Result<Grant, DockerError>,
 ) -> HttpResponse {
-    let result = match grant {
-        Ok(grant) => issue(req, state, realm_name, base, params, grant).await,
-        Err(err) => Err(err),
+    let requested = scope::parse_all(params.scopes.iter().map(String::as_str))
+        .map_err(|err| DockerError::InvalidRequest(err.to_string()));
+    let result = match (requested, grant) {
+        (Err(err), _) | (_, Err(err)) => Err(err),
+        (Ok(requested), Ok(grant)) => {
+            issue(req, state, realm_name, base, &params, requested, grant).await
+        }
     };
     let mut response = match result {
         Ok(body) => HttpResponse::Ok()
@@ -196,7 +262,11 @@ async fn answer(
             .json(body),
         Err(err) => err.error_response(),
     };
-    cors::add_to(req, &mut response);
+    if let Some(origin) =
+        allowed_origin(req, state, realm_name, params.service.as_deref(), base).await
+    {
+        cors::add_to(&mut response, origin);
+    }
     response
 }
 
@@ -215,7 +285,8 @@ async fn issue(
     state: &AppState,
     realm_name: &str,
     base: &Base,
-    params: TokenParams,
+    params: &TokenParams,
+    requested: Vec<Scope>,
     grant: Grant,
 ) -> Result<serde_json::Value, DockerError> {
     let realm = store::realms::find_by_name_cached(&state.db, realm_name)
@@ -243,7 +314,6 @@ async fn issue(
         return Err(DockerError::InvalidClient);
     };
     attempt.client = Some(&client);
-    let requested = scope::parse_all(params.scopes.iter().map(String::as_str));
     let policy = client
         .access_policy
         .clone()

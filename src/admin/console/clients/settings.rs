@@ -97,13 +97,15 @@ async fn show(console: Console, path: web::Path<ClientPath>) -> Result<HttpRespo
     page(&console, target, &client, form, Errors::default()).await
 }
 
-/// The partial representation the form becomes; docker-v2 clients have no OIDC settings.
+/// The partial representation the form becomes; docker-v2 clients have no OIDC settings
+/// but web origins (the browser registry UIs allowed to call the token endpoint).
 fn repr_of(form: &FormData, docker: bool) -> ClientRepr {
     let common = ClientRepr {
         client_id: Some(form.get("client_id").to_owned()),
         name: Some(form.get("name").to_owned()),
         description: Some(form.get("description").to_owned()),
         enabled: Some(form.checked("enabled")),
+        web_origins: Some(form.lines("web_origins")),
         ..ClientRepr::default()
     };
     if docker {
@@ -116,7 +118,6 @@ fn repr_of(form: &FormData, docker: bool) -> ClientRepr {
         service_accounts_enabled: Some(form.checked("service_accounts")),
         root_url: Some(form.get("root_url").to_owned()),
         redirect_uris: Some(form.lines("redirect_uris")),
-        web_origins: Some(form.lines("web_origins")),
         ..common
     }
 }
