@@ -6,43 +6,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp, ADMIN_PASSWORD, ADMIN_USER};
 
-/// Gives `user` the `realm-management` roles named.
-async fn grant_management(app: &TestApp, realm: &str, user: &str, roles: &[&str]) {
-    let clients: Value = app
-        .admin(
-            Method::GET,
-            &format!("/{realm}/clients?clientId=realm-management"),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let management = clients[0]["id"].as_str().unwrap().to_owned();
-    let body: Vec<Value> = roles.iter().map(|r| json!({"name": r})).collect();
-    let response = app
-        .admin(
-            Method::POST,
-            &format!("/{realm}/users/{user}/role-mappings/clients/{management}"),
-            Some(json!(body)),
-        )
-        .await;
-    assert_eq!(response.status(), 204, "grant {roles:?}");
-}
-
-/// A user of `realm` holding the `realm-management` roles named, and their admin token.
-async fn realm_admin(
-    app: &TestApp,
-    realm: &str,
-    username: &str,
-    roles: &[&str],
-) -> (String, String) {
-    let id = app.create_user(realm, username, "pw").await;
-    grant_management(app, realm, &id, roles).await;
-    let token = app.password_token(realm, "admin-cli", username, "pw").await;
-    (id, token)
-}
-
 async fn call(
     app: &TestApp,
     token: &str,
@@ -73,7 +36,9 @@ async fn id_of(app: &TestApp, path: &str) -> String {
 #[tokio::test]
 async fn manage_realm_in_master_cannot_turn_the_default_role_into_admin() {
     let app = spawn_app().await;
-    let (_, token) = realm_admin(&app, "master", "climber", &["manage-realm"]).await;
+    let (_, token) = app
+        .realm_admin("master", "climber", &["manage-realm"])
+        .await;
     let rename_admin = call(
         &app,
         &token,
@@ -119,7 +84,9 @@ async fn manage_realm_in_master_cannot_turn_the_default_role_into_admin() {
 #[tokio::test]
 async fn manage_users_in_master_cannot_take_over_the_bootstrap_admin() {
     let app = spawn_app().await;
-    let (_, token) = realm_admin(&app, "master", "helper", &["manage-users", "view-users"]).await;
+    let (_, token) = app
+        .realm_admin("master", "helper", &["manage-users", "view-users"])
+        .await;
     let users: Value = call(
         &app,
         &token,
@@ -167,8 +134,10 @@ async fn manage_users_in_master_cannot_take_over_the_bootstrap_admin() {
 async fn manage_users_inside_a_realm_cannot_take_over_its_realm_admin() {
     let app = spawn_app().await;
     app.create_realm("team").await;
-    let (boss, _) = realm_admin(&app, "team", "boss", &["realm-admin"]).await;
-    let (_, token) = realm_admin(&app, "team", "helper", &["manage-users", "view-users"]).await;
+    let (boss, _) = app.realm_admin("team", "boss", &["realm-admin"]).await;
+    let (_, token) = app
+        .realm_admin("team", "helper", &["manage-users", "view-users"])
+        .await;
     let reset = call(
         &app,
         &token,
@@ -226,8 +195,9 @@ async fn manage_users_inside_a_realm_cannot_take_over_its_realm_admin() {
 #[tokio::test]
 async fn a_group_carrying_admin_roles_is_handed_out_only_by_who_holds_them() {
     let app = spawn_app().await;
-    let (helper, token) =
-        realm_admin(&app, "master", "helper", &["manage-users", "view-users"]).await;
+    let (helper, token) = app
+        .realm_admin("master", "helper", &["manage-users", "view-users"])
+        .await;
     let created = app
         .admin(
             Method::POST,
@@ -269,13 +239,9 @@ async fn a_group_carrying_admin_roles_is_handed_out_only_by_who_holds_them() {
 async fn manage_clients_cannot_break_the_built_in_clients() {
     let app = spawn_app().await;
     app.create_realm("team").await;
-    let (_, token) = realm_admin(
-        &app,
-        "team",
-        "clients-admin",
-        &["manage-clients", "view-clients"],
-    )
-    .await;
+    let (_, token) = app
+        .realm_admin("team", "clients-admin", &["manage-clients", "view-clients"])
+        .await;
     let management = id_of(&app, "/team/clients?clientId=realm-management").await;
     let admin_cli = id_of(&app, "/team/clients?clientId=admin-cli").await;
     for (client, body) in [
@@ -315,13 +281,9 @@ async fn manage_clients_cannot_break_the_built_in_clients() {
 async fn an_ordinary_client_named_like_a_built_in_one_carries_no_rights() {
     let app = spawn_app().await;
     app.create_realm("team").await;
-    let (_, token) = realm_admin(
-        &app,
-        "team",
-        "clients-admin",
-        &["manage-clients", "view-clients"],
-    )
-    .await;
+    let (_, token) = app
+        .realm_admin("team", "clients-admin", &["manage-clients", "view-clients"])
+        .await;
     let response = call(
         &app,
         &token,
@@ -359,7 +321,7 @@ async fn an_ordinary_client_named_like_a_built_in_one_carries_no_rights() {
 async fn view_events_alone_reads_the_events() {
     let app = spawn_app().await;
     app.create_realm("team").await;
-    let (_, token) = realm_admin(&app, "team", "auditor", &["view-events"]).await;
+    let (_, token) = app.realm_admin("team", "auditor", &["view-events"]).await;
     for path in ["/team/events", "/team/admin-events"] {
         let response = call(&app, &token, Method::GET, path, None).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
@@ -377,7 +339,7 @@ async fn query_users_alone_finds_nobody_and_reads_no_one() {
     let app = spawn_app().await;
     app.create_realm("team").await;
     let dev = app.create_user("team", "dev", "pw").await;
-    let (_, token) = realm_admin(&app, "team", "searcher", &["query-users"]).await;
+    let (_, token) = app.realm_admin("team", "searcher", &["query-users"]).await;
     let list: Value = call(&app, &token, Method::GET, "/team/users", None)
         .await
         .json()
@@ -413,7 +375,9 @@ async fn query_clients_alone_lists_names_but_no_settings_or_secrets() {
         )
         .await;
     let backend = crate::helpers::location_id(&created);
-    let (_, token) = realm_admin(&app, "team", "searcher", &["query-clients"]).await;
+    let (_, token) = app
+        .realm_admin("team", "searcher", &["query-clients"])
+        .await;
     let list: Value = call(&app, &token, Method::GET, "/team/clients", None)
         .await
         .json()
@@ -543,7 +507,7 @@ async fn powerful_service_account(app: &TestApp, realm: &str, client_id: &str) -
         .await
         .unwrap();
     let user = users[0]["id"].as_str().unwrap().to_owned();
-    grant_management(app, realm, &user, &["realm-admin"]).await;
+    app.grant_management(realm, &user, &["realm-admin"]).await;
     client
 }
 
@@ -552,8 +516,9 @@ async fn manage_clients_cannot_borrow_a_powerful_service_account_by_its_name() {
     let app = spawn_app().await;
     app.create_realm("team").await;
     let ci = powerful_service_account(&app, "team", "ci").await;
-    let (_, token) =
-        realm_admin(&app, "team", "mallory", &["manage-clients", "view-clients"]).await;
+    let (_, token) = app
+        .realm_admin("team", "mallory", &["manage-clients", "view-clients"])
+        .await;
     let twin = call(
         &app,
         &token,
@@ -645,13 +610,9 @@ async fn deleting_a_client_deletes_its_service_account() {
 async fn manage_clients_cannot_turn_off_the_admin_sign_in() {
     let app = spawn_app().await;
     app.create_realm("team").await;
-    let (_, token) = realm_admin(
-        &app,
-        "team",
-        "clients-admin",
-        &["manage-clients", "view-clients"],
-    )
-    .await;
+    let (_, token) = app
+        .realm_admin("team", "clients-admin", &["manage-clients", "view-clients"])
+        .await;
     let admin_cli = id_of(&app, "/team/clients?clientId=admin-cli").await;
     let response = call(
         &app,

@@ -18,24 +18,9 @@ async fn team(app: &TestApp) -> String {
 
 /// A token of a `team` admin who holds only `manage-clients` (and what it implies).
 async fn client_manager(app: &TestApp) -> String {
-    let user = app.create_user("team", "manager", "pw").await;
-    let clients: Value = app
-        .admin(Method::GET, "/team/clients?clientId=realm-management", None)
+    app.realm_admin("team", "manager", &["manage-clients"])
         .await
-        .json()
-        .await
-        .unwrap();
-    let management = clients[0]["id"].as_str().unwrap().to_owned();
-    let response = app
-        .admin(
-            Method::POST,
-            &format!("/team/users/{user}/role-mappings/clients/{management}"),
-            Some(json!([{"name": "manage-clients"}])),
-        )
-        .await;
-    assert_eq!(response.status(), 204);
-    app.password_token("team", "admin-cli", "manager", "pw")
-        .await
+        .1
 }
 
 async fn put_policy(app: &TestApp, token: &str, client: &str, policy: &Value) -> reqwest::Response {

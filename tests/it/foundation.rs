@@ -210,25 +210,8 @@ async fn manage_users_in_master_cannot_hand_out_master_admin() {
     use serde_json::json;
     let app = spawn_app().await;
     let helper = app.create_user("master", "helper", "pw").await;
-    let clients: Value = app
-        .admin(
-            Method::GET,
-            "/master/clients?clientId=realm-management",
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let management = clients[0]["id"].as_str().unwrap().to_owned();
-    let response = app
-        .admin(
-            Method::POST,
-            &format!("/master/users/{helper}/role-mappings/clients/{management}"),
-            Some(json!([{"name": "manage-users"}])),
-        )
+    app.grant_management("master", &helper, &["manage-users"])
         .await;
-    assert_eq!(response.status(), 204);
     let token = app
         .password_token("master", "admin-cli", "helper", "pw")
         .await;

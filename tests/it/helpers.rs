@@ -217,6 +217,46 @@ impl TestApp {
         assert_eq!(response.status(), 204, "enable events in {realm}");
     }
 
+    /// Gives `user` the `realm-management` roles named.
+    pub async fn grant_management(&self, realm: &str, user: &str, roles: &[&str]) {
+        let clients: Value = self
+            .admin(
+                reqwest::Method::GET,
+                &format!("/{realm}/clients?clientId=realm-management"),
+                None,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let management = clients[0]["id"].as_str().unwrap().to_owned();
+        let body: Vec<Value> = roles.iter().map(|r| json!({"name": r})).collect();
+        let response = self
+            .admin(
+                reqwest::Method::POST,
+                &format!("/{realm}/users/{user}/role-mappings/clients/{management}"),
+                Some(json!(body)),
+            )
+            .await;
+        assert_eq!(response.status(), 204, "grant {roles:?}");
+    }
+
+    /// Creates a user of `realm` holding the `realm-management` roles named; answers the user's
+    /// id and admin token.
+    pub async fn realm_admin(
+        &self,
+        realm: &str,
+        username: &str,
+        roles: &[&str],
+    ) -> (String, String) {
+        let id = self.create_user(realm, username, "pw").await;
+        self.grant_management(realm, &id, roles).await;
+        let token = self
+            .password_token(realm, "admin-cli", username, "pw")
+            .await;
+        (id, token)
+    }
+
     /// Creates a user with a password; returns the user's id.
     pub async fn create_user(&self, realm: &str, username: &str, password: &str) -> String {
         let response = self
