@@ -32,6 +32,7 @@ pub async fn clear(
     let granted = authorize::<ManageUsers>(state, actor, realm).await?;
     let user = super::users::find_to_manage(state, &granted, user_id).await?;
     let mut tx = granted.begin(state).await?;
+    tx.require_covers(&user.id).await?;
     store::login_failures::clear(tx.conn(), &granted.realm().id, user.username.as_str()).await?;
     tx.commit(Change::delete(
         "USER_LOGIN_FAILURE",

@@ -6,9 +6,9 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::{Sqlite, SqliteConnection, Transaction};
 
-use super::access::{Actor, Granted, RealmCreation, Writes};
+use super::access::{Actor, Granted, Powers, RealmCreation, Writes};
 use super::OpsError;
-use crate::domain::RealmId;
+use crate::domain::{ClientUuid, RealmId, UserId};
 use crate::state::AppState;
 use crate::store::{self, events::AdminEvent};
 
@@ -112,12 +112,19 @@ pub struct Audited<'a> {
     tx: Transaction<'static, Sqlite>,
     actor: &'a Actor,
     realm: RealmId,
+    in_master: bool,
 }
 
 impl<R: Writes> Granted<R> {
     /// Opens the audited write transaction of this grant; its event goes to the granted realm.
     pub async fn begin(&self, state: &AppState) -> Result<Audited<'_>, OpsError> {
-        Audited::open(state, self.actor(), self.realm().id.clone()).await
+        Audited::open(
+            state,
+            self.actor(),
+            self.realm().id.clone(),
+            self.in_master(),
+        )
+        .await
     }
 }
 
@@ -125,7 +132,7 @@ impl RealmCreation {
     /// Opens the audited transaction that creates a realm; like a realm's deletion, its event
     /// is recorded in the actor's realm (master), as Keycloak does.
     pub async fn begin(&self, state: &AppState) -> Result<Audited<'_>, OpsError> {
-        Audited::open(state, self.actor(), self.actor().realm_id.clone()).await
+        Audited::open(state, self.actor(), self.actor().realm_id.clone(), true).await
     }
 }
 
@@ -134,11 +141,13 @@ impl<'a> Audited<'a> {
         state: &AppState,
         actor: &'a Actor,
         realm: RealmId,
+        in_master: bool,
     ) -> Result<Audited<'a>, OpsError> {
         Ok(Audited {
             tx: state.db.begin().await?,
             actor,
             realm,
+            in_master,
         })
     }
 
@@ -148,7 +157,32 @@ impl<'a> Audited<'a> {
         state: &AppState,
         actor: &'a Actor,
     ) -> Result<Audited<'a>, OpsError> {
-        Audited::open(state, actor, actor.realm_id.clone()).await
+        Audited::open(state, actor, actor.realm_id.clone(), true).await
+    }
+
+    /// Refuses unless the actor holds every admin power of `user`, read inside this
+    /// transaction: writes go one at a time through the single writer, so no role can reach
+    /// the user between this check and the commit.
+    pub async fn require_covers(&mut self, user: &UserId) -> Result<(), OpsError> {
+        let roles = store::roles::effective_roles(&mut *self.tx, user).await?;
+        if self.actor.covers(&Powers::of(&roles, self.in_master)) {
+            Ok(())
+        } else {
+            Err(OpsError::Forbidden)
+        }
+    }
+
+    /// The same check for the service account of `client`, if it has one.
+    pub async fn require_covers_service_account(
+        &mut self,
+        client: &ClientUuid,
+    ) -> Result<(), OpsError> {
+        let account =
+            store::users::find_service_account(&mut *self.tx, &self.realm, client).await?;
+        match account {
+            Some(user) => self.require_covers(&user.id).await,
+            None => Ok(()),
+        }
     }
 
     /// The connection to write through.

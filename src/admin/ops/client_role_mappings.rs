@@ -70,6 +70,7 @@ pub async fn map(
     let user = super::users::find_to_manage(state, &granted, user_id).await?;
     let client = client(state, &granted, client_id).await?;
     let mut tx = granted.begin(state).await?;
+    tx.require_covers(&user.id).await?;
     for name in roles {
         let role = store::roles::find_client_role(tx.conn(), &client.id, name)
             .await?

@@ -332,6 +332,7 @@ pub async fn update(
         keep_builtin_usable(&builtin, &before, &client)?;
     }
     let mut tx = granted.begin(state).await?;
+    tx.require_covers_service_account(&client.id).await?;
     store::clients::update(tx.conn(), &client).await?;
     if client.service_accounts_enabled && !client.public_client {
         ensure_service_account(tx.conn(), &granted.realm().id, &client).await?;
@@ -361,6 +362,7 @@ pub async fn delete(
         )));
     }
     let mut tx = granted.begin(state).await?;
+    tx.require_covers_service_account(&client.id).await?;
     store::clients::delete(tx.conn(), &granted.realm().id, &client.id).await?;
     tx.commit(Change::delete("CLIENT", format!("clients/{}", client.id)))
         .await?;
@@ -397,6 +399,7 @@ pub async fn regenerate_secret(
     let secret = crate::crypto::random_token();
     client.secret = Some(secret.clone());
     let mut tx = granted.begin(state).await?;
+    tx.require_covers_service_account(&client.id).await?;
     store::clients::update(tx.conn(), &client).await?;
     tx.commit(Change::action(
         "CLIENT",
@@ -435,6 +438,7 @@ pub async fn set_access_policy(
     let mut client = find_covered(state, &granted, id).await?;
     set_policy(&mut client, policy.clone())?;
     let mut tx = granted.begin(state).await?;
+    tx.require_covers_service_account(&client.id).await?;
     store::clients::update(tx.conn(), &client).await?;
     tx.commit(
         Change::update(

@@ -68,6 +68,7 @@ pub async fn end(
         return Err(OpsError::NotFound("Session"));
     }
     let mut tx = granted.begin(state).await?;
+    tx.require_covers(&user.id).await?;
     store::sessions::delete(tx.conn(), &granted.realm().id, session_id).await?;
     tx.commit(Change::delete(
         "USER_SESSION",

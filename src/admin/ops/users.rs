@@ -276,6 +276,7 @@ pub async fn update(
     let mut user = find_to_manage(state, &granted, id).await?;
     merge(&mut user, repr)?;
     let mut tx = granted.begin(state).await?;
+    tx.require_covers(&user.id).await?;
     if let Some(email) = &user.email {
         if store::users::email_taken(tx.conn(), &granted.realm().id, email, &user.id).await? {
             return Err(OpsError::Conflict("User exists with same email".into()));
@@ -302,6 +303,7 @@ pub async fn delete(
     let granted = authorize::<ManageUsers>(state, actor, realm).await?;
     let user = find_to_manage(state, &granted, id).await?;
     let mut tx = granted.begin(state).await?;
+    tx.require_covers(&user.id).await?;
     store::users::delete(tx.conn(), &granted.realm().id, &user.id).await?;
     tx.commit(Change::delete("USER", format!("users/{}", user.id)))
         .await?;
@@ -326,6 +328,7 @@ pub async fn reset_password(
         .await
         .map_err(anyhow::Error::from)?;
     let mut tx = granted.begin(state).await?;
+    tx.require_covers(&user.id).await?;
     set_password_hash(tx.conn(), &user, &phc, temporary).await?;
     tx.commit(Change::action(
         "USER",
@@ -359,6 +362,7 @@ pub async fn map_realm_roles(
     let granted = authorize::<ManageUsers>(state, actor, realm).await?;
     let user = find_to_manage(state, &granted, id).await?;
     let mut tx = granted.begin(state).await?;
+    tx.require_covers(&user.id).await?;
     for (role_id, name) in roles {
         let role = resolve_realm_role(
             tx.conn(),
@@ -462,6 +466,7 @@ pub async fn set_membership(
         .await?
         .ok_or(OpsError::NotFound("Group"))?;
     let mut tx = granted.begin(state).await?;
+    tx.require_covers(&user.id).await?;
     granted.require_covers(&group_powers(tx.conn(), &granted, &group.id).await?)?;
     if join {
         store::groups::add_member(tx.conn(), &group.id, &user.id).await?;
@@ -511,6 +516,7 @@ pub async fn revoke_token(
     let granted = authorize::<ManageUsers>(state, actor, realm).await?;
     let user = find_to_manage(state, &granted, id).await?;
     let mut tx = granted.begin(state).await?;
+    tx.require_covers(&user.id).await?;
     if !store::tokens::revoke(tx.conn(), &granted.realm().id, &user.id, token_id).await? {
         return Err(OpsError::NotFound("Token"));
     }
@@ -532,6 +538,7 @@ pub async fn logout(
     let granted = authorize::<ManageUsers>(state, actor, realm).await?;
     let user = find_to_manage(state, &granted, id).await?;
     let mut tx = granted.begin(state).await?;
+    tx.require_covers(&user.id).await?;
     store::tokens::revoke_all_for_user(tx.conn(), &user.id).await?;
     store::sessions::delete_for_user(tx.conn(), &user.id).await?;
     tx.commit(Change::action("USER", format!("users/{}/logout", user.id)))
