@@ -626,3 +626,51 @@ async fn manage_clients_cannot_turn_off_the_admin_sign_in() {
     app.password_token("team", "admin-cli", "clients-admin", "pw")
         .await;
 }
+
+#[tokio::test]
+async fn manage_realm_cannot_rename_a_role_into_or_out_of_a_docker_policy() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    for role in ["pushers", "devs"] {
+        let response = app
+            .admin(Method::POST, "/team/roles", Some(json!({"name": role})))
+            .await;
+        assert_eq!(response.status(), 201);
+    }
+    let registry = app.create_docker_client("team", "registry").await;
+    let policy = json!({"mode": "rules", "rules": [
+        {"repository": "**", "who": "role:pushers", "actions": ["pull", "push"]},
+        {"repository": "**", "who": "role:ghosts", "actions": ["pull", "push"]},
+    ]});
+    let response = app
+        .admin(
+            Method::PUT,
+            &format!("/team/clients/{registry}/docker-access-policy"),
+            Some(policy),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    let (_, token) = app
+        .realm_admin("team", "roles-admin", &["manage-realm"])
+        .await;
+    for (from, to) in [("pushers", "retired"), ("devs", "ghosts")] {
+        let response = call(
+            &app,
+            &token,
+            Method::PUT,
+            &format!("/team/roles/{from}"),
+            Some(json!({"name": to})),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{from} -> {to}");
+    }
+    let response = call(
+        &app,
+        &token,
+        Method::PUT,
+        "/team/roles/devs",
+        Some(json!({"name": "developers"})),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+}

@@ -26,6 +26,29 @@ async fn builtin(state: &AppState, role: &Role) -> Result<Option<String>, OpsErr
     Ok(store::roles::builtin_of(state.db.read(), &role.id).await?)
 }
 
+/// A docker access policy grants by role name, so renaming a role it names (or renaming a role
+/// to a name it names) would change who gets registry rights: refused, the policy is changed
+/// first.
+async fn refuse_if_a_policy_names(
+    state: &AppState,
+    realm: &crate::domain::RealmId,
+    names: &[&str],
+) -> Result<(), OpsError> {
+    let clients = store::clients::search(state.db.read(), realm, "", 0, i64::MAX).await?;
+    for client in clients {
+        let Some(policy) = &client.access_policy else {
+            continue;
+        };
+        if let Some(name) = names.iter().find(|name| policy.names_role(name)) {
+            return Err(OpsError::Invalid(format!(
+                "Role {name} is named by the access policy of client {}: change the policy first",
+                client.client_id
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The realm's roles, with whether each is a composite.
 pub async fn list(
     state: &AppState,
@@ -113,6 +136,9 @@ pub async fn update(
                 "Role {} is built in and cannot be renamed",
                 role.name
             )));
+        }
+        if name != role.name {
+            refuse_if_a_policy_names(state, &granted.realm().id, &[&role.name, &name]).await?;
         }
         role.name = name;
     }

@@ -227,6 +227,16 @@ impl AccessPolicy {
     }
 
     /// Whether a request without credentials could ever be granted something.
+    /// Whether a rule of this policy applies to holders of the realm role `name`.
+    pub fn names_role(&self, name: &str) -> bool {
+        match self {
+            AccessPolicy::AllowAll => false,
+            AccessPolicy::Rules { rules } => rules
+                .iter()
+                .any(|rule| matches!(&rule.who, Who::Role(role) if role == name)),
+        }
+    }
+
     pub fn grants_anonymous(&self) -> bool {
         match self {
             AccessPolicy::AllowAll => false,
