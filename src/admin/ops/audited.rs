@@ -107,6 +107,11 @@ fn mask_secrets(value: &mut Value) {
     }
 }
 
+/// Whether the actor signed in to master, whose roles reach every realm.
+fn in_master(actor: &Actor) -> bool {
+    actor.realm_name == super::realms::MASTER
+}
+
 /// A write transaction that must end with its admin event.
 pub struct Audited<'a> {
     tx: Transaction<'static, Sqlite>,
@@ -132,7 +137,8 @@ impl RealmCreation {
     /// Opens the audited transaction that creates a realm; like a realm's deletion, its event
     /// is recorded in the actor's realm (master), as Keycloak does.
     pub async fn begin(&self, state: &AppState) -> Result<Audited<'_>, OpsError> {
-        Audited::open(state, self.actor(), self.actor().realm_id.clone(), true).await
+        let actor = self.actor();
+        Audited::open(state, actor, actor.realm_id.clone(), in_master(actor)).await
     }
 }
 
@@ -157,7 +163,7 @@ impl<'a> Audited<'a> {
         state: &AppState,
         actor: &'a Actor,
     ) -> Result<Audited<'a>, OpsError> {
-        Audited::open(state, actor, actor.realm_id.clone(), true).await
+        Audited::open(state, actor, actor.realm_id.clone(), in_master(actor)).await
     }
 
     /// Refuses unless the actor holds every admin power of `user`, read inside this
