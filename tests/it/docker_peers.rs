@@ -159,7 +159,7 @@ async fn docker_login_push_and_pull_with_an_identity_token() {
     );
     let stored = std::fs::read_to_string(docker.config_dir().join("config.json")).unwrap();
     assert!(
-        !stored.contains("pw") && !stored.contains(&base64_of("dev:pw")),
+        !stored.contains(&base64_of("dev:pw")) && entry["auth"] == base64_of("dev:").as_str(),
         "the password was stored: {stored}"
     );
 
