@@ -447,6 +447,22 @@ async fn unknown_fields_in_admin_writes_are_refused() {
         let error: Value = response.json().await.unwrap();
         assert!(error.to_string().contains("Unrecognized field"), "{error}");
     }
+    // Keycloak's own words, with the position of the field.
+    let response = app
+        .client
+        .post(app.url("/admin/realms/team/users"))
+        .bearer_auth(app.admin_token().await)
+        .header("Content-Type", "application/json")
+        .body(r#"{"username":"dev","isAdmin":true}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(
+        error,
+        json!({"error": "Invalid json representation for UserRepresentation. Unrecognized field \"isAdmin\" at line 1 column 33."})
+    );
     // Keycloak's own fields that keywarden does not store are fine.
     let response = app
         .admin(

@@ -25,6 +25,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .limit(4 * 1024 * 1024)
                     .error_handler(error::json_error),
             )
+            .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
             .configure(realms::routes)
             .configure(users::routes)
             .configure(clients::routes)

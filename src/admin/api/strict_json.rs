@@ -4,7 +4,7 @@
 //! (or from keywarden) can be sent back as it is.
 
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -161,12 +161,129 @@ impl Representation for CredentialRepr {
     ];
 }
 
-/// The first field of `object` that `T` does not have.
-pub fn unknown_field<T: Representation>(object: &Map<String, Value>) -> Option<&str> {
-    object
-        .keys()
-        .map(String::as_str)
-        .find(|key| !T::FIELDS.contains(key))
+/// The first top-level field of the JSON object `body` (in document order) that `T` does not
+/// have, with the line and column Keycloak's decoder reports for it: just past the start of
+/// its value (a whole literal, or the opening quote or bracket).
+pub fn unknown_field<T: Representation>(body: &[u8]) -> Option<(String, usize, usize)> {
+    let mut scan = Scan { body, at: 0 };
+    scan.skip_space();
+    scan.expect(b'{')?;
+    loop {
+        scan.skip_space();
+        if scan.peek()? == b'}' {
+            return None;
+        }
+        let key_start = scan.at;
+        scan.skip_string()?;
+        let key: String = serde_json::from_slice(&body[key_start..scan.at]).ok()?;
+        scan.skip_space();
+        scan.expect(b':')?;
+        scan.skip_space();
+        let reported = scan.reported_end_of_value_start()?;
+        if !T::FIELDS.contains(&key.as_str()) {
+            let (line, column) = line_and_column(body, reported);
+            return Some((key, line, column));
+        }
+        scan.skip_value()?;
+        scan.skip_space();
+        if scan.peek()? == b',' {
+            scan.at += 1;
+        }
+    }
+}
+
+/// 1-based line and column of byte offset `at`.
+fn line_and_column(body: &[u8], at: usize) -> (usize, usize) {
+    let before = &body[..at.min(body.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |newline| newline + 1);
+    (line, at - line_start + 1)
+}
+
+/// A cursor over a well-formed JSON text (the body has been parsed once already).
+struct Scan<'a> {
+    body: &'a [u8],
+    at: usize,
+}
+
+impl Scan<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.body.get(self.at).copied()
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    fn skip_space(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.at += 1;
+        }
+    }
+
+    fn skip_string(&mut self) -> Option<()> {
+        self.expect(b'"')?;
+        loop {
+            match self.peek()? {
+                b'\\' => self.at += 2,
+                b'"' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => self.at += 1,
+            }
+        }
+    }
+
+    fn skip_literal(&mut self) {
+        while !matches!(
+            self.peek(),
+            None | Some(b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n')
+        ) {
+            self.at += 1;
+        }
+    }
+
+    /// Where the decoder stands once it has read the first token of the value at the cursor.
+    fn reported_end_of_value_start(&self) -> Option<usize> {
+        match self.peek()? {
+            b'"' | b'{' | b'[' => Some(self.at + 1),
+            _ => {
+                let mut literal = Scan {
+                    body: self.body,
+                    at: self.at,
+                };
+                literal.skip_literal();
+                Some(literal.at)
+            }
+        }
+    }
+
+    /// Skips one value, nested objects and arrays included, without recursion.
+    fn skip_value(&mut self) -> Option<()> {
+        let mut depth = 0usize;
+        loop {
+            match self.peek()? {
+                b'"' => self.skip_string()?,
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.at += 1;
+                }
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    self.at += 1;
+                }
+                b',' | b':' | b' ' | b'\t' | b'\r' | b'\n' => self.at += 1,
+                _ => self.skip_literal(),
+            }
+            if depth == 0 {
+                return Some(());
+            }
+        }
+    }
 }
 
 /// A JSON body of representation `T` with no unknown top-level field.
@@ -192,12 +309,23 @@ impl<T: Representation + 'static> FromRequest for Strict<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = web::Json::<Map<String, Value>>::from_request(req, payload);
+        let json = req.mime_type().ok().flatten().is_some_and(|mime| {
+            mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")
+        });
+        let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let object = body.await?.into_inner();
-            if let Some(field) = unknown_field::<T>(&object) {
-                return Err(ApiError::BadRequest(format!(
-                    "Unrecognized field \"{field}\" (class org.keycloak.representations.idm.{}), not marked as ignorable",
+            if !json {
+                return Err(ApiError::BadRequest(
+                    "Expected a JSON body (Content-Type: application/json)".into(),
+                )
+                .into());
+            }
+            let body = body.await?;
+            let object: Map<String, Value> = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::BadRequest(format!("Unable to read JSON: {e}")))?;
+            if let Some((field, line, column)) = unknown_field::<T>(&body) {
+                return Err(ApiError::InvalidRepresentation(format!(
+                    "Invalid json representation for {}. Unrecognized field \"{field}\" at line {line} column {column}.",
                     T::CLASS
                 ))
                 .into());
@@ -212,17 +340,30 @@ impl<T: Representation + 'static> FromRequest for Strict<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn keycloak_fields_pass_and_others_are_named() {
-        let Value::Object(known) = json!({"username": "a", "totp": false, "access": {}}) else {
-            unreachable!()
-        };
-        assert_eq!(unknown_field::<UserRepr>(&known), None);
-        let Value::Object(unknown) = json!({"username": "a", "isAdmin": true}) else {
-            unreachable!()
-        };
-        assert_eq!(unknown_field::<UserRepr>(&unknown), Some("isAdmin"));
+        let known = br#"{"username": "a", "totp": false, "access": {"x": [1, "}"]}}"#;
+        assert_eq!(unknown_field::<UserRepr>(known), None);
+        let unknown = br#"{"username": "a\"}", "isAdmin": true, "zz": 1}"#;
+        assert_eq!(
+            unknown_field::<UserRepr>(unknown),
+            Some(("isAdmin".to_owned(), 1, 37))
+        );
+    }
+
+    #[test]
+    fn the_position_is_where_keycloak_reports_it() {
+        // Keycloak 26: `{"nosuchfield":true}` is reported at line 1 column 20.
+        let body = br#"{"nosuchfield":true}"#;
+        assert_eq!(
+            unknown_field::<UserRepr>(body),
+            Some(("nosuchfield".to_owned(), 1, 20))
+        );
+        let body = b"{\n  \"username\": \"a\",\n  \"bogus\": \"x\"\n}";
+        assert_eq!(
+            unknown_field::<UserRepr>(body),
+            Some(("bogus".to_owned(), 3, 13))
+        );
     }
 }
