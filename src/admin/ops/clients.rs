@@ -50,13 +50,15 @@ async fn find_covered<R: Right>(
     Ok(client)
 }
 
-/// Masks the secret of a client whose service account has powers the actor lacks.
+/// Masks the secret of a client whose service account has powers the actor lacks (a master
+/// admin holds every power, so nothing is looked up for them).
 async fn hide_secret_unless_covered<R: Right>(
     state: &AppState,
     granted: &Granted<R>,
     client: &mut Client,
 ) -> Result<(), OpsError> {
     if client.secret.is_some()
+        && !granted.actor().is_master_admin()
         && !granted
             .actor()
             .covers(&service_account_powers(state, granted, client).await?)
@@ -104,8 +106,10 @@ pub async fn list(
         }
     };
     let mut clients = clients;
-    for client in &mut clients {
-        hide_secret_unless_covered(state, &granted, client).await?;
+    if settings_visible {
+        for client in &mut clients {
+            hide_secret_unless_covered(state, &granted, client).await?;
+        }
     }
     Ok(Listing {
         clients,
