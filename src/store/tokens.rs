@@ -39,6 +39,8 @@ pub struct StoredToken {
     pub created_at: i64,
     pub last_used_at: i64,
     pub expires_at: i64,
+    /// Whether the login this token continues was single sign-on (`acr` "0").
+    pub sso: bool,
 }
 
 /// A token to insert.
@@ -51,6 +53,8 @@ pub struct NewToken<'a> {
     pub kind: TokenKind,
     pub ip_address: Option<&'a str>,
     pub expires_at: i64,
+    /// Whether the login this token continues was single sign-on (`acr` "0").
+    pub sso: bool,
 }
 
 pub async fn insert(
@@ -62,8 +66,8 @@ pub async fn insert(
     let kind = token.kind.as_str();
     sqlx::query!(
         "INSERT INTO refresh_token (id, realm_id, user_id, client_id, session_id, token_hash,
-            kind, ip_address, created_at, last_used_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            kind, ip_address, created_at, last_used_at, expires_at, sso)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         id,
         token.realm_id,
         token.user_id,
@@ -75,6 +79,7 @@ pub async fn insert(
         now,
         now,
         token.expires_at,
+        token.sso,
     )
     .execute(db)
     .await?;
@@ -91,7 +96,8 @@ pub async fn find_live(
     Ok(sqlx::query_as!(
         StoredToken,
         r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _",
-            client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at
+            client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at,
+            sso AS "sso: bool"
          FROM refresh_token WHERE token_hash = ? AND realm_id = ? AND expires_at > ?"#,
         token_hash,
         realm,
@@ -145,7 +151,8 @@ pub async fn list_for_user(
     Ok(sqlx::query_as!(
         StoredToken,
         r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _",
-            client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at
+            client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at,
+            sso AS "sso: bool"
          FROM refresh_token WHERE realm_id = ? AND user_id = ? AND expires_at > ?
          ORDER BY created_at DESC"#,
         realm,

@@ -436,6 +436,7 @@ async fn new_identity_token(
             session_id: None,
             token_hash: &digest,
             kind: TokenKind::Docker,
+            sso: false,
             ip_address: ip,
             expires_at: crate::clock::expiry(
                 state.clock.now_secs(),

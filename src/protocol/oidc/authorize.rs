@@ -434,6 +434,7 @@ async fn finish_login(
     let client_id = request.client.client_id.to_string();
     let scope = realm_scope(base, realm);
     let mut identity = None;
+    let sso = session.is_some();
     let session = match session {
         Some(session) => session,
         None => {
@@ -464,6 +465,7 @@ async fn finish_login(
                 .map(|_| param("code_challenge_method").unwrap_or_else(|| "plain".into())),
             code_challenge: challenge,
             expires_at: clock::expiry(state.clock.now_secs(), CODE_LIFETIME_SECS),
+            sso,
         },
     )
     .await?;

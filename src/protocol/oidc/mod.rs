@@ -8,11 +8,13 @@ mod discovery;
 mod error;
 mod form;
 mod introspect;
+mod issue;
 mod logout;
 mod realm_info;
 pub mod redirects;
 pub mod token;
 mod userinfo;
+mod web_origins;
 
 pub use error::OidcError;
 
