@@ -15,6 +15,9 @@ use crate::domain::{User, Username};
 use crate::state::AppState;
 use crate::store::{self, Db};
 
+/// The access token lifespan Keycloak gives a new master realm, in seconds.
+const MASTER_ACCESS_TOKEN_LIFESPAN: i64 = 60;
+
 /// Where `--import-realm` looks for realm JSON files, as in Keycloak.
 pub const IMPORT_DIR: &str = "data/import";
 
@@ -64,7 +67,10 @@ async fn bootstrap_master(db: &Db, settings: &Settings) -> anyhow::Result<()> {
         Some(realm) => realm,
         None => {
             let mut tx = db.begin().await?;
-            let realm = ops::realms::create_named(&mut tx, MASTER).await?;
+            let mut realm = ops::realms::create_named(&mut tx, MASTER).await?;
+            // Keycloak's master realm issues access tokens for one minute.
+            realm.access_token_lifespan = MASTER_ACCESS_TOKEN_LIFESPAN;
+            store::realms::update(&mut *tx, &realm).await?;
             tx.commit().await?;
             tracing::info!("created the master realm");
             realm
