@@ -162,7 +162,7 @@ fn each_bootstrap_admin_variable_pair_creates_a_working_admin() {
             "{user_var}\n{}",
             server.log()
         );
-        assert_eq!(token_status(&server, "boss", "wrong"), 401, "{user_var}");
+        assert_eq!(token_status(&server, "boss", "wrong"), 400, "{user_var}");
     }
 }
 
@@ -265,7 +265,7 @@ fn a_restart_keeps_users_and_the_same_kid() {
     );
     assert_eq!(
         token_status(&second, "other", "x"),
-        401,
+        400,
         "no second bootstrap admin"
     );
     let failures = login_failures_of(&second, "admin", "pw");

@@ -221,11 +221,11 @@ fn render(
             let mut response = HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header(("X-Frame-Options", "DENY"))
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            // Keycloak's framing rules and policy, then ours: no script, no base, inline style only.
             .insert_header((
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+                "frame-src 'self'; frame-ancestors 'self'; object-src 'none'; \
+                 default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'",
             ))
             .body(html);
             cookies::set(

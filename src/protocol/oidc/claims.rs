@@ -332,6 +332,39 @@ mod tests {
     }
 
     #[test]
+    fn empty_role_claims_and_audience_are_left_out() {
+        use crate::domain::{ClientIdName, Protocol, RealmName, Username};
+        let realm = Realm::new(RealmName::parse("shop").unwrap());
+        let user = User::new(realm.id.clone(), Username::parse("ann").unwrap());
+        let client = Client::new(
+            realm.id.clone(),
+            ClientIdName::parse("web").unwrap(),
+            Protocol::OpenIdConnect,
+        );
+        let grant = Grant {
+            realm: &realm,
+            issuer: "http://kw/realms/shop".into(),
+            user: &user,
+            client: &client,
+            subject: Subject::Session {
+                id: "s",
+                auth_time: 1,
+                sso: true,
+            },
+            scope: "email profile",
+            nonce: None,
+            roles: &[],
+            exp: 100,
+        };
+        let claims = serde_json::to_value(access_claims(&grant, 1)).unwrap();
+        for absent in ["aud", "realm_access", "resource_access", "allowed-origins"] {
+            assert!(claims.get(absent).is_none(), "{absent}: {claims}");
+        }
+        assert_eq!(claims["acr"], "0");
+        assert_eq!(claims["sid"], "s");
+    }
+
+    #[test]
     fn the_scope_follows_keycloaks_defaults() {
         assert_eq!(effective_scope(Some("openid")), "openid email profile");
         assert_eq!(effective_scope(None), "email profile");
