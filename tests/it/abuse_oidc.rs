@@ -381,7 +381,8 @@ async fn lifespans_out_of_range_are_refused_when_written() {
     }
     assert_eq!(realm_settings(&app).await, before, "nothing was written");
     // An access token never outlives its session, as in Keycloak: both are ten years here.
-    let ten_years = json!({"accessTokenLifespan": 315_360_000, "ssoSessionMaxLifespan": 315_360_000});
+    let ten_years =
+        json!({"accessTokenLifespan": 315_360_000, "ssoSessionMaxLifespan": 315_360_000});
     let response = app.admin(Method::PUT, "/yard", Some(ten_years)).await;
     assert_eq!(response.status(), 204);
     let access = tokens_of(&app, "alpha").await["access_token"]

@@ -43,7 +43,11 @@ async fn shop(app: &TestApp) -> String {
         .await;
     assert_eq!(response.status(), 201);
     let role: Value = app
-        .admin(Method::GET, &format!("/shop/clients/{api}/roles/read"), None)
+        .admin(
+            Method::GET,
+            &format!("/shop/clients/{api}/roles/read"),
+            None,
+        )
         .await
         .json()
         .await
@@ -126,7 +130,10 @@ async fn access_tokens_carry_keycloaks_claims() {
     assert_eq!(access["resource_access"]["api"]["roles"], json!(["read"]));
     assert_eq!(access["scope"], "openid email profile");
     assert_eq!(access["sid"], body["session_state"]);
-    assert!(access.get("session_state").is_none(), "Keycloak 26 dropped it");
+    assert!(
+        access.get("session_state").is_none(),
+        "Keycloak 26 dropped it"
+    );
     assert_eq!(access["preferred_username"], "ann");
     assert_eq!(access["email_verified"], false);
     assert_eq!(access["name"], "Ann Lee");
@@ -306,7 +313,11 @@ async fn a_client_can_ask_for_a_refresh_token_with_client_credentials() {
     let svc = clients[0]["id"].as_str().unwrap();
     let attributes = json!({"attributes": {"client_credentials.use_refresh_token": "true"}});
     let response = app
-        .admin(Method::PUT, &format!("/shop/clients/{svc}"), Some(attributes))
+        .admin(
+            Method::PUT,
+            &format!("/shop/clients/{svc}"),
+            Some(attributes),
+        )
         .await;
     assert_eq!(response.status(), 204);
     let form = [
@@ -316,6 +327,7 @@ async fn a_client_can_ask_for_a_refresh_token_with_client_credentials() {
     ];
     let body: Value = post_token(&app, &form).await.json().await.unwrap();
     let refresh = body["refresh_token"].as_str().expect("a refresh token");
+    assert!(body["session_state"].is_string(), "{body}");
     let refreshed = post_token(
         &app,
         &[
@@ -329,7 +341,7 @@ async fn a_client_can_ask_for_a_refresh_token_with_client_credentials() {
     assert_eq!(refreshed.status(), 200);
     let body: Value = refreshed.json().await.unwrap();
     let access = jwt_payload(body["access_token"].as_str().unwrap());
-    assert!(access.get("sid").is_none());
+    assert_eq!(access["sid"], body["session_state"], "a kept session shows");
     assert_eq!(access["client_id"], "svc");
 }
 
@@ -360,7 +372,11 @@ async fn lifespans_come_from_the_client_then_the_realm() {
     let web = clients[0]["id"].as_str().unwrap();
     let attributes = json!({"attributes": {"access.token.lifespan": "120"}});
     let response = app
-        .admin(Method::PUT, &format!("/shop/clients/{web}"), Some(attributes))
+        .admin(
+            Method::PUT,
+            &format!("/shop/clients/{web}"),
+            Some(attributes),
+        )
         .await;
     assert_eq!(response.status(), 204);
     let body = ann_tokens(&app, None).await;
@@ -513,7 +529,10 @@ async fn token_endpoint_errors_have_keycloaks_status_and_words() {
             ("password", pw),
         ]
     };
-    let invalid_user = (400, oauth_error("invalid_grant", "Invalid user credentials"));
+    let invalid_user = (
+        400,
+        oauth_error("invalid_grant", "Invalid user credentials"),
+    );
     assert_eq!(
         token_error(&app, &password("web", "s3cret", "ann", "no")).await,
         invalid_user
@@ -522,7 +541,10 @@ async fn token_endpoint_errors_have_keycloaks_status_and_words() {
         token_error(&app, &password("web", "s3cret", "nobody", "no")).await,
         invalid_user
     );
-    let bad_client = oauth_error("invalid_client", "Invalid client or Invalid client credentials");
+    let bad_client = oauth_error(
+        "invalid_client",
+        "Invalid client or Invalid client credentials",
+    );
     let bad_secret = oauth_error(
         "unauthorized_client",
         "Invalid client or Invalid client credentials",
@@ -684,7 +706,9 @@ async fn single_sign_on_tokens_say_acr_zero() {
     shop(&app).await;
     let query = "client_id=web&redirect_uri=http%3A%2F%2Fapp.test%2Fcb&response_type=code&scope=openid&state=s";
     let page = app
-        .get(&format!("/realms/shop/protocol/openid-connect/auth?{query}"))
+        .get(&format!(
+            "/realms/shop/protocol/openid-connect/auth?{query}"
+        ))
         .await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
@@ -706,15 +730,23 @@ async fn single_sign_on_tokens_say_acr_zero() {
         .unwrap();
     assert_eq!(response.status(), 302);
     let fresh = exchange(&app, &response).await;
-    assert_eq!(jwt_payload(fresh["access_token"].as_str().unwrap())["acr"], "1");
+    assert_eq!(
+        jwt_payload(fresh["access_token"].as_str().unwrap())["acr"],
+        "1"
+    );
     assert_eq!(jwt_payload(fresh["id_token"].as_str().unwrap())["acr"], "1");
 
     let again = app
-        .get(&format!("/realms/shop/protocol/openid-connect/auth?{query}"))
+        .get(&format!(
+            "/realms/shop/protocol/openid-connect/auth?{query}"
+        ))
         .await;
     assert_eq!(again.status(), 302, "single sign-on");
     let sso = exchange(&app, &again).await;
-    assert_eq!(jwt_payload(sso["access_token"].as_str().unwrap())["acr"], "0");
+    assert_eq!(
+        jwt_payload(sso["access_token"].as_str().unwrap())["acr"],
+        "0"
+    );
     assert_eq!(jwt_payload(sso["id_token"].as_str().unwrap())["acr"], "0");
     let refreshed: Value = post_token(
         &app,
@@ -796,8 +828,13 @@ async fn every_answer_carries_keycloaks_security_headers() {
     assert_eq!(login.headers()["referrer-policy"], "no-referrer");
 
     let console = app.get("/admin/master/console/signin").await;
-    let csp = console.headers()["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'self'"), "the console keeps its own: {csp}");
+    let csp = console.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("script-src 'self'"),
+        "the console keeps its own: {csp}"
+    );
     assert_eq!(console.headers()["x-frame-options"], "DENY");
     assert_eq!(console.headers()["x-robots-tag"], "none");
 }
@@ -814,7 +851,10 @@ async fn discovery_and_jwks_match_keycloaks_documents() {
     let body: Value = serde_json::from_str(&text).unwrap();
     let issuer = format!("{}/realms/master", app.address);
     assert_eq!(body["issuer"], issuer.as_str());
-    assert!(text.starts_with("{\"issuer\":"), "issuer first, as Keycloak");
+    assert!(
+        text.starts_with("{\"issuer\":"),
+        "issuer first, as Keycloak"
+    );
     for key in [
         "authorization_endpoint",
         "token_endpoint",
@@ -864,7 +904,9 @@ async fn discovery_and_jwks_match_keycloaks_documents() {
         .await
         .unwrap();
     let key = &jwks["keys"][0];
-    for field in ["kid", "kty", "alg", "use", "n", "e", "x5c", "x5t", "x5t#S256"] {
+    for field in [
+        "kid", "kty", "alg", "use", "n", "e", "x5c", "x5t", "x5t#S256",
+    ] {
         assert!(key.get(field).is_some(), "{field}");
     }
     use base64::Engine;

@@ -219,15 +219,15 @@ fn render(
     match page.render() {
         Ok(html) => {
             let mut response = HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            // Keycloak's framing rules and policy, then ours: no script, no base, inline style only.
-            .insert_header((
-                header::CONTENT_SECURITY_POLICY,
-                "frame-src 'self'; frame-ancestors 'self'; object-src 'none'; \
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                // Keycloak's framing rules and policy, then ours: no script, no base, inline style only.
+                .insert_header((
+                    header::CONTENT_SECURITY_POLICY,
+                    "frame-src 'self'; frame-ancestors 'self'; object-src 'none'; \
                  default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'",
-            ))
-            .body(html);
+                ))
+                .body(html);
             cookies::set(
                 &mut response,
                 &cookies::build(CSRF_COOKIE, csrf.to_owned(), &realm_scope(base, realm)),

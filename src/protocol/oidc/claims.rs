@@ -191,10 +191,12 @@ pub enum Subject<'a> {
         auth_time: i64,
         sso: bool,
     },
-    /// A service account's token: no session claims, the calling host instead.
+    /// A service account's token: the calling host, and session claims only when the client
+    /// keeps a session to refresh (Keycloak's session is transient otherwise).
     ServiceAccount {
         session_id: &'a str,
         host: Option<&'a str>,
+        refreshable: bool,
     },
 }
 
@@ -247,9 +249,13 @@ pub fn access_claims(grant: &Grant<'_>, now: i64) -> AccessClaims {
             if sso { "0" } else { "1" },
             None,
         ),
-        Subject::ServiceAccount { session_id, host } => (
+        Subject::ServiceAccount {
+            session_id,
+            host,
+            refreshable,
+        } => (
             format!("{SERVICE_ACCOUNT_JTI}{session_id}"),
-            None,
+            refreshable.then(|| session_id.to_owned()),
             None,
             "1",
             Some(host.unwrap_or_default().to_owned()),

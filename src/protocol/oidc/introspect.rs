@@ -132,7 +132,7 @@ pub async fn revoke(
         }
     } else if let Some((claims, _)) = bearer::verify_access(&state, &realm, token).await? {
         if claims.azp == client.client_id.as_str() {
-            if let Some(session) = claims.sid.as_deref() {
+            if let Some(session) = super::claims::session_of(&claims) {
                 store::sessions::delete(state.db.write(), &realm.id, session).await?;
             }
         }

@@ -94,6 +94,16 @@ pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenRespon
     let scope = claims::effective_scope(requested_scope);
     let issuer = base.issuer(realm.name.as_str());
     let refresh = wants_refresh(client, &subject);
+    let subject = match subject {
+        Subject::ServiceAccount {
+            session_id, host, ..
+        } => Subject::ServiceAccount {
+            session_id,
+            host,
+            refreshable: refresh,
+        },
+        session => session,
+    };
     let (session_id, sso) = match subject {
         Subject::Session { id, sso, .. } => (id, sso),
         Subject::ServiceAccount { session_id, .. } => (session_id, false),

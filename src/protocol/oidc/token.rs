@@ -222,6 +222,7 @@ async fn refresh_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
         Subject::ServiceAccount {
             session_id: &session.id,
             host: session.ip_address.as_deref(),
+            refreshable: true,
         }
     } else {
         Subject::Session {
@@ -351,6 +352,7 @@ async fn client_credentials_grant(at: &Endpoint<'_>) -> Result<TokenResponse, Oi
             subject: Subject::ServiceAccount {
                 session_id: &session,
                 host: ip,
+                refreshable: false,
             },
             session_started: state.clock.now_secs(),
             requested_scope: field(form, "scope"),
