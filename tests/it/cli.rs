@@ -247,7 +247,7 @@ fn a_restart_keeps_users_and_the_same_kid() {
     let first = Server::start(dir.path(), &["start-dev"], &env);
     let before = kid(&first);
     enable_master_events(&first, "admin", "pw");
-    assert_eq!(token_status(&first, "admin", "wrong"), 401);
+    assert_eq!(token_status(&first, "admin", "wrong"), 400);
     first.stop();
     let second = Server::start(
         dir.path(),
