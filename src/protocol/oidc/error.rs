@@ -4,6 +4,9 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+/// The type of a bearer error's empty body, as Keycloak labels it.
+const BEARER_ERROR_TYPE: &str = "text/plain;charset=UTF-8";
+
 /// An error answered by an OIDC endpoint.
 #[derive(Debug, thiserror::Error)]
 pub enum OidcError {
@@ -123,6 +126,7 @@ impl ResponseError for OidcError {
                 let challenge = format!("Bearer realm=\"{realm}\"");
                 return response
                     .insert_header((header::WWW_AUTHENTICATE, challenge))
+                    .content_type(BEARER_ERROR_TYPE)
                     .finish();
             }
             OidcError::InvalidToken { realm, description }
@@ -133,6 +137,7 @@ impl ResponseError for OidcError {
                 );
                 return response
                     .insert_header((header::WWW_AUTHENTICATE, challenge))
+                    .content_type(BEARER_ERROR_TYPE)
                     .finish();
             }
             other => json!({"error": other.code(), "error_description": other.to_string()}),
