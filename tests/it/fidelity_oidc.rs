@@ -141,6 +141,10 @@ async fn access_tokens_carry_keycloaks_claims() {
     assert_eq!(access["family_name"], "Lee");
     assert_eq!(access["email"], "ann@shop.test");
     assert!(access["auth_time"].is_i64());
+    assert!(
+        access["jti"].as_str().unwrap().starts_with("onrtro:"),
+        "{access}"
+    );
 
     let plain = ann_tokens(&app, None).await;
     assert_eq!(plain["scope"], "email profile");
@@ -264,6 +268,7 @@ async fn service_account_tokens_have_no_session_and_no_refresh_token() {
     assert_eq!(access["clientAddress"], "127.0.0.1");
     assert_eq!(access["acr"], "1");
     assert_eq!(access["azp"], "svc");
+    assert!(access["jti"].as_str().unwrap().starts_with("trrtcc:"));
 
     let seen: Value = app
         .client
@@ -645,6 +650,14 @@ async fn token_endpoint_errors_have_keycloaks_status_and_words() {
     assert_eq!(
         token_error(&app, &password("web", "s3cret", "ann", "pw")).await,
         (400, oauth_error("invalid_grant", "Account disabled"))
+    );
+    let realm_off = app
+        .admin(Method::PUT, "/shop", Some(json!({"enabled": false})))
+        .await;
+    assert_eq!(realm_off.status(), 204);
+    assert_eq!(
+        token_error(&app, &password("web", "s3cret", "ann", "pw")).await,
+        (403, oauth_error("access_denied", "Realm not enabled"))
     );
 }
 

@@ -182,6 +182,24 @@ pub struct RefreshClaims {
     pub scope: String,
 }
 
+/// The grant a user's token comes from, which Keycloak 26 writes as its `jti` prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Password,
+    Code,
+    Refresh,
+}
+
+impl Flow {
+    fn jti_prefix(self) -> &'static str {
+        match self {
+            Flow::Password => "onrtro:",
+            Flow::Code => "onrtac:",
+            Flow::Refresh => "onrtrt:",
+        }
+    }
+}
+
 /// The sign-in behind a token: a user session, or a service account's client login.
 pub enum Subject<'a> {
     /// A user session: its id, when its user authenticated, and whether this client reused
@@ -190,6 +208,7 @@ pub enum Subject<'a> {
         id: &'a str,
         auth_time: i64,
         sso: bool,
+        flow: Flow,
     },
     /// A service account's token: the calling host, and session claims only when the client
     /// keeps a session to refresh (Keycloak's session is transient otherwise).
@@ -242,8 +261,13 @@ pub fn access_claims(grant: &Grant<'_>, now: i64) -> AccessClaims {
             .collect(),
     );
     let (jti, sid, auth_time, acr, host) = match grant.subject {
-        Subject::Session { id, auth_time, sso } => (
-            uuid::Uuid::new_v4().to_string(),
+        Subject::Session {
+            id,
+            auth_time,
+            sso,
+            flow,
+        } => (
+            format!("{}{}", flow.jti_prefix(), uuid::Uuid::new_v4()),
             Some(id.to_owned()),
             Some(auth_time),
             if sso { "0" } else { "1" },
@@ -356,6 +380,7 @@ mod tests {
                 id: "s",
                 auth_time: 1,
                 sso: true,
+                flow: Flow::Refresh,
             },
             scope: "email profile",
             nonce: None,
@@ -368,6 +393,7 @@ mod tests {
         }
         assert_eq!(claims["acr"], "0");
         assert_eq!(claims["sid"], "s");
+        assert!(claims["jti"].as_str().unwrap().starts_with("onrtrt:"));
     }
 
     #[test]

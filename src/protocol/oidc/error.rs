@@ -12,6 +12,9 @@ const BEARER_ERROR_TYPE: &str = "text/plain;charset=UTF-8";
 pub enum OidcError {
     #[error("Realm does not exist")]
     RealmNotFound,
+    /// A token request to a disabled realm: 403 `access_denied`, as Keycloak answers.
+    #[error("Realm not enabled")]
+    RealmDisabled,
     #[error("{0}")]
     InvalidRequest(String),
     /// Client authentication failed (unknown or disabled client): 401 `invalid_client`.
@@ -69,6 +72,7 @@ impl OidcError {
     fn code(&self) -> &'static str {
         match self {
             OidcError::RealmNotFound => "Realm does not exist",
+            OidcError::RealmDisabled => "access_denied",
             OidcError::InvalidRequest(_) | OidcError::ServiceAccountUnavailable(_) => {
                 "invalid_request"
             }
@@ -97,9 +101,9 @@ impl ResponseError for OidcError {
             | OidcError::MissingToken { .. }
             | OidcError::InvalidToken { .. }
             | OidcError::UnmatchingClients => StatusCode::UNAUTHORIZED,
-            OidcError::ClientNotAllowed(_) | OidcError::InsufficientScope { .. } => {
-                StatusCode::FORBIDDEN
-            }
+            OidcError::ClientNotAllowed(_)
+            | OidcError::RealmDisabled
+            | OidcError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             OidcError::InvalidRequest(_)
             | OidcError::BadClient(_)
             | OidcError::InvalidGrant(_)

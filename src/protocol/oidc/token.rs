@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 
-use super::claims::{RefreshClaims, Subject};
+use super::claims::{Flow, RefreshClaims, Subject};
 use super::client_auth::authenticate_client;
 use super::form::{field, parse_form, reject_duplicates, Form};
 use super::issue::{issue, Request, TokenResponse};
-use super::realm_info::enabled_realm;
+use super::realm_info::existing_realm;
 use super::OidcError;
 use crate::clock;
 use crate::crypto::{self, jwt};
@@ -53,7 +53,10 @@ pub async fn token(
     base: Base,
     body: web::Bytes,
 ) -> Result<HttpResponse, OidcError> {
-    let realm = enabled_realm(&state, &realm).await?;
+    let realm = existing_realm(&state, &realm).await?;
+    if !realm.enabled {
+        return Err(OidcError::RealmDisabled);
+    }
     let form = parse_form(&body);
     let grant = grant_type(&form)?;
     let client = authenticate_client(&state, &realm, &req, &form).await?;
@@ -143,6 +146,7 @@ async fn password_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
                 id: &session,
                 auth_time: now,
                 sso: false,
+                flow: Flow::Password,
             },
             session_started: now,
             requested_scope: field(form, "scope"),
@@ -229,6 +233,7 @@ async fn refresh_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
             id: &session.id,
             auth_time: session.started_at,
             sso: stored.sso,
+            flow: Flow::Refresh,
         }
     };
     issue(
@@ -297,6 +302,7 @@ async fn code_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
                 id: &session.id,
                 auth_time: session.started_at,
                 sso: grant.sso,
+                flow: Flow::Code,
             },
             session_started: session.started_at,
             requested_scope: grant.scope.as_deref(),
