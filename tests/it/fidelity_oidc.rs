@@ -449,7 +449,13 @@ async fn refresh_failures_are_worded_as_keycloaks() {
     let renewed: Value = renewed.json().await.unwrap();
     assert_eq!(
         refresh_with("web", "s3cret", refresh).await,
-        (400, oauth_error("invalid_grant", "Stale token")),
+        (
+            400,
+            oauth_error(
+                "invalid_grant",
+                "Maximum allowed refresh token reuse exceeded"
+            )
+        ),
         "a spent refresh token"
     );
 
@@ -931,4 +937,88 @@ async fn discovery_and_jwks_match_keycloaks_documents() {
     let b64 = |d: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(d);
     assert_eq!(key["x5t"], b64(sha1.as_ref()).as_str());
     assert_eq!(key["x5t#S256"], b64(sha256.as_ref()).as_str());
+}
+
+#[tokio::test]
+async fn code_exchange_failures_are_worded_as_keycloaks() {
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let app = spawn_app().await;
+    shop(&app).await;
+    let query = format!(
+        "client_id=web&redirect_uri=http%3A%2F%2Fapp.test%2Fcb&response_type=code\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256"
+    );
+    let auth = format!("/realms/shop/protocol/openid-connect/auth?{query}");
+    let html = app.get(&auth).await.text().await.unwrap();
+    let csrf = crate::helpers::csrf_of(&html);
+    let signed_in = app
+        .client
+        .post(app.url("/realms/shop/protocol/openid-connect/auth"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("client_id", "web"),
+            ("redirect_uri", "http://app.test/cb"),
+            ("response_type", "code"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("username", "ann"),
+            ("password", "pw"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 302);
+    let mut redirect = signed_in;
+    let cases = [
+        ("web", "s3cret", None, "PKCE code verifier not specified"),
+        (
+            "web",
+            "s3cret",
+            Some("too-short"),
+            "PKCE verification failed: Invalid code verifier",
+        ),
+        (
+            "web",
+            "s3cret",
+            Some("a-well-formed-verifier-that-is-not-the-right-one"),
+            "PKCE verification failed: Code mismatch",
+        ),
+        (
+            "api",
+            "a",
+            None,
+            "Auth error: Found different client_id in clientSession",
+        ),
+    ];
+    for (client, secret, verifier, description) in cases {
+        let location = redirect.headers()["location"].to_str().unwrap();
+        let code = url::Url::parse(location)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .expect("a code");
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("client_id", client),
+            ("client_secret", secret),
+            ("code", code.as_str()),
+            ("redirect_uri", "http://app.test/cb"),
+        ];
+        if let Some(verifier) = verifier {
+            form.push(("code_verifier", verifier));
+        }
+        assert_eq!(
+            token_error(&app, &form).await,
+            (400, oauth_error("invalid_grant", description)),
+            "{description}"
+        );
+        let reused = token_error(&app, &form).await;
+        assert_eq!(
+            reused,
+            (400, oauth_error("invalid_grant", "Code not valid"))
+        );
+        redirect = app.get(&auth).await;
+        assert_eq!(redirect.status(), 302, "single sign-on gives the next code");
+    }
 }

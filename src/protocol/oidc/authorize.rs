@@ -609,29 +609,3 @@ async fn update_password(
     };
     finish_login(state, realm, base, request, form, signed_in, details).await
 }
-
-/// Whether a PKCE verifier answers the stored challenge.
-pub fn pkce_matches(method: Option<&str>, challenge: &str, verifier: &str) -> bool {
-    use base64::Engine;
-    use sha2::{Digest, Sha256};
-    let computed = match method {
-        Some("S256") => base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(Sha256::digest(verifier.as_bytes())),
-        _ => verifier.to_owned(),
-    };
-    crypto::constant_time_eq(computed.as_bytes(), challenge.as_bytes())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pkce_s256_matches_the_rfc_7636_example() {
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-        assert!(pkce_matches(Some("S256"), challenge, verifier));
-        assert!(!pkce_matches(Some("S256"), challenge, "wrong"));
-        assert!(pkce_matches(Some("plain"), "abc", "abc"));
-    }
-}

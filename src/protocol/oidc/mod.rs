@@ -10,6 +10,7 @@ mod form;
 mod introspect;
 mod issue;
 mod logout;
+mod pkce;
 mod realm_info;
 pub mod redirects;
 pub mod token;

@@ -172,7 +172,7 @@ async fn password_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
 }
 
 /// The checks of Keycloak's `TokenManager.refreshAccessToken`, in its order and words: the
-/// token itself, then its session, then whether it was already spent (refresh tokens rotate).
+/// token itself, then its session, then whether it was already spent.
 async fn refresh_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
     const INVALID: &str = "Invalid refresh token";
     let Endpoint {
@@ -208,14 +208,17 @@ async fn refresh_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
         .await?
         .filter(|u| u.enabled)
         .ok_or(ENDED)?;
+    // Refresh tokens rotate (Keycloak's "Revoke Refresh Token" with no reuse allowed): the
+    // presented one is spent, and a spent one is answered as Keycloak answers a replay.
+    const REPLAYED: OidcError =
+        OidcError::InvalidGrant("Maximum allowed refresh token reuse exceeded");
     let digest = crypto::token_digest(token);
     let stored = store::tokens::find_live(state.db.read(), &realm.id, &digest, now)
         .await?
         .filter(|t| t.kind != TokenKind::Docker.as_str() && t.client_id == client.id)
-        .ok_or(OidcError::InvalidGrant("Stale token"))?;
-    // Refresh tokens rotate: the presented one is spent.
+        .ok_or(REPLAYED)?;
     if !store::tokens::revoke_by_hash(state.db.write(), &realm.id, &digest).await? {
-        return Err(OidcError::InvalidGrant("Stale token"));
+        return Err(REPLAYED);
     }
     store::sessions::touch(state.db.write(), &session.id, now).await?;
     let service_account = client.service_accounts_enabled
@@ -263,34 +266,41 @@ async fn code_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
     } = *at;
     let code =
         field(form, "code").ok_or(OidcError::InvalidRequest("Missing parameter: code".into()))?;
+    let now = state.clock.now_secs();
     let grant = store::auth_codes::take(state.db.write(), &realm.id, &crypto::token_digest(code))
         .await?
-        .filter(|g| g.client_id == client.id && g.expires_at > state.clock.now_secs())
+        .filter(|g| g.expires_at > now)
         .ok_or(OidcError::InvalidGrant(INVALID))?;
+    let session = store::sessions::find(state.db.read(), &realm.id, &grant.session_id)
+        .await?
+        .ok_or(OidcError::InvalidGrant("User session not found"))?;
+    let user = store::users::find_by_id(state.db.read(), &realm.id, &grant.user_id)
+        .await?
+        .ok_or(OidcError::InvalidGrant("User not found"))?;
+    if !user.enabled {
+        return Err(OidcError::InvalidGrant("User disabled"));
+    }
     if field(form, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
         return Err(OidcError::InvalidGrant("Incorrect redirect_uri"));
     }
-    if let Some(challenge) = &grant.code_challenge {
-        let verifier = field(form, "code_verifier").ok_or(OidcError::InvalidGrant(
-            "PKCE verification failed: Code verifier missing",
-        ))?;
-        if !super::authorize::pkce_matches(
-            grant.code_challenge_method.as_deref(),
-            challenge,
-            verifier,
-        ) {
-            return Err(OidcError::InvalidGrant(
-                "PKCE verification failed: Invalid code verifier",
-            ));
-        }
+    if grant.client_id != client.id {
+        return Err(OidcError::InvalidGrant(
+            "Auth error: Found different client_id in clientSession",
+        ));
     }
-    let session = store::sessions::find(state.db.read(), &realm.id, &grant.session_id)
-        .await?
-        .ok_or(OidcError::InvalidGrant("Session not active"))?;
-    let user = store::users::find_by_id(state.db.read(), &realm.id, &grant.user_id)
-        .await?
-        .filter(|u| u.enabled)
-        .ok_or(OidcError::InvalidGrant(INVALID))?;
+    if !client.standard_flow_enabled {
+        return Err(OidcError::InvalidGrant(
+            "Client not allowed to exchange code",
+        ));
+    }
+    if !session_alive(realm, session.started_at, session.last_access_at, now) {
+        return Err(OidcError::InvalidGrant("Session not active"));
+    }
+    super::pkce::verify(
+        grant.code_challenge_method.as_deref(),
+        grant.code_challenge.as_deref(),
+        field(form, "code_verifier"),
+    )?;
     issue(
         state,
         Request {
