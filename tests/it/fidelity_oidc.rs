@@ -717,6 +717,17 @@ async fn userinfo_challenges_as_keycloak_does() {
         .unwrap();
     assert_eq!(info["preferred_username"], "ann");
     assert_eq!(info["email"], "ann@shop.test");
+    let by_form: Value = app
+        .client
+        .post(app.url(USERINFO))
+        .form(&[("access_token", openid["access_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_form["sub"], info["sub"], "the token as a form field");
 }
 
 #[tokio::test]
