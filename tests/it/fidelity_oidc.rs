@@ -140,7 +140,7 @@ async fn access_tokens_carry_keycloaks_claims() {
     assert_eq!(access["given_name"], "Ann");
     assert_eq!(access["family_name"], "Lee");
     assert_eq!(access["email"], "ann@shop.test");
-    assert!(access["auth_time"].is_i64());
+    assert!(access.get("auth_time").is_none(), "no browser login");
     assert!(
         access["jti"].as_str().unwrap().starts_with("onrtro:"),
         "{access}"
@@ -188,7 +188,8 @@ async fn id_and_refresh_tokens_are_shaped_like_keycloaks() {
     assert_eq!(id["sub"], ann.as_str());
     assert_eq!(id["acr"], "1");
     assert_eq!(id["sid"], body["session_state"]);
-    assert_eq!(id["auth_time"], access["auth_time"]);
+    assert!(id.get("auth_time").is_none(), "a password grant has none");
+    assert!(access.get("auth_time").is_none());
     assert_eq!(id["at_hash"].as_str().unwrap().len(), 22);
     let refresh = jwt_payload(body["refresh_token"].as_str().unwrap());
     assert_eq!(refresh["typ"], "Refresh");
@@ -793,6 +794,13 @@ async fn single_sign_on_tokens_say_acr_zero() {
     .unwrap();
     let access = jwt_payload(refreshed["access_token"].as_str().unwrap());
     assert_eq!(access["acr"], "0", "a refresh keeps the login's acr");
+    let login_time = jwt_payload(fresh["id_token"].as_str().unwrap())["auth_time"].clone();
+    assert!(login_time.is_i64(), "a browser login has an auth_time");
+    assert_eq!(
+        jwt_payload(sso["access_token"].as_str().unwrap())["auth_time"],
+        login_time
+    );
+    assert_eq!(access["auth_time"], login_time, "and a refresh keeps it");
 }
 
 /// Trades the code of an authorization redirect for tokens.

@@ -437,6 +437,7 @@ async fn new_identity_token(
             token_hash: &digest,
             kind: TokenKind::Docker,
             sso: false,
+            auth_time: None,
             ip_address: ip,
             expires_at: crate::clock::expiry(
                 state.clock.now_secs(),

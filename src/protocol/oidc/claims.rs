@@ -206,7 +206,8 @@ pub enum Subject<'a> {
     /// it by single sign-on (Keycloak's `acr` "0") rather than by a fresh login ("1").
     Session {
         id: &'a str,
-        auth_time: i64,
+        /// When credentials were last typed in a browser; none after a password grant.
+        auth_time: Option<i64>,
         sso: bool,
         flow: Flow,
     },
@@ -269,7 +270,7 @@ pub fn access_claims(grant: &Grant<'_>, now: i64) -> AccessClaims {
         } => (
             format!("{}{}", flow.jti_prefix(), uuid::Uuid::new_v4()),
             Some(id.to_owned()),
-            Some(auth_time),
+            auth_time,
             if sso { "0" } else { "1" },
             None,
         ),
@@ -378,7 +379,7 @@ mod tests {
             client: &client,
             subject: Subject::Session {
                 id: "s",
-                auth_time: 1,
+                auth_time: Some(1),
                 sso: true,
                 flow: Flow::Refresh,
             },

@@ -104,9 +104,11 @@ pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenRespon
         },
         session => session,
     };
-    let (session_id, sso) = match subject {
-        Subject::Session { id, sso, .. } => (id, sso),
-        Subject::ServiceAccount { session_id, .. } => (session_id, false),
+    let (session_id, sso, auth_time) = match subject {
+        Subject::Session {
+            id, sso, auth_time, ..
+        } => (id, sso, auth_time),
+        Subject::ServiceAccount { session_id, .. } => (session_id, false, None),
     };
     let access = claims::access_claims(
         &Grant {
@@ -167,6 +169,7 @@ pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenRespon
                 ip_address: None,
                 expires_at: refresh_exp,
                 sso,
+                auth_time,
             },
         )
         .await?;

@@ -144,7 +144,7 @@ async fn password_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
             user: &user,
             subject: Subject::Session {
                 id: &session,
-                auth_time: now,
+                auth_time: None,
                 sso: false,
                 flow: Flow::Password,
             },
@@ -234,7 +234,7 @@ async fn refresh_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
     } else {
         Subject::Session {
             id: &session.id,
-            auth_time: session.started_at,
+            auth_time: stored.auth_time,
             sso: stored.sso,
             flow: Flow::Refresh,
         }
@@ -310,7 +310,7 @@ async fn code_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
             user: &user,
             subject: Subject::Session {
                 id: &session.id,
-                auth_time: session.started_at,
+                auth_time: Some(session.started_at),
                 sso: grant.sso,
                 flow: Flow::Code,
             },
