@@ -196,6 +196,13 @@ impl<'a> Audited<'a> {
         &mut self.tx
     }
 
+    /// Commits one of the few writes Keycloak records no admin event for (a credential's
+    /// label or place in the user's list).
+    pub async fn commit_unrecorded(self) -> Result<(), OpsError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
     /// Records the admin event and commits: both happen, or neither.
     pub async fn commit(mut self, change: Change) -> Result<(), OpsError> {
         let event = AdminEvent {
