@@ -166,7 +166,57 @@ pub async fn replace_password_hash(
 
 #[cfg(test)]
 mod tests {
-    use super::reordered;
+    use super::*;
+    use crate::domain::{Realm, RealmName, User, Username};
+    use crate::store::{self, realms, users};
+
+    #[tokio::test]
+    async fn a_rehash_never_undoes_a_password_changed_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = store::open(&format!("sqlite://{}/kw.db", dir.path().display()))
+            .await
+            .unwrap();
+        let realm = Realm::new(RealmName::parse("team").unwrap());
+        realms::insert(db.write(), &realm).await.unwrap();
+        let user = User::new(realm.id.clone(), Username::parse("dev").unwrap());
+        users::insert(db.write(), &user).await.unwrap();
+        users::set_password(db.write(), &user.id, "$pbkdf2-sha256$old", false)
+            .await
+            .unwrap();
+        let before = list_for_user(db.read(), &user.id).await.unwrap();
+        set_label(db.write(), &user.id, &before[0].id, "mine")
+            .await
+            .unwrap();
+
+        assert!(
+            replace_password_hash(db.write(), &user.id, "$pbkdf2-sha256$old", "$argon2id$new")
+                .await
+                .unwrap()
+        );
+        let after = list_for_user(db.read(), &user.id).await.unwrap();
+        assert_eq!(after[0].secret_data, "$argon2id$new");
+        assert_eq!(
+            (&after[0].id, &after[0].user_label, after[0].created_at),
+            (
+                &before[0].id,
+                &Some("mine".to_owned()),
+                before[0].created_at
+            ),
+            "the same credential, label and date"
+        );
+
+        users::set_password(db.write(), &user.id, "$argon2id$changed", false)
+            .await
+            .unwrap();
+        assert!(
+            !replace_password_hash(db.write(), &user.id, "$argon2id$new", "$argon2id$late")
+                .await
+                .unwrap(),
+            "a late re-hash of the old password is dropped"
+        );
+        let stored = users::password_hash(db.read(), &user.id).await.unwrap();
+        assert_eq!(stored.as_deref(), Some("$argon2id$changed"));
+    }
 
     fn ids(names: &[&str]) -> Vec<String> {
         names.iter().map(|n| n.to_string()).collect()
