@@ -482,6 +482,7 @@ mod tests {
 
     #[test]
     fn a_thread_gives_back_memory_beyond_keycloaks_parameters() {
+        assert_eq!(keycloak_argon2().params().block_count(), KEPT_BLOCKS);
         let mut blocks = Vec::new();
         let big = "$argon2id$v=19$m=16384,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
         assert!(!verify_with_memory("x", big, &mut blocks));
