@@ -427,7 +427,7 @@ pub async fn rename(conn: &mut SqliteConnection, old: &str, realm: &Realm) -> Re
     let moved = |url: &str| {
         replacements
             .iter()
-            .fold(url.to_owned(), |url, (from, to)| url.replacen(from, to, 1))
+            .fold(url.to_owned(), |url, (from, to)| url.replace(from, to))
     };
     for what in ["account", "account-console", "security-admin-console"] {
         if let Some(mut client) = store::clients::find_builtin(&mut *conn, &realm.id, what).await? {
