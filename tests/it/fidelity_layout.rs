@@ -646,7 +646,7 @@ async fn renaming_a_realm_renames_its_client_in_master_and_deleting_it_deletes_i
 }
 
 #[tokio::test]
-async fn built_in_clients_cannot_be_deleted() {
+async fn built_in_clients_cannot_be_deleted_or_lose_what_they_are() {
     let app = spawn_app().await;
     app.create_realm("team-a").await;
     for (realm, client_id) in [
@@ -664,6 +664,32 @@ async fn built_in_clients_cannot_be_deleted() {
             .admin(Method::DELETE, &format!("/{realm}/clients/{id}"), None)
             .await;
         assert_eq!(response.status(), 400, "{client_id} of {realm}");
+    }
+    for (realm, client_id, change) in [
+        (
+            "team-a",
+            "account-console",
+            json!({"redirectUris": ["https://elsewhere.example/*"]}),
+        ),
+        (
+            "team-a",
+            "security-admin-console",
+            json!({"publicClient": false}),
+        ),
+        (
+            "master",
+            "team-a-realm",
+            json!({"clientId": "team-b-realm"}),
+        ),
+    ] {
+        let id = client(&app, realm, client_id).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let response = app
+            .admin(Method::PUT, &format!("/{realm}/clients/{id}"), Some(change))
+            .await;
+        assert_eq!(response.status(), 400, "changing {client_id} of {realm}");
     }
 }
 
