@@ -39,6 +39,7 @@ struct RolesPage {
     user: UserView,
     realm_roles: Mapping,
     management_title: String,
+    management_about: &'static str,
     management_roles: Mapping,
 }
 
@@ -84,6 +85,11 @@ async fn show(console: Console, path: web::Path<UserPath>) -> Result<HttpRespons
             available,
         },
         management_title: format!("Realm administration ({})", management_client(&path.target)),
+        management_about: if path.target == ops::realms::MASTER {
+            "Rights over master in the console and the admin API (each realm's are on its own client in master)."
+        } else {
+            "Rights over this realm in the console and the admin API. realm-admin includes all the others."
+        },
         management_roles: Mapping {
             assigned: names(management.assigned),
             available: names(management.available),
