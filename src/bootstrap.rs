@@ -1,5 +1,6 @@
-//! First start: the master realm, the bootstrap admin while master has no users, and the
-//! realm files of `--import-realm`.
+//! First start: the master realm, the bootstrap admin while master has no users, the built-in
+//! clients and roles that realms of an older database lack, and the realm files of
+//! `--import-realm`.
 
 use std::path::Path;
 
@@ -25,6 +26,7 @@ pub const IMPORT_DIR: &str = "data/import";
 /// imports realm files when asked.
 pub async fn run(state: &AppState) -> anyhow::Result<()> {
     bootstrap_master(&state.db, &state.settings).await?;
+    ops::layout::backfill(&state.db).await?;
     if state.settings.import_realm {
         import_realms(state, Path::new(IMPORT_DIR)).await?;
     }

@@ -1,6 +1,7 @@
 //! Cryptography: password hashing, realm keys and certificates, JWT signing, token digests.
 
 pub mod jwt;
+pub mod keycloak_credential;
 pub mod keys;
 pub mod passwords;
 

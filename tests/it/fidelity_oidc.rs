@@ -118,7 +118,11 @@ async fn access_tokens_carry_keycloaks_claims() {
     let ann = shop(&app).await;
     let body = ann_tokens(&app, Some("openid")).await;
     let access = jwt_payload(body["access_token"].as_str().unwrap());
-    assert_eq!(access["aud"], "api", "the clients whose roles it carries");
+    assert_eq!(
+        access["aud"],
+        json!(["account", "api"]),
+        "the clients whose roles it carries: account by the default roles, api by ann's"
+    );
     assert_eq!(access["azp"], "web");
     assert_eq!(access["typ"], "Bearer");
     assert_eq!(access["sub"], ann.as_str());
@@ -171,7 +175,10 @@ async fn the_issuing_client_is_not_its_own_audience() {
     let body: Value = response.json().await.unwrap();
     let access = jwt_payload(body["access_token"].as_str().unwrap());
     assert_eq!(access["resource_access"]["api"]["roles"], json!(["read"]));
-    assert!(access.get("aud").is_none(), "{access}");
+    assert_eq!(
+        access["aud"], "account",
+        "one audience is a string, api left out"
+    );
     assert!(access.get("allowed-origins").is_none(), "no web origins");
 }
 
@@ -356,6 +363,8 @@ async fn lifespans_come_from_the_client_then_the_realm() {
     let app = spawn_app().await;
     shop(&app).await;
     let admin = jwt_payload(&app.admin_token().await);
+    let audience = admin["aud"].as_array().cloned().unwrap_or_default();
+    assert!(audience.contains(&json!("master-realm")), "{admin}");
     assert_eq!(
         admin["exp"].as_i64().unwrap() - admin["iat"].as_i64().unwrap(),
         60,

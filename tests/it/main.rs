@@ -12,6 +12,8 @@ mod console;
 mod console_e2e;
 mod docker_peers;
 mod docker_token;
+mod fidelity_credentials;
+mod fidelity_layout;
 mod fidelity_oidc;
 mod foundation;
 mod helpers;
