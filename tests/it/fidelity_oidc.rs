@@ -385,7 +385,10 @@ async fn lifespans_come_from_the_client_then_the_realm() {
         .await
         .unwrap();
     let web = clients[0]["id"].as_str().unwrap();
-    let attributes = json!({"attributes": {"access.token.lifespan": "120"}});
+    let attributes = json!({"attributes": {
+        "access.token.lifespan": "120",
+        "client.session.idle.timeout": "600",
+    }});
     let response = app
         .admin(
             Method::PUT,
@@ -396,6 +399,7 @@ async fn lifespans_come_from_the_client_then_the_realm() {
     assert_eq!(response.status(), 204);
     let body = ann_tokens(&app, None).await;
     assert_eq!(body["expires_in"], 120);
+    assert_eq!(body["refresh_expires_in"], 600, "the client's idle timeout");
     let access = jwt_payload(body["access_token"].as_str().unwrap());
     assert_eq!(
         access["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(),

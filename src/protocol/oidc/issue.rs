@@ -70,6 +70,15 @@ fn wants_refresh(client: &Client, subject: &Subject<'_>) -> bool {
     }
 }
 
+/// A positive number of seconds a client attribute sets, if any.
+fn client_limit(client: &Client, name: &str) -> Option<i64> {
+    client
+        .attributes
+        .get(name)
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|seconds| *seconds > 0)
+}
+
 /// Issues the tokens of `request`.
 pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenResponse, OidcError> {
     let Request {
@@ -83,7 +92,12 @@ pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenRespon
         nonce,
     } = request;
     let now = state.clock.now_secs();
-    let session_end = clock::expiry(session_started, realm.sso_session_max_lifespan);
+    // Keycloak's client session limits (`client.session.max.lifespan`,
+    // `client.session.idle.timeout`) shorten the realm's when a client sets them.
+    let session_end = clock::expiry(session_started, realm.sso_session_max_lifespan).min(
+        client_limit(client, "client.session.max.lifespan")
+            .map_or(i64::MAX, |max| clock::expiry(session_started, max)),
+    );
     let lifespan = claims::access_lifespan(realm, client);
     let exp = if lifespan < 0 {
         session_end
@@ -140,7 +154,11 @@ pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenRespon
         scope,
     };
     if refresh {
-        let refresh_exp = clock::expiry(now, realm.sso_session_idle_timeout).min(session_end);
+        let idle = client_limit(client, "client.session.idle.timeout")
+            .map_or(realm.sso_session_idle_timeout, |idle| {
+                idle.min(realm.sso_session_idle_timeout)
+            });
+        let refresh_exp = clock::expiry(now, idle).min(session_end);
         // Shaped like Keycloak's (a JWT of `typ` Refresh, which some clients read); what makes
         // it unguessable is the random `jti`, and it is looked up by its digest like any token.
         let claims = RefreshClaims {
