@@ -517,6 +517,30 @@ async fn a_refresh_after_logout_or_expiry_answers_as_keycloak() {
         (400, oauth_error("invalid_grant", "Session not active"))
     );
 
+    let body = ann_tokens(&app, None).await;
+    let users: Value = app
+        .admin(Method::GET, "/shop/users?username=ann&exact=true", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ann = users[0]["id"].as_str().unwrap();
+    let ended = app
+        .admin(Method::POST, &format!("/shop/users/{ann}/logout"), None)
+        .await;
+    assert_eq!(ended.status(), 204);
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("client_id", "web"),
+        ("client_secret", "s3cret"),
+        ("refresh_token", body["refresh_token"].as_str().unwrap()),
+    ];
+    assert_eq!(
+        token_error(&app, &form).await,
+        (400, oauth_error("invalid_grant", "Session not active")),
+        "an admin ended the sessions"
+    );
+
     app.clock.shift(-3600);
     let old = ann_tokens(&app, None).await;
     app.clock.shift(3600);
