@@ -695,6 +695,15 @@ async fn token_endpoint_errors_have_keycloaks_status_and_words() {
         token_error(&app, &password("web", "s3cret", "ann", "pw")).await,
         (400, oauth_error("invalid_grant", "Account disabled"))
     );
+    let mut unknown = password("web", "s3cret", "ann", "pw");
+    unknown.push(("scope", "openid foo"));
+    assert_eq!(
+        token_error(&app, &unknown).await,
+        (
+            400,
+            oauth_error("invalid_scope", "Invalid scopes: openid foo")
+        )
+    );
     let realm_off = app
         .admin(Method::PUT, "/shop", Some(json!({"enabled": false})))
         .await;

@@ -319,17 +319,6 @@ pub fn session_of(claims: &AccessClaims) -> Option<&str> {
         .or_else(|| claims.jti.strip_prefix(SERVICE_ACCOUNT_JTI))
 }
 
-/// The scope string Keycloak reports: `openid` when asked, then its default scopes that
-/// show in the token (`email`, `profile`).
-pub fn effective_scope(requested: Option<&str>) -> String {
-    let openid = requested.is_some_and(|s| s.split_whitespace().any(|x| x == "openid"));
-    if openid {
-        "openid email profile".into()
-    } else {
-        "email profile".into()
-    }
-}
-
 /// The access token lifespan: the client's `access.token.lifespan` attribute when set,
 /// otherwise the realm's; `-1` lives as long as the session may.
 pub fn access_lifespan(realm: &Realm, client: &Client) -> i64 {
@@ -395,11 +384,5 @@ mod tests {
         assert_eq!(claims["acr"], "0");
         assert_eq!(claims["sid"], "s");
         assert!(claims["jti"].as_str().unwrap().starts_with("onrtrt:"));
-    }
-
-    #[test]
-    fn the_scope_follows_keycloaks_defaults() {
-        assert_eq!(effective_scope(Some("openid")), "openid email profile");
-        assert_eq!(effective_scope(None), "email profile");
     }
 }

@@ -39,6 +39,9 @@ pub enum OidcError {
     UnauthorizedClient(&'static str),
     #[error("{0}")]
     UnsupportedGrantType(String),
+    /// A `scope` naming no client scope: 400 `invalid_scope`.
+    #[error("{0}")]
+    InvalidScope(String),
     /// A client whose service account is missing or disabled: 401 `invalid_request`.
     #[error("{0}")]
     ServiceAccountUnavailable(String),
@@ -83,6 +86,7 @@ impl OidcError {
             | OidcError::ClientUnauthorized(_)
             | OidcError::UnmatchingClients => "unauthorized_client",
             OidcError::UnsupportedGrantType(_) => "unsupported_grant_type",
+            OidcError::InvalidScope(_) => "invalid_scope",
             OidcError::UnsupportedTokenType => "unsupported_token_type",
             OidcError::MissingToken { .. } | OidcError::InvalidToken { .. } => "invalid_token",
             OidcError::InsufficientScope { .. } => "insufficient_scope",
@@ -110,6 +114,7 @@ impl ResponseError for OidcError {
             | OidcError::InvalidUserCredentials
             | OidcError::UnauthorizedClient(_)
             | OidcError::UnsupportedGrantType(_)
+            | OidcError::InvalidScope(_)
             | OidcError::UnsupportedTokenType => StatusCode::BAD_REQUEST,
             OidcError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

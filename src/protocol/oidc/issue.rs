@@ -105,7 +105,7 @@ pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenRespon
         clock::expiry(now, lifespan).min(session_end)
     };
     let roles = store::roles::effective_roles(state.db.read(), &user.id).await?;
-    let scope = claims::effective_scope(requested_scope);
+    let scope = super::scope::effective(requested_scope);
     let issuer = base.issuer(realm.name.as_str());
     let refresh = wants_refresh(client, &subject);
     let subject = match subject {

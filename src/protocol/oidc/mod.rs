@@ -13,6 +13,7 @@ mod logout;
 mod pkce;
 mod realm_info;
 pub mod redirects;
+mod scope;
 pub mod token;
 mod userinfo;
 mod web_origins;

@@ -103,6 +103,7 @@ async fn password_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
             "Client not allowed for direct access grants",
         ));
     }
+    super::scope::check(field(form, "scope"))?;
     let username = field(form, "username").unwrap_or_default();
     let password = SecretString::from(form.get("password").cloned().unwrap_or_default());
     let mut details = BTreeMap::from([
@@ -356,6 +357,7 @@ async fn client_credentials_grant(at: &Endpoint<'_>) -> Result<TokenResponse, Oi
             user.username
         )));
     }
+    super::scope::check(field(form, "scope"))?;
     // A session row, never shown in the token, lets the token be revoked and listed.
     let session = store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;
     issue(
