@@ -471,9 +471,24 @@ pub struct RoleRepr {
     pub client_role: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, Vec<String>>>,
 }
 
 impl RoleRepr {
+    /// Keycloak's full representation: the brief one with the attributes.
+    pub fn full(
+        role: &Role,
+        composite: bool,
+        attributes: BTreeMap<String, Vec<String>>,
+    ) -> RoleRepr {
+        RoleRepr {
+            attributes: Some(attributes),
+            ..RoleRepr::of(role, composite)
+        }
+    }
+
+    /// Keycloak's brief representation (no attributes).
     pub fn of(role: &Role, composite: bool) -> RoleRepr {
         RoleRepr {
             id: Some(role.id.to_string()),
@@ -486,6 +501,7 @@ impl RoleRepr {
                     .as_ref()
                     .map_or_else(|| role.realm_id.to_string(), |c| c.to_string()),
             ),
+            attributes: None,
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Groups (a tree per realm) and memberships.
 
+use std::collections::BTreeMap;
+
 use sqlx::SqliteExecutor;
 
-use super::{conflict_on_unique, StoreError};
+use super::{conflict_on_unique, from_json, to_json, StoreError};
 use crate::domain::{Group, GroupId, RealmId, UserId};
 
 pub async fn insert(db: impl SqliteExecutor<'_>, group: &Group) -> Result<(), StoreError> {
@@ -130,4 +132,50 @@ pub async fn delete(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A group's attributes (`{name: [values]}`).
+pub async fn attributes_of(
+    db: impl SqliteExecutor<'_>,
+    group: &GroupId,
+) -> Result<BTreeMap<String, Vec<String>>, StoreError> {
+    let raw = sqlx::query_scalar!("SELECT attributes FROM app_group WHERE id = ?", group)
+        .fetch_optional(db)
+        .await?;
+    raw.map_or(Ok(BTreeMap::new()), |raw| {
+        from_json("app_group.attributes", &raw)
+    })
+}
+
+/// The attributes of every group of the realm, by group.
+pub async fn attributes_in(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<BTreeMap<GroupId, BTreeMap<String, Vec<String>>>, StoreError> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id: GroupId", attributes FROM app_group WHERE realm_id = ?"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|row| Ok((row.id, from_json("app_group.attributes", &row.attributes)?)))
+        .collect()
+}
+
+/// Replaces a group's attributes.
+pub async fn set_attributes(
+    db: impl SqliteExecutor<'_>,
+    group: &GroupId,
+    attributes: &BTreeMap<String, Vec<String>>,
+) -> Result<(), StoreError> {
+    let raw = to_json(attributes);
+    sqlx::query!(
+        "UPDATE app_group SET attributes = ? WHERE id = ?",
+        raw,
+        group
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }

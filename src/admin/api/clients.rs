@@ -15,7 +15,6 @@ use crate::domain::Protocol;
 use crate::http::Base;
 use crate::protocol::docker::{downloads, AccessPolicy};
 use crate::state::AppState;
-use crate::store;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{realm}/clients", web::get().to(list))
@@ -30,7 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/{realm}/clients/{id}/roles", web::get().to(roles))
         .route("/{realm}/clients/{id}/roles", web::post().to(create_role))
-        .route("/{realm}/clients/{id}/roles/{name}", web::get().to(role))
         .route(
             "/{realm}/clients/{id}/docker-access-policy",
             web::get().to(policy),
@@ -149,12 +147,11 @@ async fn roles(
     path: ClientPath,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let client = ops::clients::get(&state, &actor, &realm, &id).await?;
-    let roles = store::roles::list_client_roles(state.db.read(), &client.id).await?;
+    let roles = ops::clients::roles(&state, &actor, &realm, &id).await?;
     Ok(HttpResponse::Ok().json(
         roles
             .iter()
-            .map(|r| RoleRepr::of(r, false))
+            .map(|(r, composite)| RoleRepr::of(r, *composite))
             .collect::<Vec<_>>(),
     ))
 }
@@ -173,16 +170,6 @@ async fn create_role(
         &base,
         &format!("/{realm}/clients/{id}/roles/{}", name.replace('+', "%20")),
     ))
-}
-
-async fn role(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: web::Path<(String, String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id, name) = path.into_inner();
-    let role = ops::clients::role(&state, &actor, &realm, &id, &name).await?;
-    Ok(HttpResponse::Ok().json(RoleRepr::of(&role, false)))
 }
 
 async fn policy(

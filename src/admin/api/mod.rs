@@ -6,6 +6,7 @@ pub mod error;
 mod events;
 mod groups;
 mod realms;
+mod role_mappings;
 mod roles;
 pub mod strict_json;
 mod users;
@@ -30,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(users::routes)
             .configure(clients::routes)
             .configure(roles::routes)
+            .configure(role_mappings::routes)
             .configure(groups::routes)
             .configure(events::routes),
     );

@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::strict_json::Strict;
 use super::{created, query_bool, Paging};
 use crate::admin::ops::{self, access::Actor};
-use crate::admin::repr::{CredentialRepr, GroupRepr, RoleRepr, UserRepr};
+use crate::admin::repr::{CredentialRepr, GroupRepr, UserRepr};
 use crate::http::Base;
 use crate::state::AppState;
 use crate::store::users::UserFilter;
@@ -23,38 +23,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/{realm}/users/{id}/reset-password",
             web::put().to(reset_password),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings",
-            web::get().to(role_mappings),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/realm",
-            web::get().to(realm_roles),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/realm",
-            web::post().to(add_realm_roles),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/realm",
-            web::delete().to(remove_realm_roles),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/clients/{client}",
-            web::get().to(client_roles),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/clients/{client}",
-            web::post().to(add_client_roles),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/clients/{client}",
-            web::delete().to(remove_client_roles),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/clients/{client}/available",
-            web::get().to(available_client_roles),
         )
         .route("/{realm}/users/{id}/groups", web::get().to(groups))
         .route(
@@ -181,130 +149,6 @@ async fn reset_password(
     let (realm, id) = path.into_inner();
     ops::users::reset_password(&state, &actor, &realm, &id, &body).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-async fn realm_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: UserPath,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id) = path.into_inner();
-    let roles = ops::users::realm_roles(&state, &actor, &realm, &id).await?;
-    Ok(HttpResponse::Ok().json(
-        roles
-            .iter()
-            .map(|r| RoleRepr::of(r, false))
-            .collect::<Vec<_>>(),
-    ))
-}
-
-async fn role_mappings(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: UserPath,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id) = path.into_inner();
-    let roles = ops::users::realm_roles(&state, &actor, &realm, &id).await?;
-    let mappings: Vec<_> = roles.iter().map(|r| RoleRepr::of(r, false)).collect();
-    Ok(HttpResponse::Ok().json(json!({"realmMappings": mappings})))
-}
-
-fn role_refs(body: &[RoleRepr]) -> Vec<(Option<String>, Option<String>)> {
-    body.iter()
-        .map(|r| (r.id.clone(), r.name.clone()))
-        .collect()
-}
-
-async fn add_realm_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: UserPath,
-    body: web::Json<Vec<RoleRepr>>,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id) = path.into_inner();
-    ops::users::map_realm_roles(&state, &actor, &realm, &id, &role_refs(&body), true).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-async fn remove_realm_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: UserPath,
-    body: Option<web::Json<Vec<RoleRepr>>>,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id) = path.into_inner();
-    let roles = body.map(|b| role_refs(&b)).unwrap_or_default();
-    ops::users::map_realm_roles(&state, &actor, &realm, &id, &roles, false).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-type ClientRolePath = web::Path<(String, String, String)>;
-
-async fn client_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: ClientRolePath,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id, client) = path.into_inner();
-    let client_id = ops::clients::client_id_of(&state, &actor, &realm, &client).await?;
-    let roles = ops::client_role_mappings::of_user(&state, &actor, &realm, &id, &client_id).await?;
-    Ok(HttpResponse::Ok().json(
-        roles
-            .assigned
-            .iter()
-            .map(|r| RoleRepr::of(r, false))
-            .collect::<Vec<_>>(),
-    ))
-}
-
-async fn available_client_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: ClientRolePath,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id, client) = path.into_inner();
-    let client_id = ops::clients::client_id_of(&state, &actor, &realm, &client).await?;
-    let roles = ops::client_role_mappings::of_user(&state, &actor, &realm, &id, &client_id).await?;
-    Ok(HttpResponse::Ok().json(
-        roles
-            .available
-            .iter()
-            .map(|r| RoleRepr::of(r, false))
-            .collect::<Vec<_>>(),
-    ))
-}
-
-async fn map_client_roles(
-    state: &AppState,
-    actor: &Actor,
-    path: ClientRolePath,
-    body: &[RoleRepr],
-    add: bool,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id, client) = path.into_inner();
-    let client_id = ops::clients::client_id_of(state, actor, &realm, &client).await?;
-    let names: Vec<String> = body.iter().filter_map(|r| r.name.clone()).collect();
-    ops::client_role_mappings::map(state, actor, &realm, &id, &client_id, &names, add).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-async fn add_client_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: ClientRolePath,
-    body: web::Json<Vec<RoleRepr>>,
-) -> Result<HttpResponse, ApiError> {
-    map_client_roles(&state, &actor, path, &body, true).await
-}
-
-async fn remove_client_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: ClientRolePath,
-    body: Option<web::Json<Vec<RoleRepr>>>,
-) -> Result<HttpResponse, ApiError> {
-    let roles = body.map(|b| b.into_inner()).unwrap_or_default();
-    map_client_roles(&state, &actor, path, &roles, false).await
 }
 
 async fn groups(

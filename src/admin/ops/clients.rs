@@ -11,16 +11,19 @@ use crate::protocol::docker::AccessPolicy;
 use crate::state::AppState;
 use crate::store;
 
+/// Keycloak's answer for a client id that names no client of the realm.
+pub const CLIENT_NOT_FOUND: &str = "Could not find client";
+
 /// Finds a client of the granted realm by internal id.
 pub async fn find<R: Right>(
     state: &AppState,
     granted: &Granted<R>,
     id: &str,
 ) -> Result<Client, OpsError> {
-    let id = ClientUuid::parse(id).ok_or(OpsError::NotFound("Client"))?;
+    let id = ClientUuid::parse(id).ok_or(OpsError::NotFound(CLIENT_NOT_FOUND))?;
     store::clients::find_by_id(state.db.read(), &granted.realm().id, &id)
         .await?
-        .ok_or(OpsError::NotFound("Client"))
+        .ok_or(OpsError::NotFound(CLIENT_NOT_FOUND))
 }
 
 /// The admin powers of the client's service-account user (none when it has none): whoever
@@ -467,19 +470,25 @@ pub async fn for_installation(
     Ok((granted.realm().clone(), client))
 }
 
-/// A role of the client by name.
-pub async fn role(
+/// The client's roles, with whether each is a composite.
+pub async fn roles(
     state: &AppState,
     actor: &Actor,
     realm: &str,
     id: &str,
-    name: &str,
-) -> Result<crate::domain::Role, OpsError> {
+) -> Result<Vec<(crate::domain::Role, bool)>, OpsError> {
     let granted = authorize::<ViewClients>(state, actor, realm).await?;
     let client = find(state, &granted, id).await?;
-    store::roles::find_client_role(state.db.read(), &client.id, name)
+    let db = state.db.read();
+    let composites = store::roles::composite_ids(db, &granted.realm().id).await?;
+    Ok(store::roles::list_client_roles(db, &client.id)
         .await?
-        .ok_or(OpsError::NotFound("Could not find role"))
+        .into_iter()
+        .map(|role| {
+            let composite = composites.contains(&role.id);
+            (role, composite)
+        })
+        .collect())
 }
 
 /// Creates a client role.
@@ -505,8 +514,16 @@ pub async fn create_role(
         name: name.to_owned(),
         description: repr.description.clone().filter(|d| !d.trim().is_empty()),
     };
+    let attributes = repr
+        .attributes
+        .as_ref()
+        .map(super::role_edits::checked_attributes)
+        .transpose()?;
     let mut tx = granted.begin(state).await?;
     store::roles::insert(tx.conn(), &role).await?;
+    if let Some(attributes) = &attributes {
+        store::roles::set_attributes(tx.conn(), &role.id, attributes).await?;
+    }
     let path = format!("clients/{}/roles/{}", client.id, role.name);
     tx.commit(Change::create("CLIENT_ROLE", path).with(repr))
         .await?;

@@ -21,7 +21,7 @@ fn group_name(raw: Option<&str>) -> Result<String, OpsError> {
     Ok(name.to_owned())
 }
 
-async fn find<R: Right>(
+pub(super) async fn find<R: Right>(
     state: &AppState,
     granted: &Granted<R>,
     id: &str,

@@ -1,0 +1,614 @@
+//! The admin REST API as Keycloak 26 answers it: role composites, role replacement,
+//! role mappings, group attributes, and Keycloak's not-found wording.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{location_id, spawn_app, TestApp};
+
+async fn call(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .request(method, app.url(&format!("/admin/realms{path}")))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+async fn json_of(app: &TestApp, path: &str) -> Value {
+    let response = app.admin(Method::GET, path, None).await;
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    response.json().await.unwrap()
+}
+
+/// Creates a realm role; answers its representation.
+async fn role(app: &TestApp, realm: &str, body: Value) -> Value {
+    let name = body["name"].as_str().unwrap().to_owned();
+    let response = app
+        .admin(Method::POST, &format!("/{realm}/roles"), Some(body))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED, "create role {name}");
+    json_of(app, &format!("/{realm}/roles/{name}")).await
+}
+
+async fn client_uuid(app: &TestApp, realm: &str, client_id: &str) -> String {
+    let found = json_of(app, &format!("/{realm}/clients?clientId={client_id}")).await;
+    found[0]["id"].as_str().unwrap().to_owned()
+}
+
+fn names(roles: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+async fn error_of(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn realm_role_composites_are_added_listed_and_removed() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let parent = role(&app, "team", json!({"name": "parent"})).await;
+    let child = role(&app, "team", json!({"name": "child"})).await;
+    assert_eq!(parent["composite"], false);
+    let client = client_uuid(&app, "team", "realm-management").await;
+    let view_profile = json_of(&app, &format!("/team/clients/{client}/roles/query-groups")).await;
+
+    let added = app
+        .admin(
+            Method::POST,
+            "/team/roles/parent/composites",
+            Some(json!([{"id": child["id"]}, {"id": view_profile["id"]}])),
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::NO_CONTENT);
+
+    let parent = json_of(&app, "/team/roles/parent").await;
+    assert_eq!(parent["composite"], true);
+    let all = json_of(&app, "/team/roles/parent/composites").await;
+    assert_eq!(names(&all), ["child", "query-groups"]);
+    assert!(all[0].get("attributes").is_none(), "brief: {all}");
+    let realm_only = json_of(&app, "/team/roles/parent/composites/realm").await;
+    assert_eq!(names(&realm_only), ["child"]);
+    assert_eq!(realm_only[0]["clientRole"], false);
+    let of_client = json_of(
+        &app,
+        &format!("/team/roles/parent/composites/clients/{client}"),
+    )
+    .await;
+    assert_eq!(names(&of_client), ["query-groups"]);
+    assert_eq!(of_client[0]["containerId"], client.as_str());
+    let by_id = json_of(
+        &app,
+        &format!(
+            "/team/roles-by-id/{}/composites",
+            parent["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(names(&by_id), ["child", "query-groups"]);
+
+    let removed = app
+        .admin(
+            Method::DELETE,
+            &format!(
+                "/team/roles-by-id/{}/composites",
+                parent["id"].as_str().unwrap()
+            ),
+            Some(json!([{"id": child["id"]}, {"id": view_profile["id"]}])),
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        json_of(&app, "/team/roles/parent").await["composite"],
+        false
+    );
+    assert_eq!(
+        json_of(&app, "/team/roles/parent/composites").await,
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn a_composite_grants_its_children_in_tokens() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let child = role(&app, "team", json!({"name": "reader"})).await;
+    let parent = role(&app, "team", json!({"name": "editor"})).await;
+    let response = app
+        .admin(
+            Method::POST,
+            &format!(
+                "/team/roles-by-id/{}/composites",
+                parent["id"].as_str().unwrap()
+            ),
+            Some(json!([{"id": child["id"]}])),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let user = app.create_user("team", "ed", "pw").await;
+    let mapped = app
+        .admin(
+            Method::POST,
+            &format!("/team/users/{user}/role-mappings/realm"),
+            Some(json!([{"id": parent["id"], "name": "editor"}])),
+        )
+        .await;
+    assert_eq!(mapped.status(), StatusCode::NO_CONTENT);
+    let effective = json_of(
+        &app,
+        &format!("/team/users/{user}/role-mappings/realm/composite"),
+    )
+    .await;
+    let effective = names(&effective);
+    assert!(
+        effective.contains(&"reader") && effective.contains(&"editor"),
+        "{effective:?}"
+    );
+}
+
+#[tokio::test]
+async fn role_put_replaces_description_and_attributes_as_keycloak() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let created = role(
+        &app,
+        "team",
+        json!({"name": "tagged", "description": "old", "attributes": {"k": ["v1", "v2"]}}),
+    )
+    .await;
+    assert_eq!(created["description"], "old");
+    assert_eq!(created["attributes"], json!({"k": ["v1", "v2"]}));
+    assert_eq!(created["clientRole"], false);
+
+    let kept = app
+        .admin(
+            Method::PUT,
+            "/team/roles/tagged",
+            Some(json!({"name": "tagged"})),
+        )
+        .await;
+    assert_eq!(kept.status(), StatusCode::NO_CONTENT);
+    let after = json_of(&app, "/team/roles/tagged").await;
+    assert!(after.get("description").is_none(), "cleared: {after}");
+    assert_eq!(after["attributes"], json!({"k": ["v1", "v2"]}));
+
+    let id = created["id"].as_str().unwrap();
+    let replaced = app
+        .admin(
+            Method::PUT,
+            &format!("/team/roles-by-id/{id}"),
+            Some(json!({"name": "renamed", "description": "new", "attributes": {"other": ["x"]}})),
+        )
+        .await;
+    assert_eq!(replaced.status(), StatusCode::NO_CONTENT);
+    let after = json_of(&app, &format!("/team/roles-by-id/{id}")).await;
+    assert_eq!(after["name"], "renamed");
+    assert_eq!(after["description"], "new");
+    assert_eq!(after["attributes"], json!({"other": ["x"]}));
+
+    let listed = json_of(&app, "/team/roles?briefRepresentation=false&search=renam").await;
+    assert_eq!(listed[0]["attributes"], json!({"other": ["x"]}));
+    let brief = json_of(&app, "/team/roles?search=renam").await;
+    assert!(brief[0].get("attributes").is_none(), "{brief}");
+
+    let deleted = app
+        .admin(Method::DELETE, &format!("/team/roles-by-id/{id}"), None)
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let (status, body) = error_of(
+        app.admin(Method::GET, &format!("/team/roles-by-id/{id}"), None)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"error": "Could not find role with id"}));
+}
+
+#[tokio::test]
+async fn client_roles_are_replaced_deleted_and_composed() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let response = app
+        .admin(
+            Method::POST,
+            "/team/clients",
+            Some(json!({"clientId": "app"})),
+        )
+        .await;
+    let client = location_id(&response);
+    for name in ["one", "two"] {
+        let created = app
+            .admin(
+                Method::POST,
+                &format!("/team/clients/{client}/roles"),
+                Some(json!({"name": name, "attributes": {"a": ["b"]}})),
+            )
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    let one = json_of(&app, &format!("/team/clients/{client}/roles/one")).await;
+    assert_eq!(one["clientRole"], true);
+    assert_eq!(one["containerId"], client.as_str());
+    assert_eq!(one["attributes"], json!({"a": ["b"]}));
+    let two = json_of(&app, &format!("/team/clients/{client}/roles/two")).await;
+
+    let composed = app
+        .admin(
+            Method::POST,
+            &format!("/team/clients/{client}/roles/one/composites"),
+            Some(json!([{"id": two["id"]}])),
+        )
+        .await;
+    assert_eq!(composed.status(), StatusCode::NO_CONTENT);
+    let listed = json_of(&app, &format!("/team/clients/{client}/roles")).await;
+    let one_listed = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "one")
+        .unwrap();
+    assert_eq!(one_listed["composite"], true);
+    let children = json_of(
+        &app,
+        &format!("/team/clients/{client}/roles/one/composites/clients/{client}"),
+    )
+    .await;
+    assert_eq!(names(&children), ["two"]);
+
+    let put = app
+        .admin(
+            Method::PUT,
+            &format!("/team/clients/{client}/roles/two"),
+            Some(json!({"name": "two", "description": "second"})),
+        )
+        .await;
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        json_of(&app, &format!("/team/clients/{client}/roles/two")).await["description"],
+        "second"
+    );
+    let deleted = app
+        .admin(
+            Method::DELETE,
+            &format!("/team/clients/{client}/roles/two"),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let (status, body) = error_of(
+        app.admin(
+            Method::GET,
+            &format!("/team/clients/{client}/roles/two"),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"error": "Could not find role"}));
+}
+
+#[tokio::test]
+async fn built_in_management_roles_cannot_be_deleted_or_renamed() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let management = client_uuid(&app, "team", "realm-management").await;
+    let deleted = app
+        .admin(
+            Method::DELETE,
+            &format!("/team/clients/{management}/roles/manage-users"),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::BAD_REQUEST);
+    let renamed = app
+        .admin(
+            Method::PUT,
+            &format!("/team/clients/{management}/roles/view-users"),
+            Some(json!({"name": "anything"})),
+        )
+        .await;
+    assert_eq!(renamed.status(), StatusCode::BAD_REQUEST);
+    let default_role = json_of(&app, "/team/roles/default-roles-team").await;
+    let (status, body) = error_of(
+        app.admin(
+            Method::DELETE,
+            &format!("/team/roles-by-id/{}", default_role["id"].as_str().unwrap()),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["errorMessage"],
+        "default-roles-team is default role of the realm and cannot be removed."
+    );
+}
+
+#[tokio::test]
+async fn manage_realm_cannot_make_a_role_carry_powers_it_lacks() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let (_, token) = app.realm_admin("team", "roler", &["manage-realm"]).await;
+    let management = client_uuid(&app, "team", "realm-management").await;
+    let realm_admin = json_of(
+        &app,
+        &format!("/team/clients/{management}/roles/realm-admin"),
+    )
+    .await;
+    let own = call(
+        &app,
+        &token,
+        Method::POST,
+        "/team/roles",
+        Some(json!({"name": "mine"})),
+    )
+    .await;
+    assert_eq!(own.status(), StatusCode::CREATED);
+
+    for target in ["/team/roles/mine", "/team/roles/default-roles-team"] {
+        let escalate = call(
+            &app,
+            &token,
+            Method::POST,
+            &format!("{target}/composites"),
+            Some(json!([{"id": realm_admin["id"]}])),
+        )
+        .await;
+        assert_eq!(escalate.status(), StatusCode::FORBIDDEN, "{target}");
+    }
+    let children = json_of(&app, "/team/roles/default-roles-team/composites").await;
+    assert!(!names(&children).contains(&"realm-admin"), "{children}");
+
+    let harmless = json_of(&app, "/team/roles/offline_access").await;
+    let allowed = call(
+        &app,
+        &token,
+        Method::POST,
+        "/team/roles/mine/composites",
+        Some(json!([{"id": harmless["id"]}])),
+    )
+    .await;
+    assert_eq!(allowed.status(), StatusCode::NO_CONTENT);
+
+    let touch_admin = call(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/team/clients/{management}/roles/realm-admin/composites"),
+        Some(json!([{"id": harmless["id"]}])),
+    )
+    .await;
+    assert_eq!(touch_admin.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn missing_roles_and_clients_are_answered_in_keycloaks_words() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let cases = [
+        ("/team/roles/nope", "Could not find role"),
+        ("/team/roles-by-id/nope", "Could not find role with id"),
+        ("/team/roles/nope/composites", "Could not find role"),
+        ("/team/clients/nope", "Could not find client"),
+        ("/team/clients/nope/roles/x", "Could not find client"),
+        (
+            "/team/roles/offline_access/composites/clients/nope",
+            "Could not find client",
+        ),
+    ];
+    for (path, message) in cases {
+        let (status, body) = error_of(app.admin(Method::GET, path, None).await).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body, json!({"error": message}), "{path}");
+    }
+    let (status, body) = error_of(
+        app.admin(
+            Method::POST,
+            "/team/roles/offline_access/composites",
+            Some(json!([{"id": "0b1c9a44-6d5e-4b43-9a0e-5f2a8f5d3c11"}])),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"error": "Could not find composite role"}));
+}
+
+#[tokio::test]
+async fn user_role_mappings_have_keycloaks_shape() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let user = app.create_user("team", "mapped", "pw").await;
+    let bare = app.create_user("team", "bare", "pw").await;
+    let removed = app
+        .admin(
+            Method::DELETE,
+            &format!("/team/users/{bare}/role-mappings/realm"),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        json_of(&app, &format!("/team/users/{bare}/role-mappings")).await,
+        json!({})
+    );
+
+    let management = client_uuid(&app, "team", "realm-management").await;
+    app.grant_management("team", &user, &["view-users"]).await;
+    let mappings = json_of(&app, &format!("/team/users/{user}/role-mappings")).await;
+    assert_eq!(names(&mappings["realmMappings"]), ["default-roles-team"]);
+    assert_eq!(mappings["realmMappings"][0]["composite"], true);
+    let client = &mappings["clientMappings"]["realm-management"];
+    assert_eq!(client["id"], management.as_str());
+    assert_eq!(client["client"], "realm-management");
+    assert_eq!(names(&client["mappings"]), ["view-users"]);
+
+    let base = format!("/team/users/{user}/role-mappings");
+    let effective = json_of(&app, &format!("{base}/realm/composite")).await;
+    let effective = names(&effective);
+    assert!(effective.contains(&"offline_access"), "{effective:?}");
+    assert!(!effective.contains(&"view-users"), "{effective:?}");
+    let available = json_of(&app, &format!("{base}/realm/available")).await;
+    let available = names(&available);
+    assert!(available.contains(&"offline_access") && !available.contains(&"default-roles-team"));
+    let client_available = json_of(&app, &format!("{base}/clients/{management}/available")).await;
+    let client_available = names(&client_available);
+    assert!(
+        client_available.contains(&"manage-users") && !client_available.contains(&"view-users")
+    );
+    let client_effective = json_of(&app, &format!("{base}/clients/{management}/composite")).await;
+    assert_eq!(names(&client_effective), ["view-users"]);
+
+    let cleared = app
+        .admin(
+            Method::DELETE,
+            &format!("{base}/clients/{management}"),
+            None,
+        )
+        .await;
+    assert_eq!(cleared.status(), StatusCode::NO_CONTENT);
+    let after = json_of(&app, &base).await;
+    assert!(after.get("clientMappings").is_none(), "{after}");
+    let (status, body) = error_of(
+        app.admin(Method::GET, &format!("{base}/clients/nope"), None)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"error": "Client not found"}));
+}
+
+#[tokio::test]
+async fn group_role_mappings_reach_members_and_subgroups() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let reader = role(&app, "team", json!({"name": "reader"})).await;
+    let top = location_id(
+        &app.admin(Method::POST, "/team/groups", Some(json!({"name": "top"})))
+            .await,
+    );
+    let sub = location_id(
+        &app.admin(
+            Method::POST,
+            &format!("/team/groups/{top}/children"),
+            Some(json!({"name": "sub"})),
+        )
+        .await,
+    );
+    let mapped = app
+        .admin(
+            Method::POST,
+            &format!("/team/groups/{top}/role-mappings/realm"),
+            Some(json!([{"id": reader["id"], "name": "reader"}])),
+        )
+        .await;
+    assert_eq!(mapped.status(), StatusCode::NO_CONTENT);
+    let direct = json_of(&app, &format!("/team/groups/{top}/role-mappings")).await;
+    assert_eq!(names(&direct["realmMappings"]), ["reader"]);
+    let inherited = json_of(
+        &app,
+        &format!("/team/groups/{sub}/role-mappings/realm/composite"),
+    )
+    .await;
+    assert_eq!(names(&inherited), ["reader"]);
+    assert_eq!(
+        json_of(&app, &format!("/team/groups/{sub}/role-mappings")).await,
+        json!({})
+    );
+
+    let user = app.create_user("team", "member", "pw").await;
+    let joined = app
+        .admin(
+            Method::PUT,
+            &format!("/team/users/{user}/groups/{sub}"),
+            None,
+        )
+        .await;
+    assert_eq!(joined.status(), StatusCode::NO_CONTENT);
+    let effective = json_of(
+        &app,
+        &format!("/team/users/{user}/role-mappings/realm/composite"),
+    )
+    .await;
+    assert!(names(&effective).contains(&"reader"), "{effective}");
+
+    let unmapped = app
+        .admin(
+            Method::DELETE,
+            &format!("/team/groups/{top}/role-mappings/realm"),
+            Some(json!([{"id": reader["id"]}])),
+        )
+        .await;
+    assert_eq!(unmapped.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        json_of(&app, &format!("/team/groups/{top}/role-mappings")).await,
+        json!({})
+    );
+}
+
+#[tokio::test]
+async fn manage_users_cannot_map_a_role_above_its_own_to_a_group() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let (_, token) = app
+        .realm_admin("team", "helper", &["manage-users", "view-users"])
+        .await;
+    let management = client_uuid(&app, "team", "realm-management").await;
+    let group = location_id(
+        &app.admin(Method::POST, "/team/groups", Some(json!({"name": "crew"})))
+            .await,
+    );
+    let realm_admin = json_of(
+        &app,
+        &format!("/team/clients/{management}/roles/realm-admin"),
+    )
+    .await;
+    let escalate = call(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/team/groups/{group}/role-mappings/clients/{management}"),
+        Some(json!([{"id": realm_admin["id"], "name": "realm-admin"}])),
+    )
+    .await;
+    assert_eq!(escalate.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        json_of(&app, &format!("/team/groups/{group}/role-mappings")).await,
+        json!({})
+    );
+    let available: Value = call(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/team/groups/{group}/role-mappings/clients/{management}/available"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let available = names(&available);
+    assert!(
+        available.contains(&"view-users") && !available.contains(&"realm-admin"),
+        "{available:?}"
+    );
+}
