@@ -4,3 +4,5 @@
 -- so a separate attribute table would buy nothing but joins. '{}' keeps existing rows valid.
 ALTER TABLE role ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE app_group ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
+-- Keycloak 26 groups carry a free-text description; NULL when none was given.
+ALTER TABLE app_group ADD COLUMN description TEXT;

@@ -523,6 +523,15 @@ pub struct GroupRepr {
     pub sub_groups: Option<Vec<GroupRepr>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realm_roles: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_roles: Option<BTreeMap<String, Vec<String>>>,
+    /// What the caller may do with the group (output only).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub access: Option<BTreeMap<&'static str, bool>>,
 }
 
 impl GroupRepr {
@@ -546,7 +555,7 @@ impl GroupRepr {
             } else {
                 Vec::new()
             }),
-            realm_roles: None,
+            ..GroupRepr::default()
         }
     }
 }

@@ -134,45 +134,46 @@ pub async fn delete(
     Ok(done.rows_affected() == 1)
 }
 
-/// A group's attributes (`{name: [values]}`).
-pub async fn attributes_of(
-    db: impl SqliteExecutor<'_>,
-    group: &GroupId,
-) -> Result<BTreeMap<String, Vec<String>>, StoreError> {
-    let raw = sqlx::query_scalar!("SELECT attributes FROM app_group WHERE id = ?", group)
-        .fetch_optional(db)
-        .await?;
-    raw.map_or(Ok(BTreeMap::new()), |raw| {
-        from_json("app_group.attributes", &raw)
-    })
+/// What a group carries besides its place in the tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupDetails {
+    pub description: Option<String>,
+    pub attributes: BTreeMap<String, Vec<String>>,
 }
 
-/// The attributes of every group of the realm, by group.
-pub async fn attributes_in(
+/// The description and attributes of every group of the realm, by group.
+pub async fn details_in(
     db: impl SqliteExecutor<'_>,
     realm: &RealmId,
-) -> Result<BTreeMap<GroupId, BTreeMap<String, Vec<String>>>, StoreError> {
+) -> Result<BTreeMap<GroupId, GroupDetails>, StoreError> {
     let rows = sqlx::query!(
-        r#"SELECT id AS "id: GroupId", attributes FROM app_group WHERE realm_id = ?"#,
+        r#"SELECT id AS "id: GroupId", description, attributes FROM app_group WHERE realm_id = ?"#,
         realm
     )
     .fetch_all(db)
     .await?;
     rows.into_iter()
-        .map(|row| Ok((row.id, from_json("app_group.attributes", &row.attributes)?)))
+        .map(|row| {
+            let details = GroupDetails {
+                description: row.description,
+                attributes: from_json("app_group.attributes", &row.attributes)?,
+            };
+            Ok((row.id, details))
+        })
         .collect()
 }
 
-/// Replaces a group's attributes.
-pub async fn set_attributes(
+/// Replaces a group's description and attributes.
+pub async fn set_details(
     db: impl SqliteExecutor<'_>,
     group: &GroupId,
-    attributes: &BTreeMap<String, Vec<String>>,
+    details: &GroupDetails,
 ) -> Result<(), StoreError> {
-    let raw = to_json(attributes);
+    let attributes = to_json(&details.attributes);
     sqlx::query!(
-        "UPDATE app_group SET attributes = ? WHERE id = ?",
-        raw,
+        "UPDATE app_group SET description = ?, attributes = ? WHERE id = ?",
+        details.description,
+        attributes,
         group
     )
     .execute(db)

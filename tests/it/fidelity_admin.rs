@@ -612,3 +612,162 @@ async fn manage_users_cannot_map_a_role_above_its_own_to_a_group() {
         "{available:?}"
     );
 }
+
+async fn group(app: &TestApp, path: &str, body: Value) -> String {
+    let response = app.admin(Method::POST, path, Some(body)).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "create group at {path}"
+    );
+    location_id(&response)
+}
+
+#[tokio::test]
+async fn groups_carry_attributes_description_and_roles() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    role(&app, "team", json!({"name": "reader"})).await;
+    let id = group(
+        &app,
+        "/team/groups",
+        json!({"name": "ops", "description": "on call", "attributes": {"site": ["north"]}}),
+    )
+    .await;
+    let mapped = app
+        .admin(
+            Method::POST,
+            &format!("/team/groups/{id}/role-mappings/realm"),
+            Some(json!([{"name": "reader"}])),
+        )
+        .await;
+    assert_eq!(mapped.status(), StatusCode::NO_CONTENT);
+    let got = json_of(&app, &format!("/team/groups/{id}")).await;
+    assert_eq!(got["path"], "/ops");
+    assert_eq!(got["description"], "on call");
+    assert_eq!(got["attributes"], json!({"site": ["north"]}));
+    assert_eq!(got["realmRoles"], json!(["reader"]));
+    assert_eq!(got["clientRoles"], json!({}));
+    assert_eq!(got["subGroupCount"], 0);
+    assert_eq!(got["subGroups"], json!([]));
+    assert_eq!(
+        got["access"],
+        json!({"view": true, "viewMembers": true, "manage": true, "manageMembers": true,
+               "manageMembership": true})
+    );
+
+    let kept = app
+        .admin(
+            Method::PUT,
+            &format!("/team/groups/{id}"),
+            Some(json!({"name": "ops"})),
+        )
+        .await;
+    assert_eq!(kept.status(), StatusCode::NO_CONTENT);
+    let got = json_of(&app, &format!("/team/groups/{id}")).await;
+    assert!(got.get("description").is_none(), "cleared: {got}");
+    assert_eq!(got["attributes"], json!({"site": ["north"]}));
+    let replaced = app
+        .admin(
+            Method::PUT,
+            &format!("/team/groups/{id}"),
+            Some(json!({"name": "ops", "attributes": {"floor": ["2"]}})),
+        )
+        .await;
+    assert_eq!(replaced.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        json_of(&app, &format!("/team/groups/{id}")).await["attributes"],
+        json!({"floor": ["2"]})
+    );
+    let (status, body) = error_of(
+        app.admin(
+            Method::PUT,
+            &format!("/team/groups/{id}"),
+            Some(json!({"description": "x"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body, json!({"errorMessage": "Group name is missing"}));
+    let (status, body) = error_of(
+        app.admin(
+            Method::GET,
+            "/team/groups/0b1c9a44-6d5e-4b43-9a0e-5f2a8f5d3c11",
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"error": "Could not find group by id"}));
+}
+
+#[tokio::test]
+async fn group_listings_search_and_count_as_keycloak_26() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let top = group(&app, "/team/groups", json!({"name": "alpha"})).await;
+    group(&app, "/team/groups", json!({"name": "beta"})).await;
+    let mid = group(
+        &app,
+        &format!("/team/groups/{top}/children"),
+        json!({"name": "mid"}),
+    )
+    .await;
+    for n in 0..11 {
+        group(
+            &app,
+            &format!("/team/groups/{mid}/children"),
+            json!({"name": format!("leaf{n:02}"), "attributes": {"n": [n.to_string()]}}),
+        )
+        .await;
+    }
+
+    let listed = json_of(&app, "/team/groups").await;
+    assert_eq!(names(&listed), ["alpha", "beta"]);
+    let alpha = &listed[0];
+    assert_eq!(alpha["subGroupCount"], 1);
+    assert_eq!(alpha["subGroups"], json!([]));
+    assert!(alpha.get("attributes").is_none(), "brief: {alpha}");
+
+    let found = json_of(&app, "/team/groups?search=LEAF03").await;
+    assert_eq!(names(&found), ["alpha"]);
+    assert_eq!(names(&found[0]["subGroups"]), ["mid"]);
+    assert_eq!(names(&found[0]["subGroups"][0]["subGroups"]), ["leaf03"]);
+    assert_eq!(
+        found[0]["subGroups"][0]["subGroups"][0]["path"],
+        "/alpha/mid/leaf03"
+    );
+    let by_attribute = json_of(&app, "/team/groups?q=n:7&briefRepresentation=false").await;
+    let leaf = &by_attribute[0]["subGroups"][0]["subGroups"][0];
+    assert_eq!(leaf["name"], "leaf07");
+    assert_eq!(leaf["attributes"], json!({"n": ["7"]}));
+
+    let children = json_of(&app, &format!("/team/groups/{mid}/children")).await;
+    assert_eq!(
+        children.as_array().unwrap().len(),
+        10,
+        "Keycloak's default page"
+    );
+    assert_eq!(children[0]["attributes"], json!({"n": ["0"]}));
+    let rest = json_of(
+        &app,
+        &format!("/team/groups/{mid}/children?first=10&max=10"),
+    )
+    .await;
+    assert_eq!(names(&rest), ["leaf10"]);
+
+    assert_eq!(
+        json_of(&app, "/team/groups/count").await,
+        json!({"count": 14})
+    );
+    assert_eq!(
+        json_of(&app, "/team/groups/count?top=true").await,
+        json!({"count": 2})
+    );
+    assert_eq!(
+        json_of(&app, "/team/groups/count?search=leaf1").await,
+        json!({"count": 1})
+    );
+}

@@ -8,6 +8,7 @@ pub mod audited;
 pub mod client_role_mappings;
 pub mod clients;
 pub mod event_settings;
+pub mod group_views;
 pub mod groups;
 pub mod keys;
 pub mod realm_import;
