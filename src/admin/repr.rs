@@ -328,9 +328,44 @@ pub struct UserRepr {
     pub totp: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_before: Option<i64>,
+    /// Credential types an admin may disable (output only; keywarden has none).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub disableable_credential_types: Option<Vec<String>>,
+    /// What the caller may do with the user (output only).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub access: Option<BTreeMap<&'static str, bool>>,
 }
 
 impl UserRepr {
+    /// Keycloak's brief representation (`briefRepresentation=true`).
+    pub fn brief(user: &User) -> UserRepr {
+        UserRepr {
+            id: Some(user.id.to_string()),
+            username: Some(user.username.to_string()),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            email: user.email.clone(),
+            email_verified: Some(user.email_verified),
+            enabled: Some(user.enabled),
+            created_timestamp: Some(user.created_timestamp_ms),
+            ..UserRepr::default()
+        }
+    }
+
+    /// What Keycloak's admin API answers for a user: attributes only when there are any,
+    /// `totp`, `disableableCredentialTypes`, `requiredActions`, `notBefore` and `access`.
+    pub fn admin(user: &User, access: BTreeMap<&'static str, bool>) -> UserRepr {
+        UserRepr {
+            attributes: Some(user.attributes.clone()).filter(|a| !a.is_empty()),
+            required_actions: Some(user.required_actions.clone()),
+            totp: Some(false),
+            not_before: Some(0),
+            disableable_credential_types: Some(Vec::new()),
+            access: Some(access),
+            ..UserRepr::brief(user)
+        }
+    }
+
     pub fn of(user: &User) -> UserRepr {
         UserRepr {
             id: Some(user.id.to_string()),

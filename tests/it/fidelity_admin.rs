@@ -771,3 +771,212 @@ async fn group_listings_search_and_count_as_keycloak_26() {
         json!({"count": 1})
     );
 }
+
+async fn user(app: &TestApp, realm: &str, body: Value) -> String {
+    let response = app
+        .admin(Method::POST, &format!("/{realm}/users"), Some(body))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    location_id(&response)
+}
+
+fn usernames(users: &Value) -> Vec<&str> {
+    users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn user_search_follows_keycloaks_rules() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    user(
+        &app,
+        "team",
+        json!({"username": "alice", "email": "alice@example.com",
+                              "firstName": "Alice", "lastName": "Liddell",
+                              "attributes": {"dept": ["Research"]}}),
+    )
+    .await;
+    user(
+        &app,
+        "team",
+        json!({"username": "malice", "firstName": "Mal", "lastName": "Ice"}),
+    )
+    .await;
+    user(
+        &app,
+        "team",
+        json!({"username": "bob", "email": "bob@example.com",
+                              "firstName": "Bob", "lastName": "Alison", "enabled": false}),
+    )
+    .await;
+    let client = app
+        .admin(
+            Method::POST,
+            "/team/clients",
+            Some(
+                json!({"clientId": "robot", "publicClient": false, "serviceAccountsEnabled": true}),
+            ),
+        )
+        .await;
+    assert_eq!(client.status(), StatusCode::CREATED);
+
+    let cases = [
+        ("search=ali", vec!["alice", "bob"]),
+        ("search=lice", vec![]),
+        ("search=*lice", vec!["alice", "malice"]),
+        ("search=%22alice%22", vec!["alice"]),
+        ("search=alice%20liddell", vec!["alice"]),
+        ("search=ali&enabled=false", vec!["bob"]),
+        ("username=lic", vec!["alice", "malice"]),
+        ("username=alice&exact=true", vec!["alice"]),
+        ("username=ALICE&exact=true", vec!["alice"]),
+        ("lastName=li&exact=true", vec![]),
+        ("q=dept:research", vec!["alice"]),
+        ("q=dept:search&exact=true", vec![]),
+        ("", vec!["alice", "bob", "malice"]),
+        ("search=robot", vec![]),
+        ("username=robot", vec!["service-account-robot"]),
+    ];
+    for (query, expected) in cases {
+        let found = json_of(&app, &format!("/team/users?{query}")).await;
+        assert_eq!(usernames(&found), expected, "{query}");
+    }
+    assert_eq!(json_of(&app, "/team/users/count").await, json!(3));
+    assert_eq!(
+        json_of(&app, "/team/users/count?search=ali").await,
+        json!(2)
+    );
+    let alice_id = json_of(&app, "/team/users?username=alice&exact=true").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let by_id = json_of(&app, &format!("/team/users?search=id:{alice_id}")).await;
+    assert_eq!(usernames(&by_id), ["alice"]);
+
+    let brief = json_of(
+        &app,
+        "/team/users?username=alice&exact=true&briefRepresentation=true",
+    )
+    .await;
+    assert!(
+        brief[0].get("attributes").is_none() && brief[0].get("access").is_none(),
+        "{brief}"
+    );
+    let full = json_of(&app, "/team/users?username=alice&exact=true").await;
+    assert_eq!(full[0]["attributes"], json!({"dept": ["Research"]}));
+    assert_eq!(full[0]["totp"], false);
+    assert_eq!(full[0]["disableableCredentialTypes"], json!([]));
+    assert_eq!(full[0]["notBefore"], 0);
+    assert_eq!(full[0]["access"]["manage"], true);
+    let malice = json_of(&app, "/team/users?username=malice&exact=true").await;
+    assert!(
+        malice[0].get("attributes").is_none(),
+        "no attributes: {malice}"
+    );
+}
+
+#[tokio::test]
+async fn usernames_are_read_only_as_keycloak_answers() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let id = user(&app, "team", json!({"username": "fixed"})).await;
+    let same = app
+        .admin(
+            Method::PUT,
+            &format!("/team/users/{id}"),
+            Some(json!({"username": "FIXED"})),
+        )
+        .await;
+    assert_eq!(same.status(), StatusCode::NO_CONTENT);
+    let (status, body) = error_of(
+        app.admin(
+            Method::PUT,
+            &format!("/team/users/{id}"),
+            Some(json!({"username": "other"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"field": "username", "errorMessage": "readOnlyUsernameMessage", "params": ["username"]})
+    );
+    let (status, body) = error_of(
+        app.admin(
+            Method::GET,
+            "/team/users/0b1c9a44-6d5e-4b43-9a0e-5f2a8f5d3c11",
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"error": "User not found"}));
+}
+
+#[tokio::test]
+async fn user_access_and_profile_are_served_as_keycloak_does() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let (boss, _) = app.realm_admin("team", "boss", &["realm-admin"]).await;
+    let (_, token) = app
+        .realm_admin("team", "helper", &["manage-users", "view-users"])
+        .await;
+    let plain = user(&app, "team", json!({"username": "plain"})).await;
+    let seen: Value = call(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/team/users/{boss}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(seen["access"]["view"], true);
+    assert_eq!(
+        seen["access"]["manage"], false,
+        "the boss holds more: {seen}"
+    );
+    let seen: Value = call(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/team/users/{plain}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(seen["access"]["manage"], true);
+    assert_eq!(seen["access"]["mapRoles"], true);
+
+    let profile = json_of(&app, "/team/users/profile").await;
+    let names: Vec<&str> = profile["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["username", "email", "firstName", "lastName"]);
+    assert_eq!(
+        profile["attributes"][0]["validations"]["length"],
+        json!({"min": 3, "max": 255})
+    );
+    assert_eq!(
+        profile["attributes"][1]["required"],
+        json!({"roles": ["user"]})
+    );
+    assert_eq!(profile["groups"][0]["name"], "user-metadata");
+    let metadata = json_of(&app, "/team/users/profile/metadata").await;
+    assert_eq!(metadata["attributes"][0]["required"], true);
+    assert_eq!(metadata["attributes"][1]["required"], false);
+}

@@ -20,6 +20,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A field the user profile refuses: 400 `{"field", "errorMessage", "params": [field]}`.
+    #[error("{message}")]
+    Field {
+        field: &'static str,
+        message: &'static str,
+    },
     /// A body Keycloak's strict decoder refuses: 400 `{"error": message}`.
     #[error("{0}")]
     InvalidRepresentation(String),
@@ -34,7 +40,9 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::BadRequest(_) | ApiError::InvalidRepresentation(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_)
+            | ApiError::InvalidRepresentation(_)
+            | ApiError::Field { .. } => StatusCode::BAD_REQUEST,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -43,6 +51,9 @@ impl ResponseError for ApiError {
         let body = match self {
             ApiError::Conflict(message) | ApiError::BadRequest(message) => {
                 json!({"errorMessage": message})
+            }
+            ApiError::Field { field, message } => {
+                json!({"field": field, "errorMessage": message, "params": [field]})
             }
             ApiError::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "admin API failed");
@@ -63,6 +74,10 @@ impl From<OpsError> for ApiError {
                 ApiError::NotFound(what.to_owned())
             }
             OpsError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            OpsError::Field { field, key, .. } => ApiError::Field {
+                field,
+                message: key,
+            },
             OpsError::Forbidden => ApiError::Forbidden,
             OpsError::Store(err) => ApiError::Internal(err.into()),
             OpsError::Internal(err) => ApiError::Internal(err),

@@ -17,6 +17,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{realm}/users", web::get().to(list))
         .route("/{realm}/users", web::post().to(create))
         .route("/{realm}/users/count", web::get().to(count))
+        .route("/{realm}/users/profile", web::get().to(profile))
+        .route(
+            "/{realm}/users/profile/metadata",
+            web::get().to(profile_metadata),
+        )
         .route("/{realm}/users/{id}", web::get().to(get))
         .route("/{realm}/users/{id}", web::put().to(update))
         .route("/{realm}/users/{id}", web::delete().to(delete))
@@ -50,19 +55,50 @@ struct UserQuery {
     first_name: Option<String>,
     last_name: Option<String>,
     enabled: Option<String>,
+    email_verified: Option<String>,
     exact: Option<String>,
+    q: Option<String>,
+    brief_representation: Option<String>,
 }
 
 impl UserQuery {
-    fn filter(&self) -> UserFilter {
+    /// Keycloak's three cases: `search` alone (with `enabled`), the per-field filters (which
+    /// also find service accounts), or everyone but service accounts.
+    fn filter(&self, listing: bool) -> UserFilter {
+        if let Some(search) = &self.search {
+            return UserFilter {
+                search: Some(search.trim().to_owned()),
+                enabled: query_bool(&self.enabled),
+                ..UserFilter::default()
+            };
+        }
+        let attributes: Vec<(String, String)> = self
+            .q
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|pair| pair.split_once(':'))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let fields = self.username.is_some()
+            || self.email.is_some()
+            || self.first_name.is_some()
+            || self.last_name.is_some()
+            || self.enabled.is_some()
+            || self.email_verified.is_some()
+            || self.exact.is_some()
+            || !attributes.is_empty();
         UserFilter {
-            search: self.search.clone(),
             username: self.username.clone(),
             email: self.email.clone(),
             first_name: self.first_name.clone(),
             last_name: self.last_name.clone(),
             enabled: query_bool(&self.enabled),
-            exact: query_bool(&self.exact).unwrap_or(false),
+            email_verified: query_bool(&self.email_verified),
+            exact: listing && query_bool(&self.exact).unwrap_or(false),
+            attributes,
+            include_service_accounts: listing && fields,
+            ..UserFilter::default()
         }
     }
 }
@@ -80,12 +116,21 @@ async fn list(
         &state,
         &actor,
         &realm,
-        &query.filter(),
+        &query.filter(true),
         paging.first(),
         paging.max(100),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(users.iter().map(UserRepr::of).collect::<Vec<_>>()))
+    if query_bool(&query.brief_representation) == Some(true) {
+        return Ok(HttpResponse::Ok().json(users.iter().map(UserRepr::brief).collect::<Vec<_>>()));
+    }
+    let access = ops::users::access(&state, &actor, &realm, None).await?;
+    Ok(HttpResponse::Ok().json(
+        users
+            .iter()
+            .map(|u| UserRepr::admin(u, access.clone()))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 async fn count(
@@ -94,7 +139,24 @@ async fn count(
     realm: web::Path<String>,
     query: web::Query<UserQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(ops::users::count(&state, &actor, &realm, &query.filter()).await?))
+    Ok(HttpResponse::Ok()
+        .json(ops::users::count(&state, &actor, &realm, &query.filter(false)).await?))
+}
+
+async fn profile(
+    state: web::Data<AppState>,
+    actor: Actor,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(ops::user_profile::config(&state, &actor, &realm).await?))
+}
+
+async fn profile_metadata(
+    state: web::Data<AppState>,
+    actor: Actor,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(ops::user_profile::metadata(&state, &actor, &realm).await?))
 }
 
 async fn create(
@@ -114,9 +176,9 @@ async fn get(
     path: UserPath,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    Ok(HttpResponse::Ok().json(UserRepr::of(
-        &ops::users::get(&state, &actor, &realm, &id).await?,
-    )))
+    let user = ops::users::get(&state, &actor, &realm, &id).await?;
+    let access = ops::users::access(&state, &actor, &realm, Some(&user)).await?;
+    Ok(HttpResponse::Ok().json(UserRepr::admin(&user, access)))
 }
 
 async fn update(

@@ -17,6 +17,7 @@ pub mod role_composites;
 pub mod role_edits;
 pub mod role_mappings;
 pub mod roles;
+pub mod user_profile;
 pub mod user_sessions;
 pub mod users;
 
@@ -32,6 +33,14 @@ pub enum OpsError {
     Conflict(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A field Keycloak's user profile refuses: answered with the field, the message key and
+    /// the field as its one parameter; `text` says it in words (for the console).
+    #[error("{text}")]
+    Field {
+        field: &'static str,
+        key: &'static str,
+        text: &'static str,
+    },
     #[error("forbidden")]
     Forbidden,
     #[error(transparent)]

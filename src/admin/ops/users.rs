@@ -1,6 +1,8 @@
 //! User operations: create (with credentials, groups and roles), update, delete, passwords,
 //! role mappings, group memberships, and identity tokens.
 
+use std::collections::BTreeMap;
+
 use secrecy::SecretString;
 use sqlx::SqliteConnection;
 
@@ -99,6 +101,15 @@ pub async fn list(
     let Some(granted) = queried.also::<ViewUsers>() else {
         return Ok(Vec::new());
     };
+    if let Some(id) = by_id(filter) {
+        return Ok(match UserId::parse(id) {
+            Some(id) => store::users::find_by_id(state.db.read(), &granted.realm().id, &id)
+                .await?
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        });
+    }
     Ok(store::users::search(
         state.db.read(),
         &granted.realm().id,
@@ -119,7 +130,43 @@ pub async fn count(
     let Some(granted) = queried.also::<ViewUsers>() else {
         return Ok(0);
     };
+    if by_id(filter).is_some() {
+        return Ok(list(state, actor, realm, filter, 0, 1).await?.len() as i64);
+    }
     Ok(store::users::count(state.db.read(), &granted.realm().id, filter).await?)
+}
+
+/// Keycloak's `search=id:{id}`: the one user with that id.
+fn by_id(filter: &UserFilter) -> Option<&str> {
+    filter
+        .search
+        .as_deref()
+        .and_then(|s| s.strip_prefix("id:"))
+        .map(str::trim)
+}
+
+/// What the caller may do with users of the realm, as Keycloak's `access` map; `user`, when
+/// given, is checked against the caller's own powers.
+pub async fn access(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    user: Option<&User>,
+) -> Result<BTreeMap<&'static str, bool>, OpsError> {
+    let granted = authorize::<QueryUsers>(state, actor, realm).await?;
+    let view = granted.also::<ViewUsers>().is_some();
+    let manage = match (granted.also::<ManageUsers>(), user) {
+        (Some(manager), Some(user)) => actor.covers(&manager.powers_of(state, &user.id).await?),
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    Ok(BTreeMap::from([
+        ("view", view),
+        ("manage", manage),
+        ("mapRoles", manage),
+        ("manageGroupMembership", manage),
+        ("impersonate", false),
+    ]))
 }
 
 pub async fn get(state: &AppState, actor: &Actor, realm: &str, id: &str) -> Result<User, OpsError> {
@@ -150,7 +197,11 @@ fn merge(user: &mut User, repr: &UserRepr) -> Result<(), OpsError> {
     if let Some(username) = &repr.username {
         let parsed = Username::parse(username)?;
         if parsed != user.username {
-            return Err(OpsError::Invalid("Username can't be changed".into()));
+            return Err(OpsError::Field {
+                field: "username",
+                key: "readOnlyUsernameMessage",
+                text: "Username can't be changed",
+            });
         }
     }
     let text = |v: &Option<String>| {
