@@ -980,3 +980,210 @@ async fn user_access_and_profile_are_served_as_keycloak_does() {
     assert_eq!(metadata["attributes"][0]["required"], true);
     assert_eq!(metadata["attributes"][1]["required"], false);
 }
+
+#[tokio::test]
+async fn client_secrets_and_service_accounts_are_answered_as_keycloak() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let robot = location_id(
+        &app.admin(
+            Method::POST,
+            "/team/clients",
+            Some(
+                json!({"clientId": "robot", "publicClient": false, "serviceAccountsEnabled": true}),
+            ),
+        )
+        .await,
+    );
+    let plain = location_id(
+        &app.admin(
+            Method::POST,
+            "/team/clients",
+            Some(json!({"clientId": "plain", "publicClient": false})),
+        )
+        .await,
+    );
+    let secret = json_of(&app, &format!("/team/clients/{robot}/client-secret")).await;
+    assert_eq!(secret["type"], "secret");
+    assert!(
+        secret["value"].as_str().is_some_and(|v| v.len() >= 20),
+        "{secret}"
+    );
+    let regenerated = app
+        .admin(
+            Method::POST,
+            &format!("/team/clients/{robot}/client-secret"),
+            None,
+        )
+        .await;
+    assert_eq!(regenerated.status(), StatusCode::OK);
+    let regenerated: Value = regenerated.json().await.unwrap();
+    assert_eq!(regenerated["type"], "secret");
+    assert_ne!(regenerated["value"], secret["value"]);
+
+    let (status, body) = error_of(
+        app.admin(
+            Method::GET,
+            &format!("/team/clients/{robot}/client-secret/rotated"),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body,
+        json!({"error": "Client does not have a rotated secret"})
+    );
+    let invalidated = app
+        .admin(
+            Method::DELETE,
+            &format!("/team/clients/{robot}/client-secret/rotated"),
+            None,
+        )
+        .await;
+    assert_eq!(invalidated.status(), StatusCode::NO_CONTENT);
+
+    let account = json_of(&app, &format!("/team/clients/{robot}/service-account-user")).await;
+    assert_eq!(account["username"], "service-account-robot");
+    assert_eq!(account["enabled"], true);
+    let (status, body) = error_of(
+        app.admin(
+            Method::GET,
+            &format!("/team/clients/{plain}/service-account-user"),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"errorMessage": "Service account not enabled for the client 'plain'"})
+    );
+}
+
+#[tokio::test]
+async fn built_in_client_scopes_are_listed_with_stable_ids_and_refuse_writes() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let scopes = json_of(&app, "/team/client-scopes").await;
+    let mut all = names(&scopes);
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            "acr",
+            "address",
+            "basic",
+            "email",
+            "microprofile-jwt",
+            "offline_access",
+            "organization",
+            "phone",
+            "profile",
+            "role_list",
+            "roles",
+            "saml_organization",
+            "web-origins"
+        ]
+    );
+    let profile = scopes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "profile")
+        .unwrap()
+        .clone();
+    assert_eq!(profile["protocol"], "openid-connect");
+    assert_eq!(profile["attributes"]["include.in.token.scope"], "true");
+    let again = json_of(
+        &app,
+        &format!("/team/client-scopes/{}", profile["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(again, profile);
+    assert_eq!(
+        json_of(&app, "/team/client-scopes").await,
+        scopes,
+        "stable ids"
+    );
+
+    let defaults = json_of(&app, "/team/default-default-client-scopes").await;
+    assert_eq!(
+        names(&defaults),
+        [
+            "acr",
+            "basic",
+            "email",
+            "profile",
+            "role_list",
+            "roles",
+            "saml_organization",
+            "web-origins"
+        ]
+    );
+    assert_eq!(
+        defaults[0].as_object().unwrap().len(),
+        2,
+        "id and name: {defaults}"
+    );
+    let optional = json_of(&app, "/team/default-optional-client-scopes").await;
+    assert_eq!(
+        names(&optional),
+        [
+            "address",
+            "microprofile-jwt",
+            "offline_access",
+            "organization",
+            "phone"
+        ]
+    );
+    let client = client_uuid(&app, "team", "admin-cli").await;
+    let of_client = json_of(
+        &app,
+        &format!("/team/clients/{client}/default-client-scopes"),
+    )
+    .await;
+    assert_eq!(
+        names(&of_client),
+        ["acr", "basic", "email", "profile", "roles", "web-origins"]
+    );
+
+    let (status, body) = error_of(
+        app.admin(
+            Method::GET,
+            "/team/client-scopes/0b1c9a44-6d5e-4b43-9a0e-5f2a8f5d3c11",
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"error": "Could not find client scope"}));
+    for (method, path) in [
+        (Method::POST, "/team/client-scopes".to_owned()),
+        (
+            Method::PUT,
+            format!(
+                "/team/default-default-client-scopes/{}",
+                profile["id"].as_str().unwrap()
+            ),
+        ),
+        (
+            Method::DELETE,
+            format!(
+                "/team/clients/{client}/optional-client-scopes/{}",
+                profile["id"].as_str().unwrap()
+            ),
+        ),
+    ] {
+        let (status, body) =
+            error_of(app.admin(method, &path, Some(json!({"name": "x"}))).await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(
+            body,
+            json!({"errorMessage": "Client scopes are built in and read-only in keywarden"})
+        );
+    }
+}

@@ -10,7 +10,7 @@ use super::error::ApiError;
 use super::strict_json::Strict;
 use super::{created, Paging};
 use crate::admin::ops::{self, access::Actor};
-use crate::admin::repr::{ClientRepr, RoleRepr};
+use crate::admin::repr::{ClientRepr, RoleRepr, UserRepr};
 use crate::domain::Protocol;
 use crate::http::Base;
 use crate::protocol::docker::{downloads, AccessPolicy};
@@ -26,6 +26,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/{realm}/clients/{id}/client-secret",
             web::post().to(regenerate_secret),
+        )
+        .route(
+            "/{realm}/clients/{id}/client-secret/rotated",
+            web::get().to(rotated_secret),
+        )
+        .route(
+            "/{realm}/clients/{id}/client-secret/rotated",
+            web::delete().to(invalidate_rotated_secret),
+        )
+        .route(
+            "/{realm}/clients/{id}/service-account-user",
+            web::get().to(service_account_user),
         )
         .route("/{realm}/clients/{id}/roles", web::get().to(roles))
         .route("/{realm}/clients/{id}/roles", web::post().to(create_role))
@@ -139,6 +151,38 @@ async fn regenerate_secret(
     let (realm, id) = path.into_inner();
     let value = ops::clients::regenerate_secret(&state, &actor, &realm, &id).await?;
     Ok(HttpResponse::Ok().json(json!({"type": "secret", "value": value})))
+}
+
+async fn rotated_secret(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: ClientPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let value = ops::client_credentials::rotated_secret(&state, &actor, &realm, &id).await?;
+    Ok(HttpResponse::Ok().json(json!({"type": "secret", "value": value})))
+}
+
+async fn invalidate_rotated_secret(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: ClientPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    ops::client_credentials::invalidate_rotated_secret(&state, &actor, &realm, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn service_account_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: ClientPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let user = ops::client_credentials::service_account_user(&state, &actor, &realm, &id).await?;
+    let mut repr = UserRepr::admin(&user, Default::default());
+    repr.access = None;
+    Ok(HttpResponse::Ok().json(repr))
 }
 
 async fn roles(

@@ -70,8 +70,8 @@ impl From<OpsError> for ApiError {
         match err {
             OpsError::Invalid(message) => ApiError::BadRequest(message),
             OpsError::Conflict(message) => ApiError::Conflict(message),
-            OpsError::NotFound(what) if what.starts_with("Could not") => {
-                ApiError::NotFound(what.to_owned())
+            OpsError::NotFound(message) if message.contains(' ') => {
+                ApiError::NotFound(message.to_owned())
             }
             OpsError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             OpsError::Field { field, key, .. } => ApiError::Field {

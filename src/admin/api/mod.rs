@@ -1,6 +1,7 @@
 //! The Keycloak admin REST API under `/admin/realms`: a thin JSON face over the operations.
 
 pub mod auth;
+mod client_scopes;
 mod clients;
 pub mod error;
 mod events;
@@ -30,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(realms::routes)
             .configure(users::routes)
             .configure(clients::routes)
+            .configure(client_scopes::routes)
             .configure(roles::routes)
             .configure(role_mappings::routes)
             .configure(groups::routes)

@@ -43,7 +43,7 @@ async fn service_account_powers<R: Right>(
 
 /// Finds a client the actor may change or take the secret of: one whose service account has
 /// no admin power the actor lacks.
-async fn find_covered<R: Right>(
+pub(super) async fn find_covered<R: Right>(
     state: &AppState,
     granted: &Granted<R>,
     id: &str,
