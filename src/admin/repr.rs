@@ -449,6 +449,15 @@ pub struct ClientRepr {
     /// keywarden's docker-v2 repository access policy (absent: allow-all).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub docker_access_policy: Option<AccessPolicy>,
+    /// The client scopes given by default (output only).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub default_client_scopes: Option<Vec<String>>,
+    /// The client scopes offered (output only).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub optional_client_scopes: Option<Vec<String>>,
+    /// What the caller may do with the client (output only).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub access: Option<BTreeMap<&'static str, bool>>,
 }
 
 impl ClientRepr {
@@ -487,6 +496,7 @@ impl ClientRepr {
             service_accounts_enabled: Some(client.service_accounts_enabled),
             attributes: Some(client.attributes.clone()),
             docker_access_policy: client.access_policy.clone(),
+            ..ClientRepr::default()
         }
     }
 }

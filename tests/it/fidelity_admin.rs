@@ -1187,3 +1187,162 @@ async fn built_in_client_scopes_are_listed_with_stable_ids_and_refuse_writes() {
         );
     }
 }
+
+#[tokio::test]
+async fn unreadable_bodies_and_nameless_roles_are_answered_in_keycloaks_words() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let token = app.admin_token().await;
+    let send = |body: &'static str| {
+        app.client
+            .post(app.url("/admin/realms/team/roles"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for (body, error) in [
+        ("{", "invalid_request"),
+        ("{\"name\":\"x\",}", "invalid_request"),
+        ("[]", "unknown_error"),
+        ("{\"name\":{}}", "unknown_error"),
+    ] {
+        let (status, answer) = error_of(send(body).await.unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(
+            answer,
+            json!({"error": error, "error_description": "Cannot parse the JSON"}),
+            "{body}"
+        );
+    }
+    let (status, answer) = error_of(send("{\"description\":\"no name\"}").await.unwrap()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer, json!({"error": "role has no name"}));
+    role(
+        &app,
+        "team",
+        json!({"name": "named", "description": "Findable Words"}),
+    )
+    .await;
+    let (status, answer) = error_of(
+        app.admin(
+            Method::PUT,
+            "/team/roles/named",
+            Some(json!({"description": "x"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer, json!({"error": "role has no name"}));
+    let found = json_of(&app, "/team/roles?search=findable").await;
+    assert_eq!(names(&found), ["named"]);
+    let (status, answer) = error_of(
+        app.admin(Method::POST, "/team/roles", Some(json!({"name": "named"})))
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        answer,
+        json!({"errorMessage": "Role with name named already exists"})
+    );
+}
+
+#[tokio::test]
+async fn group_shapes_differ_per_route_as_in_keycloak() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let top = group(&app, "/team/groups", json!({"name": "top"})).await;
+    let child = app
+        .admin(
+            Method::POST,
+            &format!("/team/groups/{top}/children"),
+            Some(json!({"name": "kid", "attributes": {"a": ["b"]}})),
+        )
+        .await;
+    assert_eq!(child.status(), StatusCode::CREATED);
+    let kid_id = location_id(&child);
+    let body: Value = child.json().await.unwrap();
+    assert_eq!(body["id"], kid_id.as_str());
+    assert_eq!(body["parentId"], top.as_str());
+    assert_eq!(body["path"], "/top/kid");
+    assert_eq!(body["attributes"], json!({"a": ["b"]}));
+    assert!(body.get("subGroupCount").is_none(), "{body}");
+    assert!(body.get("access").is_some(), "{body}");
+
+    let user = app.create_user("team", "member", "pw").await;
+    let joined = app
+        .admin(
+            Method::PUT,
+            &format!("/team/users/{user}/groups/{kid_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(joined.status(), StatusCode::NO_CONTENT);
+    let groups = json_of(&app, &format!("/team/users/{user}/groups")).await;
+    let membership = groups[0].as_object().unwrap();
+    let mut keys: Vec<&str> = membership.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["id", "name", "parentId", "path", "subGroups"]);
+    let full = json_of(
+        &app,
+        &format!("/team/users/{user}/groups?briefRepresentation=false"),
+    )
+    .await;
+    assert_eq!(full[0]["attributes"], json!({"a": ["b"]}));
+    assert!(full[0].get("access").is_none());
+
+    let by_path = json_of(&app, "/team/group-by-path/top/kid").await;
+    assert_eq!(by_path["id"], kid_id.as_str());
+    assert!(by_path.get("access").is_none(), "{by_path}");
+    assert_eq!(by_path["attributes"], json!({"a": ["b"]}));
+}
+
+#[tokio::test]
+async fn clients_carry_access_and_scopes_and_view_users_may_map_nothing() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let client = client_uuid(&app, "team", "admin-cli").await;
+    let got = json_of(&app, &format!("/team/clients/{client}")).await;
+    assert_eq!(
+        got["access"],
+        json!({"view": true, "configure": true, "manage": true})
+    );
+    assert_eq!(
+        got["defaultClientScopes"],
+        json!(["acr", "basic", "email", "profile", "roles", "web-origins"])
+    );
+    let (_, token) = app
+        .realm_admin("team", "viewer", &["view-clients", "view-users"])
+        .await;
+    let seen: Value = call(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/team/clients/{client}"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        seen["access"],
+        json!({"view": true, "configure": false, "manage": false})
+    );
+
+    let user = app.create_user("team", "subject", "pw").await;
+    let available: Value = call(
+        &app,
+        &token,
+        Method::GET,
+        &format!("/team/users/{user}/role-mappings/realm/available"),
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(available, json!([]));
+}

@@ -82,8 +82,13 @@ async fn list(
         paging.max(100),
     )
     .await?;
+    let access = ops::clients::access(&state, &actor, &realm).await?;
     let reprs: Vec<ClientRepr> = if clients.settings_visible {
-        clients.clients.iter().map(ClientRepr::of).collect()
+        clients
+            .clients
+            .iter()
+            .map(|c| admin_view(c, access.clone()))
+            .collect()
     } else {
         clients.clients.iter().map(ClientRepr::brief).collect()
     };
@@ -101,15 +106,29 @@ async fn create(
     Ok(created(&base, &format!("/{realm}/clients/{}", client.id)))
 }
 
+/// A client as the admin API shows it: with its client scopes and the caller's `access`.
+fn admin_view(
+    client: &crate::domain::Client,
+    access: std::collections::BTreeMap<&'static str, bool>,
+) -> ClientRepr {
+    use ops::client_scopes::{names_for, Kind};
+    ClientRepr {
+        default_client_scopes: Some(names_for(client.protocol, Kind::Default)),
+        optional_client_scopes: Some(names_for(client.protocol, Kind::Optional)),
+        access: Some(access),
+        ..ClientRepr::of(client)
+    }
+}
+
 async fn get(
     state: web::Data<AppState>,
     actor: Actor,
     path: ClientPath,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    Ok(HttpResponse::Ok().json(ClientRepr::of(
-        &ops::clients::get(&state, &actor, &realm, &id).await?,
-    )))
+    let client = ops::clients::get(&state, &actor, &realm, &id).await?;
+    let access = ops::clients::access(&state, &actor, &realm).await?;
+    Ok(HttpResponse::Ok().json(admin_view(&client, access)))
 }
 
 async fn update(

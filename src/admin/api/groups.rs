@@ -149,7 +149,13 @@ async fn create_child(
 ) -> Result<HttpResponse, ApiError> {
     let (realm, parent) = path.into_inner();
     let group = ops::groups::create(&state, &actor, &realm, Some(&parent), &body).await?;
-    Ok(created(&base, &format!("/{realm}/groups/{}", group.id)))
+    let listing = ops::group_views::listing(&state, &actor, &realm).await?;
+    let mut repr = listing.repr(&state, &group, true).await?;
+    repr.sub_group_count = None;
+    let location = base.join(&format!("/admin/realms/{realm}/groups/{}", group.id));
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .json(repr))
 }
 
 async fn get(
@@ -216,7 +222,7 @@ async fn members(
     Ok(HttpResponse::Ok().json(users.iter().map(UserRepr::of).collect::<Vec<_>>()))
 }
 
-/// A group by its full path (`/parent/child`).
+/// A group by its full path (`/parent/child`): the single read without `access`.
 async fn by_path(
     state: web::Data<AppState>,
     actor: Actor,
@@ -232,5 +238,7 @@ async fn by_path(
             crate::store::groups::path_of(&g.id, &listing.all).as_deref() == Some(wanted.as_str())
         })
         .ok_or_else(|| ApiError::NotFound("Group path does not exist".into()))?;
-    Ok(HttpResponse::Ok().json(listing.repr(&state, group, true).await?))
+    let mut repr = listing.repr(&state, group, true).await?;
+    repr.access = None;
+    Ok(HttpResponse::Ok().json(repr))
 }

@@ -102,9 +102,12 @@ async fn list(
     let search = query.search.as_deref().map(str::to_lowercase);
     let mut out = Vec::new();
     let matching = roles.iter().filter(|(r, _)| {
-        search
-            .as_deref()
-            .is_none_or(|s| r.name.to_lowercase().contains(s))
+        search.as_deref().is_none_or(|s| {
+            r.name.to_lowercase().contains(s)
+                || r.description
+                    .as_deref()
+                    .is_some_and(|d| d.to_lowercase().contains(s))
+        })
     });
     for (role, composite) in paged(matching, query.first, query.max) {
         out.push(if brief {

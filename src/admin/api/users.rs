@@ -213,18 +213,31 @@ async fn reset_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BriefQuery {
+    brief_representation: Option<String>,
+}
+
+/// The user's groups: id, name, path, parentId and an empty subGroups, with attributes and
+/// role names when `briefRepresentation=false`.
 async fn groups(
     state: web::Data<AppState>,
     actor: Actor,
     path: UserPath,
+    query: web::Query<BriefQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let (ids, all) = ops::users::groups(&state, &actor, &realm, &id).await?;
-    let groups: Vec<GroupRepr> = all
-        .iter()
-        .filter(|g| ids.contains(&g.id))
-        .map(|g| GroupRepr::of(g, &all, 0))
-        .collect();
+    let (ids, _) = ops::users::groups(&state, &actor, &realm, &id).await?;
+    let listing = ops::group_views::listing(&state, &actor, &realm).await?;
+    let full = query_bool(&query.brief_representation) == Some(false);
+    let mut groups: Vec<GroupRepr> = Vec::with_capacity(ids.len());
+    for group in listing.all.iter().filter(|g| ids.contains(&g.id)) {
+        let mut repr = listing.repr(&state, group, full).await?;
+        repr.sub_group_count = None;
+        repr.access = None;
+        groups.push(repr);
+    }
     Ok(HttpResponse::Ok().json(groups))
 }
 

@@ -91,6 +91,7 @@ impl From<OpsError> for ConsoleError {
                     .to_owned(),
             ),
             OpsError::Field { text, .. } => ConsoleError::BadRequest(text.to_owned()),
+            OpsError::Refused(message) => ConsoleError::BadRequest(message.to_owned()),
             OpsError::Forbidden => ConsoleError::Forbidden,
             OpsError::Store(err) => ConsoleError::Internal(err.into()),
             OpsError::Internal(err) => ConsoleError::Internal(err),

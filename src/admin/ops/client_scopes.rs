@@ -248,6 +248,19 @@ pub async fn realm_defaults(
         .collect())
 }
 
+/// The names of the scopes of `kind` a client of `protocol` gets (docker-v2 has none).
+pub fn names_for(protocol: Protocol, kind: Kind) -> Vec<String> {
+    let protocol = match protocol {
+        Protocol::OpenIdConnect => OIDC,
+        Protocol::DockerV2 => return Vec::new(),
+    };
+    BUILTINS
+        .iter()
+        .filter(|s| s.kind == kind && s.protocol == protocol)
+        .map(|s| s.name.to_owned())
+        .collect()
+}
+
 /// A client's scopes of `kind`: the realm's defaults of its protocol (docker-v2 has none).
 pub async fn of_client(
     state: &AppState,

@@ -470,6 +470,21 @@ pub async fn for_installation(
     Ok((granted.realm().clone(), client))
 }
 
+/// What the caller may do with the realm's clients, as Keycloak's `access` map.
+pub async fn access(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+) -> Result<std::collections::BTreeMap<&'static str, bool>, OpsError> {
+    let granted = authorize::<QueryClients>(state, actor, realm).await?;
+    let manage = granted.also::<ManageClients>().is_some();
+    Ok(std::collections::BTreeMap::from([
+        ("view", granted.also::<ViewClients>().is_some()),
+        ("configure", manage),
+        ("manage", manage),
+    ]))
+}
+
 /// The client's roles, with whether each is a composite.
 pub async fn roles(
     state: &AppState,
@@ -501,17 +516,12 @@ pub async fn create_role(
 ) -> Result<crate::domain::Role, OpsError> {
     let granted = authorize::<ManageClients>(state, actor, realm).await?;
     let client = find(state, &granted, id).await?;
-    let name = repr.name.as_deref().unwrap_or_default().trim();
-    if name.is_empty() || name.len() > 255 || name.contains('/') {
-        return Err(OpsError::Invalid(
-            "Role name must be 1 to 255 characters, without '/'".into(),
-        ));
-    }
+    let name = super::roles::role_name(repr.name.as_deref())?;
     let role = crate::domain::Role {
         id: crate::domain::RoleId::new(),
         realm_id: granted.realm().id.clone(),
         client_id: Some(client.id.clone()),
-        name: name.to_owned(),
+        name,
         description: repr.description.clone().filter(|d| !d.trim().is_empty()),
     };
     let attributes = repr

@@ -43,6 +43,9 @@ pub enum OpsError {
         key: &'static str,
         text: &'static str,
     },
+    /// A request Keycloak refuses with 400 `{"error": message}` rather than `errorMessage`.
+    #[error("{0}")]
+    Refused(&'static str),
     #[error("forbidden")]
     Forbidden,
     #[error(transparent)]

@@ -185,8 +185,8 @@ pub fn checked_attributes(
     Ok(attributes.clone())
 }
 
-/// Replaces the role as Keycloak's `PUT` does: the description given (absent clears it), the
-/// attributes given (absent leaves them), the name given (absent keeps it).
+/// Replaces the role as Keycloak's `PUT` does: the name given (required), the description
+/// given (absent clears it), the attributes given (absent leaves them).
 pub async fn update(
     state: &AppState,
     actor: &Actor,
@@ -196,8 +196,8 @@ pub async fn update(
 ) -> Result<(), OpsError> {
     let (grant, mut role) = find_to_manage(state, actor, realm, at).await?;
     let builtin = store::roles::builtin_of(state.db.read(), &role.id).await?;
-    if let Some(raw) = repr.name.as_deref() {
-        let name = super::roles::role_name(Some(raw))?;
+    {
+        let name = super::roles::role_name(repr.name.as_deref())?;
         if name != role.name && builtin.is_some() {
             return Err(OpsError::Invalid(format!(
                 "Role {} is built in and cannot be renamed",

@@ -162,6 +162,9 @@ pub async fn roles(
                 None => store::roles::list_realm_roles(db, &granted.realm().id).await?,
             };
             let mut available = Vec::new();
+            if granted.also::<ManageUsers>().is_none() {
+                return Ok(Vec::new());
+            }
             for role in candidates.into_iter().filter(|r| !mapped.contains(&r.id)) {
                 if granted
                     .actor()
