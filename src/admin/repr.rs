@@ -352,17 +352,33 @@ impl UserRepr {
         }
     }
 
-    /// What Keycloak's admin API answers for a user: attributes only when there are any,
-    /// `totp`, `disableableCredentialTypes`, `requiredActions`, `notBefore` and `access`.
-    pub fn admin(user: &User, access: BTreeMap<&'static str, bool>) -> UserRepr {
+    /// Keycloak's full representation: attributes only when there are any, `totp`,
+    /// `disableableCredentialTypes`, `requiredActions` and `notBefore`.
+    pub fn full(user: &User) -> UserRepr {
         UserRepr {
             attributes: Some(user.attributes.clone()).filter(|a| !a.is_empty()),
             required_actions: Some(user.required_actions.clone()),
             totp: Some(false),
             not_before: Some(0),
             disableable_credential_types: Some(Vec::new()),
-            access: Some(access),
             ..UserRepr::brief(user)
+        }
+    }
+
+    /// The full representation with what the caller may do with the user.
+    pub fn admin(user: &User, access: BTreeMap<&'static str, bool>) -> UserRepr {
+        UserRepr {
+            access: Some(access),
+            ..UserRepr::full(user)
+        }
+    }
+
+    /// Brief when `brief`, else full: the member listings of roles and groups.
+    pub fn listed(user: &User, brief: bool) -> UserRepr {
+        if brief {
+            UserRepr::brief(user)
+        } else {
+            UserRepr::full(user)
         }
     }
 

@@ -1346,3 +1346,45 @@ async fn clients_carry_access_and_scopes_and_view_users_may_map_nothing() {
     .unwrap();
     assert_eq!(available, json!([]));
 }
+
+#[tokio::test]
+async fn member_listings_are_full_unless_brief_is_asked() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let reader = role(&app, "team", json!({"name": "reader"})).await;
+    let crew = group(&app, "/team/groups", json!({"name": "crew"})).await;
+    let id = user(
+        &app,
+        "team",
+        json!({"username": "held", "attributes": {"k": ["v"]}}),
+    )
+    .await;
+    let mapped = app
+        .admin(
+            Method::POST,
+            &format!("/team/users/{id}/role-mappings/realm"),
+            Some(json!([{"id": reader["id"], "name": "reader"}])),
+        )
+        .await;
+    assert_eq!(mapped.status(), StatusCode::NO_CONTENT);
+    let joined = app
+        .admin(
+            Method::PUT,
+            &format!("/team/users/{id}/groups/{crew}"),
+            None,
+        )
+        .await;
+    assert_eq!(joined.status(), StatusCode::NO_CONTENT);
+    for path in [
+        "/team/roles/reader/users".to_owned(),
+        format!("/team/groups/{crew}/members"),
+    ] {
+        let full = json_of(&app, &path).await;
+        assert_eq!(full[0]["attributes"], json!({"k": ["v"]}), "{path}");
+        assert_eq!(full[0]["totp"], false, "{path}");
+        assert!(full[0].get("access").is_none(), "{path}");
+        let brief = json_of(&app, &format!("{path}?briefRepresentation=true")).await;
+        assert_eq!(brief[0]["username"], "held");
+        assert!(brief[0].get("attributes").is_none(), "{path}");
+    }
+}

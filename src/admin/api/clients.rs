@@ -199,9 +199,7 @@ async fn service_account_user(
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let user = ops::client_credentials::service_account_user(&state, &actor, &realm, &id).await?;
-    let mut repr = UserRepr::admin(&user, Default::default());
-    repr.access = None;
-    Ok(HttpResponse::Ok().json(repr))
+    Ok(HttpResponse::Ok().json(UserRepr::full(&user)))
 }
 
 async fn roles(

@@ -215,11 +215,18 @@ async fn members(
     actor: Actor,
     path: GroupPath,
     paging: web::Query<Paging>,
+    query: web::Query<GroupQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let users =
         ops::groups::members(&state, &actor, &realm, &id, paging.first(), paging.max(100)).await?;
-    Ok(HttpResponse::Ok().json(users.iter().map(UserRepr::of).collect::<Vec<_>>()))
+    let brief = query_bool(&query.brief_representation) == Some(true);
+    Ok(HttpResponse::Ok().json(
+        users
+            .iter()
+            .map(|u| UserRepr::listed(u, brief))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// A group by its full path (`/parent/child`): the single read without `access`.

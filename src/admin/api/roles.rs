@@ -254,12 +254,20 @@ async fn remove_composites(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The users holding the role directly, full unless `briefRepresentation=true`.
 async fn users(
     state: web::Data<AppState>,
     actor: Actor,
     path: web::Path<(String, String)>,
+    query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, name) = path.into_inner();
     let users = ops::roles::users_with(&state, &actor, &realm, &name).await?;
-    Ok(HttpResponse::Ok().json(users.iter().map(UserRepr::of).collect::<Vec<_>>()))
+    let brief = query_bool(&query.brief_representation) == Some(true);
+    Ok(HttpResponse::Ok().json(
+        users
+            .iter()
+            .map(|u| UserRepr::listed(u, brief))
+            .collect::<Vec<_>>(),
+    ))
 }
