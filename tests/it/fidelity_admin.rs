@@ -1388,3 +1388,37 @@ async fn member_listings_are_full_unless_brief_is_asked() {
         assert!(brief[0].get("attributes").is_none(), "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_public_client_s_secret_is_answered_as_keycloak() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let spa = location_id(
+        &app.admin(
+            Method::POST,
+            "/team/clients",
+            Some(json!({"clientId": "spa"})),
+        )
+        .await,
+    );
+    let none = json_of(&app, &format!("/team/clients/{spa}/client-secret")).await;
+    assert_eq!(none, json!({"type": "secret"}));
+    let given = app
+        .admin(
+            Method::POST,
+            &format!("/team/clients/{spa}/client-secret"),
+            None,
+        )
+        .await;
+    assert_eq!(given.status(), StatusCode::OK);
+    let given: Value = given.json().await.unwrap();
+    assert!(
+        given["value"].as_str().is_some_and(|v| !v.is_empty()),
+        "{given}"
+    );
+    let shown = json_of(&app, &format!("/team/clients/{spa}/client-secret")).await;
+    assert_eq!(shown, given);
+    let client = json_of(&app, &format!("/team/clients/{spa}")).await;
+    assert_eq!(client["publicClient"], true);
+    assert!(client.get("secret").is_none(), "{client}");
+}

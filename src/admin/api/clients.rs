@@ -158,8 +158,11 @@ async fn secret(
     path: ClientPath,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let value = ops::clients::secret(&state, &actor, &realm, &id).await?;
-    Ok(HttpResponse::Ok().json(json!({"type": "secret", "value": value})))
+    let body = match ops::clients::secret(&state, &actor, &realm, &id).await? {
+        Some(value) => json!({"type": "secret", "value": value}),
+        None => json!({"type": "secret"}),
+    };
+    Ok(HttpResponse::Ok().json(body))
 }
 
 async fn regenerate_secret(

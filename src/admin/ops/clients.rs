@@ -376,22 +376,21 @@ pub async fn delete(
     Ok(())
 }
 
-/// A confidential client's secret.
+/// A client's secret, if it has one (a public client may have been given one; Keycloak shows
+/// it here while the client's representation hides it).
 pub async fn secret(
     state: &AppState,
     actor: &Actor,
     realm: &str,
     id: &str,
-) -> Result<String, OpsError> {
+) -> Result<Option<String>, OpsError> {
     let granted = authorize::<ViewClients>(state, actor, realm).await?;
     let client = find_covered(state, &granted, id).await?;
-    if client.public_client {
-        return Err(OpsError::Invalid("Public clients have no secret".into()));
-    }
-    Ok(client.secret.unwrap_or_default())
+    Ok(client.secret.filter(|s| !s.is_empty()))
 }
 
-/// Replaces a confidential client's secret with a fresh one.
+/// Replaces a client's secret with a fresh one (public clients too, as in Keycloak: their
+/// secret is never used to sign in).
 pub async fn regenerate_secret(
     state: &AppState,
     actor: &Actor,
@@ -400,9 +399,6 @@ pub async fn regenerate_secret(
 ) -> Result<String, OpsError> {
     let granted = authorize::<ManageClients>(state, actor, realm).await?;
     let mut client = find_covered(state, &granted, id).await?;
-    if client.public_client {
-        return Err(OpsError::Invalid("Public clients have no secret".into()));
-    }
     let secret = crate::crypto::random_token();
     client.secret = Some(secret.clone());
     let mut tx = granted.begin(state).await?;
