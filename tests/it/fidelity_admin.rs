@@ -1068,11 +1068,10 @@ async fn built_in_client_scopes_are_listed_with_stable_ids_and_refuse_writes() {
     let app = spawn_app().await;
     app.create_realm("team").await;
     let scopes = json_of(&app, "/team/client-scopes").await;
-    let mut all = names(&scopes);
-    all.sort();
     assert_eq!(
-        all,
+        names(&scopes),
         [
+            "AuthnContextClassRef",
             "acr",
             "address",
             "basic",
@@ -1085,6 +1084,7 @@ async fn built_in_client_scopes_are_listed_with_stable_ids_and_refuse_writes() {
             "role_list",
             "roles",
             "saml_organization",
+            "service_account",
             "web-origins"
         ]
     );
@@ -1097,12 +1097,11 @@ async fn built_in_client_scopes_are_listed_with_stable_ids_and_refuse_writes() {
         .clone();
     assert_eq!(profile["protocol"], "openid-connect");
     assert_eq!(profile["attributes"]["include.in.token.scope"], "true");
-    let again = json_of(
-        &app,
-        &format!("/team/client-scopes/{}", profile["id"].as_str().unwrap()),
-    )
-    .await;
-    assert_eq!(again, profile);
+    let id = profile["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        json_of(&app, &format!("/team/client-scopes/{id}")).await,
+        profile
+    );
     assert_eq!(
         json_of(&app, "/team/client-scopes").await,
         scopes,
@@ -1113,6 +1112,7 @@ async fn built_in_client_scopes_are_listed_with_stable_ids_and_refuse_writes() {
     assert_eq!(
         names(&defaults),
         [
+            "AuthnContextClassRef",
             "acr",
             "basic",
             "email",
@@ -1123,11 +1123,7 @@ async fn built_in_client_scopes_are_listed_with_stable_ids_and_refuse_writes() {
             "web-origins"
         ]
     );
-    assert_eq!(
-        defaults[0].as_object().unwrap().len(),
-        2,
-        "id and name: {defaults}"
-    );
+    assert_eq!(defaults[0].as_object().unwrap().len(), 3, "{defaults}");
     let optional = json_of(&app, "/team/default-optional-client-scopes").await;
     assert_eq!(
         names(&optional),
@@ -1149,6 +1145,33 @@ async fn built_in_client_scopes_are_listed_with_stable_ids_and_refuse_writes() {
         names(&of_client),
         ["acr", "basic", "email", "profile", "roles", "web-origins"]
     );
+    assert_eq!(of_client[0].as_object().unwrap().len(), 2, "{of_client}");
+    let robot = location_id(
+        &app.admin(
+            Method::POST,
+            "/team/clients",
+            Some(
+                json!({"clientId": "robot", "publicClient": false, "serviceAccountsEnabled": true}),
+            ),
+        )
+        .await,
+    );
+    let robot_scopes = json_of(
+        &app,
+        &format!("/team/clients/{robot}/default-client-scopes"),
+    )
+    .await;
+    assert!(
+        names(&robot_scopes).contains(&"service_account"),
+        "{robot_scopes}"
+    );
+    let (_, querier) = app.realm_admin("team", "querier", &["query-clients"]).await;
+    let listed: Value = call(&app, &querier, Method::GET, "/team/client-scopes", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]));
 
     let (status, body) = error_of(
         app.admin(
@@ -1165,17 +1188,11 @@ async fn built_in_client_scopes_are_listed_with_stable_ids_and_refuse_writes() {
         (Method::POST, "/team/client-scopes".to_owned()),
         (
             Method::PUT,
-            format!(
-                "/team/default-default-client-scopes/{}",
-                profile["id"].as_str().unwrap()
-            ),
+            format!("/team/default-default-client-scopes/{id}"),
         ),
         (
             Method::DELETE,
-            format!(
-                "/team/clients/{client}/optional-client-scopes/{}",
-                profile["id"].as_str().unwrap()
-            ),
+            format!("/team/clients/{client}/optional-client-scopes/{id}"),
         ),
     ] {
         let (status, body) =

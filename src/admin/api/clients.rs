@@ -113,8 +113,8 @@ fn admin_view(
 ) -> ClientRepr {
     use ops::client_scopes::{names_for, Kind};
     ClientRepr {
-        default_client_scopes: Some(names_for(client.protocol, Kind::Default)),
-        optional_client_scopes: Some(names_for(client.protocol, Kind::Optional)),
+        default_client_scopes: Some(names_for(client, Kind::Default)),
+        optional_client_scopes: Some(names_for(client, Kind::Optional)),
         access: Some(access),
         ..ClientRepr::of(client)
     }

@@ -6,9 +6,9 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::access::{authorize, visible_realm, Actor, ViewClients};
+use super::access::{authorize, visible_realm, Actor, QueryClients, ViewClients};
 use super::OpsError;
-use crate::domain::{Protocol, Realm};
+use crate::domain::{Client, Protocol, Realm};
 use crate::state::AppState;
 
 /// What a scope is added to: every new client of its protocol, or offered to them.
@@ -16,6 +16,8 @@ use crate::state::AppState;
 pub enum Kind {
     Default,
     Optional,
+    /// Neither: `service_account`, given by default only to clients with a service account.
+    ServiceAccount,
 }
 
 /// One built-in scope: name, protocol, description, kind and its attributes.
@@ -34,7 +36,14 @@ const NOT_IN_TOKEN: (&str, &str) = ("include.in.token.scope", "false");
 const ON_CONSENT: (&str, &str) = ("display.on.consent.screen", "true");
 const NOT_ON_CONSENT: (&str, &str) = ("display.on.consent.screen", "false");
 
-const BUILTINS: [Builtin; 13] = [
+const BUILTINS: [Builtin; 15] = [
+    Builtin {
+        name: "AuthnContextClassRef",
+        protocol: SAML,
+        description: "AuthnContextClassRef Level of Authentiation",
+        kind: Kind::Default,
+        attributes: &[],
+    },
     Builtin {
         name: "acr",
         protocol: OIDC,
@@ -151,6 +160,13 @@ const BUILTINS: [Builtin; 13] = [
         attributes: &[NOT_ON_CONSENT],
     },
     Builtin {
+        name: "service_account",
+        protocol: OIDC,
+        description: "Specific scope for a client enabled for service accounts",
+        kind: Kind::ServiceAccount,
+        attributes: &[NOT_IN_TOKEN, NOT_ON_CONSENT],
+    },
+    Builtin {
         name: "web-origins",
         protocol: OIDC,
         description: "OpenID Connect scope for add allowed web origins to the access token",
@@ -199,24 +215,39 @@ fn full(realm: &Realm, scope: &Builtin) -> ClientScope {
     }
 }
 
-/// Only the id and name, as the default-scope listings give them.
+/// Only the id, name and protocol, as the realm's default-scope listings give them.
 fn brief(scope: ClientScope) -> ClientScope {
     ClientScope {
         description: None,
-        protocol: None,
         attributes: None,
         ..scope
     }
 }
 
-/// Every built-in scope of the realm, by name.
+/// Only the id and name, as a client's scope listings give them.
+fn named(scope: ClientScope) -> ClientScope {
+    ClientScope {
+        protocol: None,
+        ..brief(scope)
+    }
+}
+
+/// Every built-in scope of the realm; a caller who may only query clients gets none, as in
+/// Keycloak.
 pub async fn list(
     state: &AppState,
     actor: &Actor,
     realm: &str,
 ) -> Result<Vec<ClientScope>, OpsError> {
-    let realm = visible_realm(state, actor, realm).await?;
-    Ok(BUILTINS.iter().map(|s| full(&realm, s)).collect())
+    let queried = authorize::<QueryClients>(state, actor, realm).await?;
+    let Some(granted) = queried.also::<ViewClients>() else {
+        return Ok(Vec::new());
+    };
+    Ok(all(granted.realm()))
+}
+
+fn all(realm: &Realm) -> Vec<ClientScope> {
+    BUILTINS.iter().map(|s| full(realm, s)).collect()
 }
 
 /// One built-in scope by id.
@@ -226,39 +257,45 @@ pub async fn get(
     realm: &str,
     id: &str,
 ) -> Result<ClientScope, OpsError> {
-    list(state, actor, realm)
-        .await?
+    let granted = authorize::<ViewClients>(state, actor, realm).await?;
+    all(granted.realm())
         .into_iter()
         .find(|s| s.id == id)
         .ok_or(OpsError::NotFound("Could not find client scope"))
 }
 
-/// The realm's default scopes of `kind` (given to each new client), id and name only.
+/// The realm's default scopes of `kind` (given to each new client): id, name and protocol.
 pub async fn realm_defaults(
     state: &AppState,
     actor: &Actor,
     realm: &str,
     kind: Kind,
 ) -> Result<Vec<ClientScope>, OpsError> {
-    Ok(list(state, actor, realm)
-        .await?
+    let granted = authorize::<ViewClients>(state, actor, realm).await?;
+    Ok(all(granted.realm())
         .into_iter()
         .filter(|s| s.kind == kind)
         .map(brief)
         .collect())
 }
 
-/// The names of the scopes of `kind` a client of `protocol` gets (docker-v2 has none).
-pub fn names_for(protocol: Protocol, kind: Kind) -> Vec<String> {
-    let protocol = match protocol {
-        Protocol::OpenIdConnect => OIDC,
-        Protocol::DockerV2 => return Vec::new(),
+/// The built-in scopes of `kind` a client gets: those of its protocol (docker-v2 has none),
+/// and `service_account` among the defaults of a client with a service account.
+fn of_kind(client: &Client, kind: Kind) -> impl Iterator<Item = &'static Builtin> {
+    let protocol = match client.protocol {
+        Protocol::OpenIdConnect => Some(OIDC),
+        Protocol::DockerV2 => None,
     };
-    BUILTINS
-        .iter()
-        .filter(|s| s.kind == kind && s.protocol == protocol)
-        .map(|s| s.name.to_owned())
-        .collect()
+    let service_account = kind == Kind::Default && client.service_accounts_enabled;
+    BUILTINS.iter().filter(move |s| {
+        Some(s.protocol) == protocol
+            && (s.kind == kind || (service_account && s.kind == Kind::ServiceAccount))
+    })
+}
+
+/// The names of the scopes of `kind` a client gets.
+pub fn names_for(client: &Client, kind: Kind) -> Vec<String> {
+    of_kind(client, kind).map(|s| s.name.to_owned()).collect()
 }
 
 /// A client's scopes of `kind`: the realm's defaults of its protocol (docker-v2 has none).
@@ -271,14 +308,8 @@ pub async fn of_client(
 ) -> Result<Vec<ClientScope>, OpsError> {
     let granted = authorize::<ViewClients>(state, actor, realm).await?;
     let client = super::clients::find(state, &granted, client).await?;
-    let protocol = match client.protocol {
-        Protocol::OpenIdConnect => OIDC,
-        Protocol::DockerV2 => return Ok(Vec::new()),
-    };
-    Ok(BUILTINS
-        .iter()
-        .filter(|s| s.kind == kind && s.protocol == protocol)
-        .map(|s| brief(full(granted.realm(), s)))
+    Ok(of_kind(&client, kind)
+        .map(|s| named(full(granted.realm(), s)))
         .collect())
 }
 
