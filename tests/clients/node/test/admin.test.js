@@ -403,7 +403,7 @@ for (const layout of LAYOUTS) {
       const scopes = await kc.clientScopes.find();
       assert.ok(["profile", "email", "roles"].every((n) => scopes.some((s) => s.name === n)));
       const defaults = (await kc.clients.listDefaultClientScopes({ id })).map((s) => s.name).sort();
-      assert.deepEqual(defaults, ["acr", "basic", "email", "profile", "roles", "web-origins"]);
+      assert.deepEqual(defaults, ["acr", "basic", "email", "profile", "roles", "service_account", "web-origins"]);
     });
 
     // Keycloak: GET /admin/realms/{r}/group-by-path/{path} returns the GroupRepresentation.
