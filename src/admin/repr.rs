@@ -337,9 +337,11 @@ pub struct UserRepr {
 }
 
 impl UserRepr {
-    /// Keycloak's brief representation (`briefRepresentation=true`).
+    /// Keycloak's brief representation (`briefRepresentation=true`): attributes only when there
+    /// are any, no `totp`, `disableableCredentialTypes`, `requiredActions` or `notBefore`.
     pub fn brief(user: &User) -> UserRepr {
         UserRepr {
+            attributes: Some(user.attributes.clone()).filter(|a| !a.is_empty()),
             id: Some(user.id.to_string()),
             username: Some(user.username.to_string()),
             first_name: user.first_name.clone(),
@@ -356,7 +358,6 @@ impl UserRepr {
     /// `disableableCredentialTypes`, `requiredActions` and `notBefore`.
     pub fn full(user: &User) -> UserRepr {
         UserRepr {
-            attributes: Some(user.attributes.clone()).filter(|a| !a.is_empty()),
             required_actions: Some(user.required_actions.clone()),
             totp: Some(false),
             not_before: Some(0),

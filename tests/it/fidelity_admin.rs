@@ -863,16 +863,29 @@ async fn user_search_follows_keycloaks_rules() {
         "/team/users?username=alice&exact=true&briefRepresentation=true",
     )
     .await;
-    assert!(
-        brief[0].get("attributes").is_none() && brief[0].get("access").is_none(),
-        "{brief}"
-    );
+    assert_eq!(brief[0]["attributes"], json!({"dept": ["Research"]}));
+    for dropped in [
+        "totp",
+        "disableableCredentialTypes",
+        "requiredActions",
+        "notBefore",
+    ] {
+        assert!(brief[0].get(dropped).is_none(), "{dropped}: {brief}");
+    }
+    assert_eq!(brief[0]["access"], json!({"manage": true}));
     let full = json_of(&app, "/team/users?username=alice&exact=true").await;
     assert_eq!(full[0]["attributes"], json!({"dept": ["Research"]}));
     assert_eq!(full[0]["totp"], false);
     assert_eq!(full[0]["disableableCredentialTypes"], json!([]));
+    assert_eq!(full[0]["requiredActions"], json!([]));
     assert_eq!(full[0]["notBefore"], 0);
-    assert_eq!(full[0]["access"]["manage"], true);
+    assert_eq!(full[0]["access"], json!({"manage": true}));
+    let single = json_of(&app, &format!("/team/users/{alice_id}")).await;
+    assert_eq!(
+        single["access"],
+        json!({"manageGroupMembership": true, "resetPassword": true, "view": true,
+               "mapRoles": true, "impersonate": false, "manage": true})
+    );
     let malice = json_of(&app, "/team/users?username=malice&exact=true").await;
     assert!(
         malice[0].get("attributes").is_none(),
@@ -958,6 +971,20 @@ async fn user_access_and_profile_are_served_as_keycloak_does() {
     .unwrap();
     assert_eq!(seen["access"]["manage"], true);
     assert_eq!(seen["access"]["mapRoles"], true);
+
+    let (_, querier) = app.realm_admin("team", "querier", &["query-users"]).await;
+    let listed: Value = call(&app, &querier, Method::GET, "/team/users", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]), "query-users sees nobody");
+    let counted: Value = call(&app, &querier, Method::GET, "/team/users/count", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counted, json!(4), "but counts everyone, as Keycloak");
 
     let profile = json_of(&app, "/team/users/profile").await;
     let names: Vec<&str> = profile["attributes"]
@@ -1402,7 +1429,8 @@ async fn member_listings_are_full_unless_brief_is_asked() {
         assert!(full[0].get("access").is_none(), "{path}");
         let brief = json_of(&app, &format!("{path}?briefRepresentation=true")).await;
         assert_eq!(brief[0]["username"], "held");
-        assert!(brief[0].get("attributes").is_none(), "{path}");
+        assert_eq!(brief[0]["attributes"], json!({"k": ["v"]}), "{path}");
+        assert!(brief[0].get("totp").is_none(), "{path}");
     }
 }
 

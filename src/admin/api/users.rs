@@ -121,14 +121,15 @@ async fn list(
         paging.max(100),
     )
     .await?;
-    if query_bool(&query.brief_representation) == Some(true) {
-        return Ok(HttpResponse::Ok().json(users.iter().map(UserRepr::brief).collect::<Vec<_>>()));
-    }
-    let access = ops::users::access(&state, &actor, &realm, None).await?;
+    let brief = query_bool(&query.brief_representation) == Some(true);
+    let access = ops::users::listing_access(&state, &actor, &realm).await?;
     Ok(HttpResponse::Ok().json(
         users
             .iter()
-            .map(|u| UserRepr::admin(u, access.clone()))
+            .map(|u| UserRepr {
+                access: Some(access.clone()),
+                ..UserRepr::listed(u, brief)
+            })
             .collect::<Vec<_>>(),
     ))
 }
@@ -177,7 +178,7 @@ async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let user = ops::users::get(&state, &actor, &realm, &id).await?;
-    let access = ops::users::access(&state, &actor, &realm, Some(&user)).await?;
+    let access = ops::users::access(&state, &actor, &realm, &user).await?;
     Ok(HttpResponse::Ok().json(UserRepr::admin(&user, access)))
 }
 

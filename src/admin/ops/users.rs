@@ -120,18 +120,23 @@ pub async fn list(
     .await?)
 }
 
+/// How many users match: unlike the listing, a caller who may only query users gets the
+/// number too, as in Keycloak.
 pub async fn count(
     state: &AppState,
     actor: &Actor,
     realm: &str,
     filter: &UserFilter,
 ) -> Result<i64, OpsError> {
-    let queried = authorize::<QueryUsers>(state, actor, realm).await?;
-    let Some(granted) = queried.also::<ViewUsers>() else {
-        return Ok(0);
-    };
-    if by_id(filter).is_some() {
-        return Ok(list(state, actor, realm, filter, 0, 1).await?.len() as i64);
+    let granted = authorize::<QueryUsers>(state, actor, realm).await?;
+    if let Some(id) = by_id(filter) {
+        let found = match UserId::parse(id) {
+            Some(id) => store::users::find_by_id(state.db.read(), &granted.realm().id, &id)
+                .await?
+                .is_some(),
+            None => false,
+        };
+        return Ok(i64::from(found));
     }
     Ok(store::users::count(state.db.read(), &granted.realm().id, filter).await?)
 }
@@ -145,28 +150,41 @@ fn by_id(filter: &UserFilter) -> Option<&str> {
         .map(str::trim)
 }
 
-/// What the caller may do with users of the realm, as Keycloak's `access` map; `user`, when
-/// given, is checked against the caller's own powers.
+/// What the caller may do with `user`, as the `access` map of Keycloak's single read
+/// (managing needs every power the user holds; keywarden has no impersonation).
 pub async fn access(
     state: &AppState,
     actor: &Actor,
     realm: &str,
-    user: Option<&User>,
+    user: &User,
 ) -> Result<BTreeMap<&'static str, bool>, OpsError> {
     let granted = authorize::<QueryUsers>(state, actor, realm).await?;
     let view = granted.also::<ViewUsers>().is_some();
-    let manage = match (granted.also::<ManageUsers>(), user) {
-        (Some(manager), Some(user)) => actor.covers(&manager.powers_of(state, &user.id).await?),
-        (Some(_), None) => true,
-        (None, _) => false,
+    let manage = match granted.also::<ManageUsers>() {
+        Some(manager) => actor.covers(&manager.powers_of(state, &user.id).await?),
+        None => false,
     };
     Ok(BTreeMap::from([
-        ("view", view),
-        ("manage", manage),
-        ("mapRoles", manage),
         ("manageGroupMembership", manage),
+        ("resetPassword", manage),
+        ("view", view),
+        ("mapRoles", manage),
         ("impersonate", false),
+        ("manage", manage),
     ]))
+}
+
+/// The one-key `access` map a user listing carries: whether the caller manages users.
+pub async fn listing_access(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+) -> Result<BTreeMap<&'static str, bool>, OpsError> {
+    let granted = authorize::<QueryUsers>(state, actor, realm).await?;
+    Ok(BTreeMap::from([(
+        "manage",
+        granted.also::<ManageUsers>().is_some(),
+    )]))
 }
 
 pub async fn get(state: &AppState, actor: &Actor, realm: &str, id: &str) -> Result<User, OpsError> {

@@ -387,7 +387,8 @@ for (const layout of LAYOUTS) {
       assert.deepEqual(await kc.users.find({ search: `"${stem}"` }), []);
       assert.equal(await kc.users.count({ search: stem }), 1);
       const [brief] = await kc.users.find({ search: stem, briefRepresentation: true });
-      assert.equal(brief.access, undefined);
+      assert.equal(brief.totp, undefined);
+      assert.deepEqual(brief.access, { manage: true });
       const profile = await kc.users.getProfile();
       assert.deepEqual(profile.attributes.map((a) => a.name), ["username", "email", "firstName", "lastName"]);
     });
