@@ -984,7 +984,7 @@ async fn user_access_and_profile_are_served_as_keycloak_does() {
         .json()
         .await
         .unwrap();
-    assert_eq!(counted, json!(4), "but counts everyone, as Keycloak");
+    assert_eq!(counted, json!(0), "nor counts anyone (hardening)");
 
     let profile = json_of(&app, "/team/users/profile").await;
     let names: Vec<&str> = profile["attributes"]
@@ -1466,4 +1466,102 @@ async fn a_public_client_s_secret_is_answered_as_keycloak() {
     let client = json_of(&app, &format!("/team/clients/{spa}")).await;
     assert_eq!(client["publicClient"], true);
     assert!(client.get("secret").is_none(), "{client}");
+}
+
+#[tokio::test]
+async fn role_listings_page_only_as_keycloak_does() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    for n in 0..4 {
+        role(
+            &app,
+            "team",
+            json!({"name": format!("r{n}"), "description": "paged"}),
+        )
+        .await;
+    }
+    let all = json_of(&app, "/team/roles").await.as_array().unwrap().len();
+    assert!(all >= 6, "the four and the built-in ones");
+    assert_eq!(
+        json_of(&app, "/team/roles?max=2")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        all
+    );
+    assert_eq!(
+        json_of(&app, "/team/roles?first=1&max=2")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        names(&json_of(&app, "/team/roles?search=PAGED&max=2").await),
+        ["r0", "r1"]
+    );
+    assert_eq!(
+        json_of(&app, "/team/roles?first=-1&max=-1")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        all
+    );
+
+    let management = client_uuid(&app, "team", "realm-management").await;
+    let found = json_of(
+        &app,
+        &format!("/team/clients/{management}/roles?search=manage-u"),
+    )
+    .await;
+    assert_eq!(names(&found), ["manage-users"]);
+}
+
+#[tokio::test]
+async fn a_composite_child_needs_the_right_to_manage_its_kind() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let (_, token) = app.realm_admin("team", "roler", &["manage-realm"]).await;
+    let created = call(
+        &app,
+        &token,
+        Method::POST,
+        "/team/roles",
+        Some(json!({"name": "mine"})),
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let app_client = location_id(
+        &app.admin(
+            Method::POST,
+            "/team/clients",
+            Some(json!({"clientId": "app"})),
+        )
+        .await,
+    );
+    let made = app
+        .admin(
+            Method::POST,
+            &format!("/team/clients/{app_client}/roles"),
+            Some(json!({"name": "plain"})),
+        )
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let plain = json_of(&app, &format!("/team/clients/{app_client}/roles/plain")).await;
+    let refused = call(
+        &app,
+        &token,
+        Method::POST,
+        "/team/roles/mine/composites",
+        Some(json!([{"id": plain["id"]}])),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        json_of(&app, "/team/roles/mine/composites").await,
+        json!([])
+    );
 }

@@ -39,7 +39,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/{realm}/clients/{id}/service-account-user",
             web::get().to(service_account_user),
         )
-        .route("/{realm}/clients/{id}/roles", web::get().to(roles))
         .route("/{realm}/clients/{id}/roles", web::post().to(create_role))
         .route(
             "/{realm}/clients/{id}/docker-access-policy",
@@ -203,21 +202,6 @@ async fn service_account_user(
     let (realm, id) = path.into_inner();
     let user = ops::client_credentials::service_account_user(&state, &actor, &realm, &id).await?;
     Ok(HttpResponse::Ok().json(UserRepr::full(&user)))
-}
-
-async fn roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: ClientPath,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id) = path.into_inner();
-    let roles = ops::clients::roles(&state, &actor, &realm, &id).await?;
-    Ok(HttpResponse::Ok().json(
-        roles
-            .iter()
-            .map(|(r, composite)| RoleRepr::of(r, *composite))
-            .collect::<Vec<_>>(),
-    ))
 }
 
 async fn create_role(

@@ -19,7 +19,11 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{realm}/roles", web::get().to(list))
         .route("/{realm}/roles", web::post().to(create))
-        .route("/{realm}/roles/{name}/users", web::get().to(users));
+        .route("/{realm}/roles/{name}/users", web::get().to(users))
+        .route(
+            "/{realm}/clients/{client}/roles",
+            web::get().to(client_roles),
+        );
     for (prefix, kind) in [
         ("/{realm}/roles/{name}", Kind::Realm),
         ("/{realm}/roles-by-id/{name}", Kind::Id),
@@ -97,10 +101,36 @@ async fn list(
     realm: web::Path<String>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let brief = query_bool(&query.brief_representation).unwrap_or(true);
     let roles = ops::roles::list(&state, &actor, &realm).await?;
-    let search = query.search.as_deref().map(str::to_lowercase);
-    let mut out = Vec::new();
+    Ok(HttpResponse::Ok().json(listing(&state, &roles, &query).await?))
+}
+
+/// A client's roles, listed like the realm's.
+async fn client_roles(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<(String, String)>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, client) = path.into_inner();
+    let roles = ops::clients::roles(&state, &actor, &realm, &client).await?;
+    Ok(HttpResponse::Ok().json(listing(&state, &roles, &query).await?))
+}
+
+/// A role listing as Keycloak gives it: `search` in names and descriptions (any case), pages
+/// only with a search or with both `first` and `max` (a negative bound is none), brief unless
+/// `briefRepresentation=false`.
+async fn listing(
+    state: &AppState,
+    roles: &[(Role, bool)],
+    query: &ListQuery,
+) -> Result<Vec<RoleRepr>, ApiError> {
+    let brief = query_bool(&query.brief_representation).unwrap_or(true);
+    let search = query
+        .search
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(str::to_lowercase);
     let matching = roles.iter().filter(|(r, _)| {
         search.as_deref().is_none_or(|s| {
             r.name.to_lowercase().contains(s)
@@ -109,14 +139,21 @@ async fn list(
                     .is_some_and(|d| d.to_lowercase().contains(s))
         })
     });
-    for (role, composite) in paged(matching, query.first, query.max) {
+    let paging = search.is_some() || (query.first.is_some() && query.max.is_some());
+    let (first, max) = if paging {
+        (query.first, query.max)
+    } else {
+        (None, None)
+    };
+    let mut out = Vec::new();
+    for (role, composite) in paged(matching, first, max) {
         out.push(if brief {
             RoleRepr::of(role, *composite)
         } else {
-            ops::role_edits::full(&state, role).await?
+            ops::role_edits::full(state, role).await?
         });
     }
-    Ok(HttpResponse::Ok().json(out))
+    Ok(out)
 }
 
 fn paged<'a>(
@@ -124,7 +161,7 @@ fn paged<'a>(
     first: Option<i64>,
     max: Option<i64>,
 ) -> impl Iterator<Item = &'a (Role, bool)> {
-    let first = first.unwrap_or(0).max(0) as usize;
+    let first = first.filter(|f| *f >= 0).unwrap_or(0) as usize;
     let max = max.filter(|m| *m >= 0).map_or(usize::MAX, |m| m as usize);
     roles.skip(first).take(max)
 }

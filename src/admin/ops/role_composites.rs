@@ -3,7 +3,8 @@
 //!
 //! Adding or removing a child changes what everyone holding the parent may do, so besides the
 //! right to change the parent, the actor must hold every power of the parent and of each
-//! child: nobody makes a role carry more than they hold.
+//! child: nobody makes a role carry more than they hold. Adding a child also needs the right to
+//! change roles of the child's kind, as in Keycloak.
 
 use super::access::Actor;
 use super::audited::{Change, Operation};
@@ -86,6 +87,9 @@ pub async fn change(
             None => None,
         }
         .ok_or(OpsError::NotFound("Could not find composite role"))?;
+        if add && !grant.may_manage_kind_of(&child) {
+            return Err(OpsError::Forbidden);
+        }
         grant.require_covers(tx.conn(), &child).await?;
         if add {
             store::roles::add_composite(tx.conn(), &role.id, &child.id).await?;

@@ -72,6 +72,20 @@ impl ManageRole {
         }
     }
 
+    /// Whether the actor may also change roles of `role`'s kind (`manage-realm` for realm
+    /// roles, `manage-clients` for client roles): what Keycloak asks of a composite's child.
+    pub fn may_manage_kind_of(&self, role: &Role) -> bool {
+        let (actor, realm) = match self {
+            ManageRole::Realm(g) => (g.actor(), g.realm()),
+            ManageRole::Client(g) => (g.actor(), g.realm()),
+        };
+        if role.client_id.is_some() {
+            actor.may::<ManageClients>(realm)
+        } else {
+            actor.may::<ManageRealm>(realm)
+        }
+    }
+
     /// The admin event's resource type for `role`.
     pub fn resource_type(role: &Role) -> &'static str {
         if role.client_id.is_some() {

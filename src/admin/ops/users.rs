@@ -120,15 +120,18 @@ pub async fn list(
     .await?)
 }
 
-/// How many users match: unlike the listing, a caller who may only query users gets the
-/// number too, as in Keycloak.
+/// How many users match. Holding only `query-users` counts nobody, like the listing (the
+/// hardening issue closed what Keycloak's count leaks).
 pub async fn count(
     state: &AppState,
     actor: &Actor,
     realm: &str,
     filter: &UserFilter,
 ) -> Result<i64, OpsError> {
-    let granted = authorize::<QueryUsers>(state, actor, realm).await?;
+    let queried = authorize::<QueryUsers>(state, actor, realm).await?;
+    let Some(granted) = queried.also::<ViewUsers>() else {
+        return Ok(0);
+    };
     if let Some(id) = by_id(filter) {
         let found = match UserId::parse(id) {
             Some(id) => store::users::find_by_id(state.db.read(), &granted.realm().id, &id)
