@@ -293,6 +293,19 @@ pub async fn user_ids_with(
     .await?)
 }
 
+/// Groups granted the role directly.
+pub async fn group_ids_with(
+    db: impl SqliteExecutor<'_>,
+    role: &RoleId,
+) -> Result<Vec<GroupId>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT group_id AS "group_id: GroupId" FROM group_role_mapping WHERE role_id = ?"#,
+        role
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 /// The roles of `client` granted to the user directly.
 pub async fn user_client_roles(
     db: impl SqliteExecutor<'_>,

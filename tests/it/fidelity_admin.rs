@@ -1565,3 +1565,40 @@ async fn a_composite_child_needs_the_right_to_manage_its_kind() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn client_role_holders_and_role_groups_are_listed() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let management = client_uuid(&app, "team", "realm-management").await;
+    let (holder, _) = app.realm_admin("team", "holder", &["view-users"]).await;
+    let users = json_of(
+        &app,
+        &format!("/team/clients/{management}/roles/view-users/users"),
+    )
+    .await;
+    assert_eq!(usernames(&users), ["holder"]);
+    assert_eq!(users[0]["id"], holder.as_str());
+
+    let reader = role(&app, "team", json!({"name": "reader"})).await;
+    let crew = group(
+        &app,
+        "/team/groups",
+        json!({"name": "crew", "attributes": {"a": ["b"]}}),
+    )
+    .await;
+    let mapped = app
+        .admin(
+            Method::POST,
+            &format!("/team/groups/{crew}/role-mappings/realm"),
+            Some(json!([{"id": reader["id"]}])),
+        )
+        .await;
+    assert_eq!(mapped.status(), StatusCode::NO_CONTENT);
+    let groups = json_of(&app, "/team/roles/reader/groups").await;
+    assert_eq!(groups[0]["path"], "/crew");
+    assert!(groups[0].get("attributes").is_none(), "{groups}");
+    let full = json_of(&app, "/team/roles/reader/groups?briefRepresentation=false").await;
+    assert_eq!(full[0]["attributes"], json!({"a": ["b"]}));
+    assert_eq!(full[0]["realmRoles"], json!(["reader"]));
+}

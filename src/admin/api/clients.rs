@@ -229,14 +229,17 @@ async fn policy(
     Ok(HttpResponse::Ok().json(ops::clients::policy(&state, &actor, &realm, &id).await?))
 }
 
+/// keywarden's own endpoint: a policy that cannot be read is refused with the reason.
 async fn set_policy(
     state: web::Data<AppState>,
     actor: Actor,
     path: ClientPath,
-    body: web::Json<AccessPolicy>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    ops::clients::set_access_policy(&state, &actor, &realm, &id, body.into_inner()).await?;
+    let policy: AccessPolicy = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("Unable to read JSON: {e}")))?;
+    ops::clients::set_access_policy(&state, &actor, &realm, &id, policy).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

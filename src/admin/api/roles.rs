@@ -19,7 +19,6 @@ use crate::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{realm}/roles", web::get().to(list))
         .route("/{realm}/roles", web::post().to(create))
-        .route("/{realm}/roles/{name}/users", web::get().to(users))
         .route(
             "/{realm}/clients/{client}/roles",
             web::get().to(client_roles),
@@ -42,6 +41,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(composites))
                 .route(web::post().to(add_composites))
                 .route(web::delete().to(remove_composites)),
+        )
+        .service(
+            web::resource(format!("{prefix}/users"))
+                .app_data(web::Data::new(kind))
+                .route(web::get().to(users)),
+        )
+        .service(
+            web::resource(format!("{prefix}/groups"))
+                .app_data(web::Data::new(kind))
+                .route(web::get().to(groups)),
         )
         .service(
             web::resource(format!("{prefix}/composites/realm"))
@@ -295,16 +304,44 @@ async fn remove_composites(
 async fn users(
     state: web::Data<AppState>,
     actor: Actor,
-    path: web::Path<(String, String)>,
+    kind: web::Data<Kind>,
+    path: web::Path<RolePath>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (realm, name) = path.into_inner();
-    let users = ops::roles::users_with(&state, &actor, &realm, &name).await?;
+    let users = ops::roles::holders(&state, &actor, &path.realm, path.at(**kind)).await?;
     let brief = query_bool(&query.brief_representation) == Some(true);
-    Ok(HttpResponse::Ok().json(
-        users
-            .iter()
-            .map(|u| UserRepr::listed(u, brief))
-            .collect::<Vec<_>>(),
-    ))
+    let page = paged_items(users.iter(), query.first, query.max.or(Some(100)));
+    Ok(HttpResponse::Ok().json(page.map(|u| UserRepr::listed(u, brief)).collect::<Vec<_>>()))
+}
+
+/// The groups granted the role directly, brief unless `briefRepresentation=false`.
+async fn groups(
+    state: web::Data<AppState>,
+    actor: Actor,
+    kind: web::Data<Kind>,
+    path: web::Path<RolePath>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ids = ops::roles::groups_with(&state, &actor, &path.realm, path.at(**kind)).await?;
+    let listing = ops::group_views::listing(&state, &actor, &path.realm).await?;
+    let full = query_bool(&query.brief_representation) == Some(false);
+    let held = listing.all.iter().filter(|g| ids.contains(&g.id));
+    let mut out = Vec::new();
+    for group in paged_items(held, query.first, query.max.or(Some(100))) {
+        let mut repr = listing.repr(&state, group, full).await?;
+        repr.sub_group_count = None;
+        repr.access = None;
+        out.push(repr);
+    }
+    Ok(HttpResponse::Ok().json(out))
+}
+
+fn paged_items<T>(
+    items: impl Iterator<Item = T>,
+    first: Option<i64>,
+    max: Option<i64>,
+) -> impl Iterator<Item = T> {
+    let first = first.filter(|f| *f >= 0).unwrap_or(0) as usize;
+    let max = max.filter(|m| *m >= 0).map_or(usize::MAX, |m| m as usize);
+    items.skip(first).take(max)
 }

@@ -150,10 +150,18 @@ pub async fn users_with(
     realm: &str,
     name: &str,
 ) -> Result<Vec<User>, OpsError> {
+    holders(state, actor, realm, RoleAt::Realm(name)).await
+}
+
+/// Users holding the role at `at` directly (a realm or a client role).
+pub async fn holders(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    at: RoleAt<'_>,
+) -> Result<Vec<User>, OpsError> {
     let granted = authorize::<ViewUsers>(state, actor, realm).await?;
-    let role = store::roles::find_realm_role(state.db.read(), &granted.realm().id, name)
-        .await?
-        .ok_or(OpsError::NotFound("Could not find role"))?;
+    let (_, role) = super::role_edits::find_to_view(state, actor, realm, at).await?;
     let mut users = Vec::new();
     for id in store::roles::user_ids_with(state.db.read(), &role.id).await? {
         if let Some(user) =
@@ -163,4 +171,16 @@ pub async fn users_with(
         }
     }
     Ok(users)
+}
+
+/// The groups granted the role at `at` directly.
+pub async fn groups_with(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    at: RoleAt<'_>,
+) -> Result<Vec<crate::domain::GroupId>, OpsError> {
+    authorize::<ViewUsers>(state, actor, realm).await?;
+    let (_, role) = super::role_edits::find_to_view(state, actor, realm, at).await?;
+    Ok(store::roles::group_ids_with(state.db.read(), &role.id).await?)
 }
