@@ -328,9 +328,61 @@ pub struct UserRepr {
     pub totp: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_before: Option<i64>,
+    /// Credential types an admin may disable (output only; keywarden has none).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub disableable_credential_types: Option<Vec<String>>,
+    /// What the caller may do with the user (output only).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub access: Option<BTreeMap<&'static str, bool>>,
 }
 
 impl UserRepr {
+    /// Keycloak's brief representation (`briefRepresentation=true`): attributes only when there
+    /// are any, no `totp`, `disableableCredentialTypes`, `requiredActions` or `notBefore`.
+    pub fn brief(user: &User) -> UserRepr {
+        UserRepr {
+            attributes: Some(user.attributes.clone()).filter(|a| !a.is_empty()),
+            id: Some(user.id.to_string()),
+            username: Some(user.username.to_string()),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            email: user.email.clone(),
+            email_verified: Some(user.email_verified),
+            enabled: Some(user.enabled),
+            created_timestamp: Some(user.created_timestamp_ms),
+            ..UserRepr::default()
+        }
+    }
+
+    /// Keycloak's full representation: attributes only when there are any, `totp`,
+    /// `disableableCredentialTypes`, `requiredActions` and `notBefore`.
+    pub fn full(user: &User) -> UserRepr {
+        UserRepr {
+            required_actions: Some(user.required_actions.clone()),
+            totp: Some(false),
+            not_before: Some(0),
+            disableable_credential_types: Some(Vec::new()),
+            ..UserRepr::brief(user)
+        }
+    }
+
+    /// The full representation with what the caller may do with the user.
+    pub fn admin(user: &User, access: BTreeMap<&'static str, bool>) -> UserRepr {
+        UserRepr {
+            access: Some(access),
+            ..UserRepr::full(user)
+        }
+    }
+
+    /// Brief when `brief`, else full: the member listings of roles and groups.
+    pub fn listed(user: &User, brief: bool) -> UserRepr {
+        if brief {
+            UserRepr::brief(user)
+        } else {
+            UserRepr::full(user)
+        }
+    }
+
     pub fn of(user: &User) -> UserRepr {
         UserRepr {
             id: Some(user.id.to_string()),
@@ -414,6 +466,15 @@ pub struct ClientRepr {
     /// keywarden's docker-v2 repository access policy (absent: allow-all).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub docker_access_policy: Option<AccessPolicy>,
+    /// The client scopes given by default (output only).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub default_client_scopes: Option<Vec<String>>,
+    /// The client scopes offered (output only).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub optional_client_scopes: Option<Vec<String>>,
+    /// What the caller may do with the client (output only).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub access: Option<BTreeMap<&'static str, bool>>,
 }
 
 impl ClientRepr {
@@ -452,6 +513,7 @@ impl ClientRepr {
             service_accounts_enabled: Some(client.service_accounts_enabled),
             attributes: Some(client.attributes.clone()),
             docker_access_policy: client.access_policy.clone(),
+            ..ClientRepr::default()
         }
     }
 }
@@ -471,9 +533,24 @@ pub struct RoleRepr {
     pub client_role: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, Vec<String>>>,
 }
 
 impl RoleRepr {
+    /// Keycloak's full representation: the brief one with the attributes.
+    pub fn full(
+        role: &Role,
+        composite: bool,
+        attributes: BTreeMap<String, Vec<String>>,
+    ) -> RoleRepr {
+        RoleRepr {
+            attributes: Some(attributes),
+            ..RoleRepr::of(role, composite)
+        }
+    }
+
+    /// Keycloak's brief representation (no attributes).
     pub fn of(role: &Role, composite: bool) -> RoleRepr {
         RoleRepr {
             id: Some(role.id.to_string()),
@@ -486,6 +563,7 @@ impl RoleRepr {
                     .as_ref()
                     .map_or_else(|| role.realm_id.to_string(), |c| c.to_string()),
             ),
+            attributes: None,
         }
     }
 }
@@ -507,6 +585,15 @@ pub struct GroupRepr {
     pub sub_groups: Option<Vec<GroupRepr>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realm_roles: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_roles: Option<BTreeMap<String, Vec<String>>>,
+    /// What the caller may do with the group (output only).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub access: Option<BTreeMap<&'static str, bool>>,
 }
 
 impl GroupRepr {
@@ -530,7 +617,7 @@ impl GroupRepr {
             } else {
                 Vec::new()
             }),
-            realm_roles: None,
+            ..GroupRepr::default()
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Groups (a tree per realm) and memberships.
 
+use std::collections::BTreeMap;
+
 use sqlx::SqliteExecutor;
 
-use super::{conflict_on_unique, StoreError};
+use super::{conflict_on_unique, from_json, to_json, StoreError};
 use crate::domain::{Group, GroupId, RealmId, UserId};
 
 pub async fn insert(db: impl SqliteExecutor<'_>, group: &Group) -> Result<(), StoreError> {
@@ -130,4 +132,51 @@ pub async fn delete(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// What a group carries besides its place in the tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupDetails {
+    pub description: Option<String>,
+    pub attributes: BTreeMap<String, Vec<String>>,
+}
+
+/// The description and attributes of every group of the realm, by group.
+pub async fn details_in(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<BTreeMap<GroupId, GroupDetails>, StoreError> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id: GroupId", description, attributes FROM app_group WHERE realm_id = ?"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let details = GroupDetails {
+                description: row.description,
+                attributes: from_json("app_group.attributes", &row.attributes)?,
+            };
+            Ok((row.id, details))
+        })
+        .collect()
+}
+
+/// Replaces a group's description and attributes.
+pub async fn set_details(
+    db: impl SqliteExecutor<'_>,
+    group: &GroupId,
+    details: &GroupDetails,
+) -> Result<(), StoreError> {
+    let attributes = to_json(&details.attributes);
+    sqlx::query!(
+        "UPDATE app_group SET description = ?, attributes = ? WHERE id = ?",
+        details.description,
+        attributes,
+        group
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }

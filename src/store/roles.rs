@@ -1,8 +1,10 @@
 //! Realm and client roles, composites, and user/group role mappings.
 
+use std::collections::{BTreeMap, HashSet};
+
 use sqlx::SqliteExecutor;
 
-use super::{conflict_on_unique, StoreError};
+use super::{conflict_on_unique, from_json, to_json, StoreError};
 use crate::domain::{ClientUuid, GroupId, RealmId, Role, RoleId, UserId};
 
 /// Inserts a realm role (`client_id` None) or a client role.
@@ -294,6 +296,19 @@ pub async fn user_ids_with(
     .await?)
 }
 
+/// Groups granted the role directly.
+pub async fn group_ids_with(
+    db: impl SqliteExecutor<'_>,
+    role: &RoleId,
+) -> Result<Vec<GroupId>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT group_id AS "group_id: GroupId" FROM group_role_mapping WHERE role_id = ?"#,
+        role
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 /// The roles of `client` granted to the user directly.
 pub async fn user_client_roles(
     db: impl SqliteExecutor<'_>,
@@ -436,4 +451,187 @@ pub async fn describe_if_blank(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// A role's attributes (`{name: [values]}`).
+pub async fn attributes_of(
+    db: impl SqliteExecutor<'_>,
+    role: &RoleId,
+) -> Result<BTreeMap<String, Vec<String>>, StoreError> {
+    let raw = sqlx::query_scalar!("SELECT attributes FROM role WHERE id = ?", role)
+        .fetch_optional(db)
+        .await?;
+    raw.map_or(Ok(BTreeMap::new()), |raw| {
+        from_json("role.attributes", &raw)
+    })
+}
+
+/// Replaces a role's attributes.
+pub async fn set_attributes(
+    db: impl SqliteExecutor<'_>,
+    role: &RoleId,
+    attributes: &BTreeMap<String, Vec<String>>,
+) -> Result<(), StoreError> {
+    let raw = to_json(attributes);
+    sqlx::query!("UPDATE role SET attributes = ? WHERE id = ?", raw, role)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Stops `parent` from granting `child`.
+pub async fn remove_composite(
+    db: impl SqliteExecutor<'_>,
+    parent: &RoleId,
+    child: &RoleId,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "DELETE FROM role_composite WHERE parent_id = ? AND child_id = ?",
+        parent,
+        child
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The roles `parent` grants directly, realm roles first, then by name.
+pub async fn composites_of(
+    db: impl SqliteExecutor<'_>,
+    parent: &RoleId,
+) -> Result<Vec<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
+            r.name, r.description
+         FROM role r JOIN role_composite rc ON rc.child_id = r.id
+         WHERE rc.parent_id = ? ORDER BY r.client_id IS NOT NULL, r.client_id, r.name"#,
+        parent
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// The ids of the realm's composite roles.
+pub async fn composite_ids(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<HashSet<RoleId>, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT DISTINCT rc.parent_id AS "id!: RoleId"
+         FROM role_composite rc JOIN role r ON r.id = rc.parent_id WHERE r.realm_id = ?"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .collect())
+}
+
+/// Every role (realm and client) granted to the user directly.
+pub async fn user_mappings(
+    db: impl SqliteExecutor<'_>,
+    user: &UserId,
+) -> Result<Vec<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
+            r.name, r.description
+         FROM role r JOIN user_role_mapping m ON m.role_id = r.id
+         WHERE m.user_id = ? ORDER BY r.client_id IS NOT NULL, r.client_id, r.name"#,
+        user
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Every role (realm and client) granted to the group directly.
+pub async fn group_mappings(
+    db: impl SqliteExecutor<'_>,
+    group: &GroupId,
+) -> Result<Vec<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
+            r.name, r.description
+         FROM role r JOIN group_role_mapping m ON m.role_id = r.id
+         WHERE m.group_id = ? ORDER BY r.client_id IS NOT NULL, r.client_id, r.name"#,
+        group
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Takes a directly granted role away from a group.
+pub async fn revoke_from_group(
+    db: impl SqliteExecutor<'_>,
+    group: &GroupId,
+    role: &RoleId,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "DELETE FROM group_role_mapping WHERE group_id = ? AND role_id = ?",
+        group,
+        role
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Every role the user holds in effect (directly, through groups and their ancestors, and
+/// through composites), by name.
+pub async fn user_effective(
+    db: impl SqliteExecutor<'_>,
+    user: &UserId,
+) -> Result<Vec<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"WITH RECURSIVE
+            user_groups (id) AS (
+                SELECT group_id FROM group_membership WHERE user_id = ?1
+                UNION
+                SELECT g.parent_id FROM app_group g JOIN user_groups ug ON g.id = ug.id
+                WHERE g.parent_id IS NOT NULL),
+            granted (id) AS (
+                SELECT role_id FROM user_role_mapping WHERE user_id = ?1
+                UNION
+                SELECT role_id FROM group_role_mapping WHERE group_id IN (SELECT id FROM user_groups)),
+            effective (id) AS (
+                SELECT id FROM granted
+                UNION
+                SELECT rc.child_id FROM role_composite rc JOIN effective e ON rc.parent_id = e.id)
+         SELECT r.id AS "id!: _", r.realm_id AS "realm_id!: _", r.client_id AS "client_id: _",
+            r.name AS "name!", r.description
+         FROM role r WHERE r.id IN (SELECT id FROM effective) ORDER BY r.name"#,
+        user
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Every role a group's members hold through it (its and its ancestors' mappings and their
+/// composites), by name.
+pub async fn group_effective(
+    db: impl SqliteExecutor<'_>,
+    group: &GroupId,
+) -> Result<Vec<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"WITH RECURSIVE
+            lineage (id) AS (
+                SELECT ?1
+                UNION
+                SELECT g.parent_id FROM app_group g JOIN lineage l ON g.id = l.id
+                WHERE g.parent_id IS NOT NULL),
+            effective (id) AS (
+                SELECT role_id FROM group_role_mapping WHERE group_id IN (SELECT id FROM lineage)
+                UNION
+                SELECT rc.child_id FROM role_composite rc JOIN effective e ON rc.parent_id = e.id)
+         SELECT r.id AS "id!: _", r.realm_id AS "realm_id!: _", r.client_id AS "client_id: _",
+            r.name AS "name!", r.description
+         FROM role r WHERE r.id IN (SELECT id FROM effective) ORDER BY r.name"#,
+        group
+    )
+    .fetch_all(db)
+    .await?)
 }

@@ -179,8 +179,11 @@ pub async fn find_by_username(
     .transpose()
 }
 
-/// Which users a listing returns: `search` looks in username, email and names; the
-/// per-field filters match a substring, or the whole value when `exact`.
+/// Which users a listing returns, by Keycloak's rules: each whitespace-separated word of
+/// `search` must start username, email, first or last name (`*` is a wildcard; a word in
+/// double quotes must equal one of them); the per-field filters match a substring, or the
+/// whole value when `exact`; `attributes` pairs must be held (a substring of a value, or
+/// the whole value when `exact`).
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
     pub search: Option<String>,
@@ -189,15 +192,27 @@ pub struct UserFilter {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub enabled: Option<bool>,
+    pub email_verified: Option<bool>,
     pub exact: bool,
+    pub attributes: Vec<(String, String)>,
+    /// Service-account users are left out unless this is set, as in Keycloak.
+    pub include_service_accounts: bool,
 }
 
+/// The most words of a search, and attribute pairs, that are looked at.
+const MAX_TERMS: usize = 16;
+
 struct Patterns {
-    search: Option<String>,
+    /// JSON array of LIKE patterns, each matching one of the four fields.
+    prefixes: Option<String>,
+    /// JSON array of words one of the four fields must equal.
+    exact_words: Option<String>,
     username: Option<String>,
     email: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
+    /// JSON array of `[name, value pattern]`.
+    attributes: Option<String>,
 }
 
 impl UserFilter {
@@ -207,25 +222,52 @@ impl UserFilter {
                 .as_deref()
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
-                .map(|v| {
-                    if self.exact {
-                        escape_like(&v.to_lowercase())
-                    } else {
-                        format!("%{}%", escape_like(&v.to_lowercase()))
-                    }
-                })
+                .map(|v| self.contains_or_equals(v))
         };
+        let (mut prefixes, mut exact_words) = (Vec::new(), Vec::new());
+        for word in self
+            .search
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(MAX_TERMS)
+        {
+            let word = word.to_lowercase();
+            if word.len() >= 2 && word.starts_with('"') && word.ends_with('"') {
+                exact_words.push(word[1..word.len() - 1].to_owned());
+            } else {
+                let mut pattern = escape_like(&word).replace('*', "%");
+                if !pattern.ends_with('%') {
+                    pattern.push('%');
+                }
+                prefixes.push(pattern);
+            }
+        }
+        let attributes: Vec<(String, String)> = self
+            .attributes
+            .iter()
+            .take(MAX_TERMS)
+            .map(|(name, value)| (name.clone(), self.contains_or_equals(value)))
+            .collect();
+        let json_unless_empty = |items: String, empty: bool| (!empty).then_some(items);
         Patterns {
-            search: self
-                .search
-                .as_deref()
-                .map(|s| s.trim().trim_matches('*'))
-                .filter(|s| !s.is_empty())
-                .map(|s| format!("%{}%", escape_like(&s.to_lowercase()))),
+            prefixes: json_unless_empty(to_json(&prefixes), prefixes.is_empty()),
+            exact_words: json_unless_empty(to_json(&exact_words), exact_words.is_empty()),
             username: field(&self.username),
             email: field(&self.email),
             first_name: field(&self.first_name),
             last_name: field(&self.last_name),
+            attributes: json_unless_empty(to_json(&attributes), attributes.is_empty()),
+        }
+    }
+
+    /// A lower-case LIKE pattern: the value itself when `exact`, else anything containing it.
+    fn contains_or_equals(&self, value: &str) -> String {
+        let escaped = escape_like(&value.to_lowercase());
+        if self.exact {
+            escaped
+        } else {
+            format!("%{escaped}%")
         }
     }
 }
@@ -245,21 +287,36 @@ pub async fn search(
             first_name, last_name, enabled, email_verified, created_timestamp_ms, attributes, required_actions
          FROM app_user
          WHERE realm_id = ?1
-           AND (?2 IS NULL OR username LIKE ?2 ESCAPE '\' OR lower(email) LIKE ?2 ESCAPE '\'
-                OR lower(first_name) LIKE ?2 ESCAPE '\' OR lower(last_name) LIKE ?2 ESCAPE '\')
-           AND (?3 IS NULL OR username LIKE ?3 ESCAPE '\')
-           AND (?4 IS NULL OR lower(email) LIKE ?4 ESCAPE '\')
-           AND (?5 IS NULL OR lower(first_name) LIKE ?5 ESCAPE '\')
-           AND (?6 IS NULL OR lower(last_name) LIKE ?6 ESCAPE '\')
-           AND (?7 IS NULL OR enabled = ?7)
-         ORDER BY username LIMIT ?9 OFFSET ?8"#,
+           AND (?2 IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(?2) w WHERE NOT coalesce(
+                username LIKE w.value ESCAPE '\' OR lower(email) LIKE w.value ESCAPE '\'
+                OR lower(first_name) LIKE w.value ESCAPE '\' OR lower(last_name) LIKE w.value ESCAPE '\',
+                FALSE)))
+           AND (?3 IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(?3) w WHERE NOT coalesce(
+                username = w.value OR lower(email) = w.value
+                OR lower(first_name) = w.value OR lower(last_name) = w.value, FALSE)))
+           AND (?4 IS NULL OR username LIKE ?4 ESCAPE '\')
+           AND (?5 IS NULL OR lower(email) LIKE ?5 ESCAPE '\')
+           AND (?6 IS NULL OR lower(first_name) LIKE ?6 ESCAPE '\')
+           AND (?7 IS NULL OR lower(last_name) LIKE ?7 ESCAPE '\')
+           AND (?8 IS NULL OR enabled = ?8)
+           AND (?9 IS NULL OR email_verified = ?9)
+           AND (?10 IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(?10) pair WHERE NOT EXISTS (
+                SELECT 1 FROM json_each(app_user.attributes) a, json_each(a.value) v
+                WHERE a.key = json_extract(pair.value, '$[0]')
+                  AND lower(v.value) LIKE json_extract(pair.value, '$[1]') ESCAPE '\')))
+           AND (?11 OR service_account_client_id IS NULL)
+         ORDER BY username LIMIT ?13 OFFSET ?12"#,
         realm,
-        p.search,
+        p.prefixes,
+        p.exact_words,
         p.username,
         p.email,
         p.first_name,
         p.last_name,
         filter.enabled,
+        filter.email_verified,
+        p.attributes,
+        filter.include_service_accounts,
         first,
         max
     )
@@ -280,20 +337,35 @@ pub async fn count(
     Ok(sqlx::query_scalar!(
         r#"SELECT COUNT(*) AS "n!: i64" FROM app_user
          WHERE realm_id = ?1
-           AND (?2 IS NULL OR username LIKE ?2 ESCAPE '\' OR lower(email) LIKE ?2 ESCAPE '\'
-                OR lower(first_name) LIKE ?2 ESCAPE '\' OR lower(last_name) LIKE ?2 ESCAPE '\')
-           AND (?3 IS NULL OR username LIKE ?3 ESCAPE '\')
-           AND (?4 IS NULL OR lower(email) LIKE ?4 ESCAPE '\')
-           AND (?5 IS NULL OR lower(first_name) LIKE ?5 ESCAPE '\')
-           AND (?6 IS NULL OR lower(last_name) LIKE ?6 ESCAPE '\')
-           AND (?7 IS NULL OR enabled = ?7)"#,
+           AND (?2 IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(?2) w WHERE NOT coalesce(
+                username LIKE w.value ESCAPE '\' OR lower(email) LIKE w.value ESCAPE '\'
+                OR lower(first_name) LIKE w.value ESCAPE '\' OR lower(last_name) LIKE w.value ESCAPE '\',
+                FALSE)))
+           AND (?3 IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(?3) w WHERE NOT coalesce(
+                username = w.value OR lower(email) = w.value
+                OR lower(first_name) = w.value OR lower(last_name) = w.value, FALSE)))
+           AND (?4 IS NULL OR username LIKE ?4 ESCAPE '\')
+           AND (?5 IS NULL OR lower(email) LIKE ?5 ESCAPE '\')
+           AND (?6 IS NULL OR lower(first_name) LIKE ?6 ESCAPE '\')
+           AND (?7 IS NULL OR lower(last_name) LIKE ?7 ESCAPE '\')
+           AND (?8 IS NULL OR enabled = ?8)
+           AND (?9 IS NULL OR email_verified = ?9)
+           AND (?10 IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(?10) pair WHERE NOT EXISTS (
+                SELECT 1 FROM json_each(app_user.attributes) a, json_each(a.value) v
+                WHERE a.key = json_extract(pair.value, '$[0]')
+                  AND lower(v.value) LIKE json_extract(pair.value, '$[1]') ESCAPE '\')))
+           AND (?11 OR service_account_client_id IS NULL)"#,
         realm,
-        p.search,
+        p.prefixes,
+        p.exact_words,
         p.username,
         p.email,
         p.first_name,
         p.last_name,
-        filter.enabled
+        filter.enabled,
+        filter.email_verified,
+        p.attributes,
+        filter.include_service_accounts
     )
     .fetch_one(db)
     .await?)

@@ -15,6 +15,7 @@ mod docker_token;
 mod fidelity_credentials;
 mod fidelity_layout;
 mod fidelity_oidc;
+mod fidelity_admin;
 mod foundation;
 mod helpers;
 mod oidc;

@@ -10,12 +10,11 @@ use super::error::ApiError;
 use super::strict_json::Strict;
 use super::{created, Paging};
 use crate::admin::ops::{self, access::Actor};
-use crate::admin::repr::{ClientRepr, RoleRepr};
+use crate::admin::repr::{ClientRepr, RoleRepr, UserRepr};
 use crate::domain::Protocol;
 use crate::http::Base;
 use crate::protocol::docker::{downloads, AccessPolicy};
 use crate::state::AppState;
-use crate::store;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{realm}/clients", web::get().to(list))
@@ -28,9 +27,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/{realm}/clients/{id}/client-secret",
             web::post().to(regenerate_secret),
         )
-        .route("/{realm}/clients/{id}/roles", web::get().to(roles))
+        .route(
+            "/{realm}/clients/{id}/client-secret/rotated",
+            web::get().to(rotated_secret),
+        )
+        .route(
+            "/{realm}/clients/{id}/client-secret/rotated",
+            web::delete().to(invalidate_rotated_secret),
+        )
+        .route(
+            "/{realm}/clients/{id}/service-account-user",
+            web::get().to(service_account_user),
+        )
         .route("/{realm}/clients/{id}/roles", web::post().to(create_role))
-        .route("/{realm}/clients/{id}/roles/{name}", web::get().to(role))
         .route(
             "/{realm}/clients/{id}/docker-access-policy",
             web::get().to(policy),
@@ -72,8 +81,13 @@ async fn list(
         paging.max(100),
     )
     .await?;
+    let access = ops::clients::access(&state, &actor, &realm).await?;
     let reprs: Vec<ClientRepr> = if clients.settings_visible {
-        clients.clients.iter().map(ClientRepr::of).collect()
+        clients
+            .clients
+            .iter()
+            .map(|c| admin_view(c, access.clone()))
+            .collect()
     } else {
         clients.clients.iter().map(ClientRepr::brief).collect()
     };
@@ -91,15 +105,29 @@ async fn create(
     Ok(created(&base, &format!("/{realm}/clients/{}", client.id)))
 }
 
+/// A client as the admin API shows it: with its client scopes and the caller's `access`.
+fn admin_view(
+    client: &crate::domain::Client,
+    access: std::collections::BTreeMap<&'static str, bool>,
+) -> ClientRepr {
+    use ops::client_scopes::{names_for, Kind};
+    ClientRepr {
+        default_client_scopes: Some(names_for(client, Kind::Default)),
+        optional_client_scopes: Some(names_for(client, Kind::Optional)),
+        access: Some(access),
+        ..ClientRepr::of(client)
+    }
+}
+
 async fn get(
     state: web::Data<AppState>,
     actor: Actor,
     path: ClientPath,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    Ok(HttpResponse::Ok().json(ClientRepr::of(
-        &ops::clients::get(&state, &actor, &realm, &id).await?,
-    )))
+    let client = ops::clients::get(&state, &actor, &realm, &id).await?;
+    let access = ops::clients::access(&state, &actor, &realm).await?;
+    Ok(HttpResponse::Ok().json(admin_view(&client, access)))
 }
 
 async fn update(
@@ -129,8 +157,11 @@ async fn secret(
     path: ClientPath,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let value = ops::clients::secret(&state, &actor, &realm, &id).await?;
-    Ok(HttpResponse::Ok().json(json!({"type": "secret", "value": value})))
+    let body = match ops::clients::secret(&state, &actor, &realm, &id).await? {
+        Some(value) => json!({"type": "secret", "value": value}),
+        None => json!({"type": "secret"}),
+    };
+    Ok(HttpResponse::Ok().json(body))
 }
 
 async fn regenerate_secret(
@@ -143,20 +174,34 @@ async fn regenerate_secret(
     Ok(HttpResponse::Ok().json(json!({"type": "secret", "value": value})))
 }
 
-async fn roles(
+async fn rotated_secret(
     state: web::Data<AppState>,
     actor: Actor,
     path: ClientPath,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let client = ops::clients::get(&state, &actor, &realm, &id).await?;
-    let roles = store::roles::list_client_roles(state.db.read(), &client.id).await?;
-    Ok(HttpResponse::Ok().json(
-        roles
-            .iter()
-            .map(|r| RoleRepr::of(r, false))
-            .collect::<Vec<_>>(),
-    ))
+    let value = ops::client_credentials::rotated_secret(&state, &actor, &realm, &id).await?;
+    Ok(HttpResponse::Ok().json(json!({"type": "secret", "value": value})))
+}
+
+async fn invalidate_rotated_secret(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: ClientPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    ops::client_credentials::invalidate_rotated_secret(&state, &actor, &realm, &id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn service_account_user(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: ClientPath,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let user = ops::client_credentials::service_account_user(&state, &actor, &realm, &id).await?;
+    Ok(HttpResponse::Ok().json(UserRepr::full(&user)))
 }
 
 async fn create_role(
@@ -175,16 +220,6 @@ async fn create_role(
     ))
 }
 
-async fn role(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: web::Path<(String, String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id, name) = path.into_inner();
-    let role = ops::clients::role(&state, &actor, &realm, &id, &name).await?;
-    Ok(HttpResponse::Ok().json(RoleRepr::of(&role, false)))
-}
-
 async fn policy(
     state: web::Data<AppState>,
     actor: Actor,
@@ -194,14 +229,17 @@ async fn policy(
     Ok(HttpResponse::Ok().json(ops::clients::policy(&state, &actor, &realm, &id).await?))
 }
 
+/// keywarden's own endpoint: a policy that cannot be read is refused with the reason.
 async fn set_policy(
     state: web::Data<AppState>,
     actor: Actor,
     path: ClientPath,
-    body: web::Json<AccessPolicy>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    ops::clients::set_access_policy(&state, &actor, &realm, &id, body.into_inner()).await?;
+    let policy: AccessPolicy = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("Unable to read JSON: {e}")))?;
+    ops::clients::set_access_policy(&state, &actor, &realm, &id, policy).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -20,6 +20,17 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A field the user profile refuses: 400 `{"field", "errorMessage", "params": [field]}`.
+    #[error("{message}")]
+    Field {
+        field: &'static str,
+        message: &'static str,
+    },
+    /// A body that is not the JSON expected: 400 `{"error", "error_description": "Cannot
+    /// parse the JSON"}`, `invalid_request` for broken JSON, `unknown_error` for JSON of the
+    /// wrong shape, as Keycloak answers.
+    #[error("Cannot parse the JSON")]
+    Unparsable { error: &'static str },
     /// A body Keycloak's strict decoder refuses: 400 `{"error": message}`.
     #[error("{0}")]
     InvalidRepresentation(String),
@@ -34,7 +45,10 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::BadRequest(_) | ApiError::InvalidRepresentation(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_)
+            | ApiError::InvalidRepresentation(_)
+            | ApiError::Field { .. }
+            | ApiError::Unparsable { .. } => StatusCode::BAD_REQUEST,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -43,6 +57,12 @@ impl ResponseError for ApiError {
         let body = match self {
             ApiError::Conflict(message) | ApiError::BadRequest(message) => {
                 json!({"errorMessage": message})
+            }
+            ApiError::Field { field, message } => {
+                json!({"field": field, "errorMessage": message, "params": [field]})
+            }
+            ApiError::Unparsable { error } => {
+                json!({"error": error, "error_description": "Cannot parse the JSON"})
             }
             ApiError::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "admin API failed");
@@ -59,10 +79,15 @@ impl From<OpsError> for ApiError {
         match err {
             OpsError::Invalid(message) => ApiError::BadRequest(message),
             OpsError::Conflict(message) => ApiError::Conflict(message),
-            OpsError::NotFound(what) if what.starts_with("Could not") => {
-                ApiError::NotFound(what.to_owned())
+            OpsError::NotFound(message) if message.contains(' ') => {
+                ApiError::NotFound(message.to_owned())
             }
             OpsError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
+            OpsError::Field { field, key, .. } => ApiError::Field {
+                field,
+                message: key,
+            },
+            OpsError::Refused(message) => ApiError::InvalidRepresentation(message.to_owned()),
             OpsError::Forbidden => ApiError::Forbidden,
             OpsError::Store(err) => ApiError::Internal(err.into()),
             OpsError::Internal(err) => ApiError::Internal(err),
@@ -76,17 +101,27 @@ impl From<crate::store::StoreError> for ApiError {
     }
 }
 
-/// Turns a JSON body that cannot be read into a 400 with the reason.
+/// The answer to a JSON body that cannot be read as the representation expected.
+pub fn unparsable(err: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    let error = match err.classify() {
+        Category::Syntax | Category::Eof | Category::Io => "invalid_request",
+        Category::Data => "unknown_error",
+    };
+    ApiError::Unparsable { error }
+}
+
+/// Turns a JSON body that cannot be read into Keycloak's 400.
 pub fn json_error(
     err: actix_web::error::JsonPayloadError,
     _: &actix_web::HttpRequest,
 ) -> actix_web::Error {
-    let message = match &err {
-        actix_web::error::JsonPayloadError::Deserialize(e) => format!("Unable to read JSON: {e}"),
+    match &err {
+        actix_web::error::JsonPayloadError::Deserialize(e) => unparsable(e).into(),
         actix_web::error::JsonPayloadError::ContentType => {
-            "Expected a JSON body (Content-Type: application/json)".to_owned()
+            ApiError::BadRequest("Expected a JSON body (Content-Type: application/json)".to_owned())
+                .into()
         }
-        other => format!("Unable to read the request body: {other}"),
-    };
-    ApiError::BadRequest(message).into()
+        other => ApiError::BadRequest(format!("Unable to read the request body: {other}")).into(),
+    }
 }

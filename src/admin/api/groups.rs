@@ -6,7 +6,8 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::strict_json::Strict;
-use super::{created, Paging};
+use super::{created, query_bool, Paging};
+use crate::admin::ops::group_views::GroupFilter;
 use crate::admin::ops::{self, access::Actor};
 use crate::admin::repr::{GroupRepr, UserRepr};
 use crate::http::Base;
@@ -29,47 +30,103 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct GroupQuery {
     search: Option<String>,
+    q: Option<String>,
+    exact: Option<String>,
+    first: Option<i64>,
+    max: Option<i64>,
+    brief_representation: Option<String>,
+    populate_hierarchy: Option<String>,
+    top: Option<String>,
+}
+
+impl GroupQuery {
+    fn filter(&self) -> GroupFilter {
+        GroupFilter {
+            search: self.search.as_deref().map(str::trim).map(str::to_owned),
+            exact: query_bool(&self.exact).unwrap_or(false),
+            attributes: self.q.as_deref().map(parse_q).unwrap_or_default(),
+        }
+    }
+
+    fn page<T>(&self, items: Vec<T>, default_max: Option<i64>) -> Vec<T> {
+        let first = self.first.unwrap_or(0).max(0) as usize;
+        let max = self
+            .max
+            .or(default_max)
+            .filter(|m| *m >= 0)
+            .map_or(usize::MAX, |m| m as usize);
+        items.into_iter().skip(first).take(max).collect()
+    }
+}
+
+/// Keycloak's `q` search: space-separated `key:value` pairs (at most 32).
+fn parse_q(raw: &str) -> Vec<(String, String)> {
+    raw.split_whitespace()
+        .filter_map(|pair| pair.split_once(':'))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .take(32)
+        .collect()
 }
 
 type GroupPath = web::Path<(String, String)>;
 
-/// Top-level groups with their subtrees; with `search`, the groups whose name contains it.
+/// Top-level groups; with `search` or `q`, the matching groups inside their hierarchy.
 async fn list(
     state: web::Data<AppState>,
     actor: Actor,
     realm: web::Path<String>,
     query: web::Query<GroupQuery>,
-    paging: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
-    let all = ops::groups::all(&state, &actor, &realm).await?;
-    let search = query
-        .search
-        .as_deref()
-        .map(str::to_lowercase)
-        .filter(|s| !s.is_empty());
-    let groups: Vec<GroupRepr> = all
-        .iter()
-        .filter(|g| match &search {
-            Some(s) => g.name.to_lowercase().contains(s),
-            None => g.parent_id.is_none(),
-        })
-        .skip(paging.first().max(0) as usize)
-        .take(paging.max(100) as usize)
-        .map(|g| GroupRepr::of(g, &all, usize::MAX))
-        .collect();
+    let listing = ops::group_views::listing(&state, &actor, &realm).await?;
+    let full = query_bool(&query.brief_representation) == Some(false);
+    let mut selected = listing.select(&query.filter());
+    if query_bool(&query.top).unwrap_or(false) {
+        selected.retain(|g| g.parent_id.is_none());
+    }
+    let selected = query.page(selected, None);
+    let groups = if query_bool(&query.populate_hierarchy).unwrap_or(true) {
+        listing.hierarchy(&state, &selected, full).await?
+    } else {
+        let mut out = Vec::with_capacity(selected.len());
+        for group in selected {
+            out.push(listing.repr(&state, group, full).await?);
+        }
+        out
+    };
     Ok(HttpResponse::Ok().json(groups))
 }
 
+#[derive(Debug, Deserialize)]
+struct CountQuery {
+    search: Option<String>,
+    top: Option<String>,
+}
+
+/// `{"count": n}`: every group, the top-level ones with `top=true`, or those whose name
+/// contains `search`.
 async fn count(
     state: web::Data<AppState>,
     actor: Actor,
     realm: web::Path<String>,
+    query: web::Query<CountQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let all = ops::groups::all(&state, &actor, &realm).await?;
-    let top = all.iter().filter(|g| g.parent_id.is_none()).count();
-    Ok(HttpResponse::Ok().json(json!({"count": top})))
+    let count = match &query.search {
+        Some(search) => {
+            let search = search.to_lowercase();
+            all.iter()
+                .filter(|g| g.name.to_lowercase().contains(&search))
+                .count()
+        }
+        None if query_bool(&query.top).unwrap_or(false) => {
+            all.iter().filter(|g| g.parent_id.is_none()).count()
+        }
+        None => all.len(),
+    };
+    Ok(HttpResponse::Ok().json(json!({"count": count})))
 }
 
 async fn create(
@@ -92,7 +149,13 @@ async fn create_child(
 ) -> Result<HttpResponse, ApiError> {
     let (realm, parent) = path.into_inner();
     let group = ops::groups::create(&state, &actor, &realm, Some(&parent), &body).await?;
-    Ok(created(&base, &format!("/{realm}/groups/{}", group.id)))
+    let listing = ops::group_views::listing(&state, &actor, &realm).await?;
+    let mut repr = listing.repr(&state, &group, true).await?;
+    repr.sub_group_count = None;
+    let location = base.join(&format!("/admin/realms/{realm}/groups/{}", group.id));
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .json(repr))
 }
 
 async fn get(
@@ -101,23 +164,29 @@ async fn get(
     path: GroupPath,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let (group, all) = ops::groups::get(&state, &actor, &realm, &id).await?;
-    Ok(HttpResponse::Ok().json(GroupRepr::of(&group, &all, usize::MAX)))
+    let listing = ops::group_views::listing(&state, &actor, &realm).await?;
+    let group = listing.find(&id)?;
+    Ok(HttpResponse::Ok().json(listing.repr(&state, group, true).await?))
 }
 
+/// A page of a group's subgroups (10 unless `max` says otherwise), full unless
+/// `briefRepresentation=true`.
 async fn children(
     state: web::Data<AppState>,
     actor: Actor,
     path: GroupPath,
+    query: web::Query<GroupQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let (group, all) = ops::groups::get(&state, &actor, &realm, &id).await?;
-    let children: Vec<GroupRepr> = all
-        .iter()
-        .filter(|g| g.parent_id.as_ref() == Some(&group.id))
-        .map(|g| GroupRepr::of(g, &all, 0))
-        .collect();
-    Ok(HttpResponse::Ok().json(children))
+    let listing = ops::group_views::listing(&state, &actor, &realm).await?;
+    let group = listing.find(&id)?;
+    let full = query_bool(&query.brief_representation) != Some(true);
+    let children = query.page(listing.children(&group.id, &query.filter()), Some(10));
+    let mut out = Vec::with_capacity(children.len());
+    for child in children {
+        out.push(listing.repr(&state, child, full).await?);
+    }
+    Ok(HttpResponse::Ok().json(out))
 }
 
 async fn update(
@@ -127,7 +196,7 @@ async fn update(
     body: Strict<GroupRepr>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    ops::groups::rename(&state, &actor, &realm, &id, &body).await?;
+    ops::groups::update(&state, &actor, &realm, &id, &body).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -146,14 +215,21 @@ async fn members(
     actor: Actor,
     path: GroupPath,
     paging: web::Query<Paging>,
+    query: web::Query<GroupQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
     let users =
         ops::groups::members(&state, &actor, &realm, &id, paging.first(), paging.max(100)).await?;
-    Ok(HttpResponse::Ok().json(users.iter().map(UserRepr::of).collect::<Vec<_>>()))
+    let brief = query_bool(&query.brief_representation) == Some(true);
+    Ok(HttpResponse::Ok().json(
+        users
+            .iter()
+            .map(|u| UserRepr::listed(u, brief))
+            .collect::<Vec<_>>(),
+    ))
 }
 
-/// A group by its full path (`/parent/child`).
+/// A group by its full path (`/parent/child`): the single read without `access`.
 async fn by_path(
     state: web::Data<AppState>,
     actor: Actor,
@@ -161,10 +237,15 @@ async fn by_path(
 ) -> Result<HttpResponse, ApiError> {
     let (realm, wanted) = path.into_inner();
     let wanted = format!("/{}", wanted.trim_matches('/'));
-    let all = ops::groups::all(&state, &actor, &realm).await?;
-    let group = all
+    let listing = ops::group_views::listing(&state, &actor, &realm).await?;
+    let group = listing
+        .all
         .iter()
-        .find(|g| crate::store::groups::path_of(&g.id, &all).as_deref() == Some(wanted.as_str()))
-        .ok_or_else(|| ApiError::NotFound(format!("Group path does not exist: {wanted}")))?;
-    Ok(HttpResponse::Ok().json(GroupRepr::of(group, &all, usize::MAX)))
+        .find(|g| {
+            crate::store::groups::path_of(&g.id, &listing.all).as_deref() == Some(wanted.as_str())
+        })
+        .ok_or_else(|| ApiError::NotFound("Group path does not exist".into()))?;
+    let mut repr = listing.repr(&state, group, true).await?;
+    repr.access = None;
+    Ok(HttpResponse::Ok().json(repr))
 }

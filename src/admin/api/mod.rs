@@ -1,11 +1,13 @@
 //! The Keycloak admin REST API under `/admin/realms`: a thin JSON face over the operations.
 
 pub mod auth;
+mod client_scopes;
 mod clients;
 pub mod error;
 mod events;
 mod groups;
 mod realms;
+mod role_mappings;
 mod roles;
 pub mod strict_json;
 mod user_credentials;
@@ -31,7 +33,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(users::routes)
             .configure(user_credentials::routes)
             .configure(clients::routes)
+            .configure(client_scopes::routes)
             .configure(roles::routes)
+            .configure(role_mappings::routes)
             .configure(groups::routes)
             .configure(events::routes),
     );

@@ -321,8 +321,8 @@ impl<T: Representation + 'static> FromRequest for Strict<T> {
                 .into());
             }
             let body = body.await?;
-            let object: Map<String, Value> = serde_json::from_slice(&body)
-                .map_err(|e| ApiError::BadRequest(format!("Unable to read JSON: {e}")))?;
+            let object: Map<String, Value> =
+                serde_json::from_slice(&body).map_err(|e| super::error::unparsable(&e))?;
             if let Some((field, line, column)) = unknown_field::<T>(&body) {
                 return Err(ApiError::InvalidRepresentation(format!(
                     "Invalid json representation for {}. Unrecognized field \"{field}\" at line {line} column {column}.",
@@ -332,7 +332,7 @@ impl<T: Representation + 'static> FromRequest for Strict<T> {
             }
             serde_json::from_value(Value::Object(object))
                 .map(Strict)
-                .map_err(|e| ApiError::BadRequest(format!("Unable to read JSON: {e}")).into())
+                .map_err(|e| super::error::unparsable(&e).into())
         })
     }
 }

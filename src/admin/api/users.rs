@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::strict_json::Strict;
 use super::{created, query_bool, Paging};
 use crate::admin::ops::{self, access::Actor};
-use crate::admin::repr::{CredentialRepr, GroupRepr, RoleRepr, UserRepr};
+use crate::admin::repr::{CredentialRepr, GroupRepr, UserRepr};
 use crate::http::Base;
 use crate::state::AppState;
 use crate::store::users::UserFilter;
@@ -17,44 +17,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{realm}/users", web::get().to(list))
         .route("/{realm}/users", web::post().to(create))
         .route("/{realm}/users/count", web::get().to(count))
+        .route("/{realm}/users/profile", web::get().to(profile))
+        .route(
+            "/{realm}/users/profile/metadata",
+            web::get().to(profile_metadata),
+        )
         .route("/{realm}/users/{id}", web::get().to(get))
         .route("/{realm}/users/{id}", web::put().to(update))
         .route("/{realm}/users/{id}", web::delete().to(delete))
         .route(
             "/{realm}/users/{id}/reset-password",
             web::put().to(reset_password),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings",
-            web::get().to(role_mappings),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/realm",
-            web::get().to(realm_roles),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/realm",
-            web::post().to(add_realm_roles),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/realm",
-            web::delete().to(remove_realm_roles),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/clients/{client}",
-            web::get().to(client_roles),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/clients/{client}",
-            web::post().to(add_client_roles),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/clients/{client}",
-            web::delete().to(remove_client_roles),
-        )
-        .route(
-            "/{realm}/users/{id}/role-mappings/clients/{client}/available",
-            web::get().to(available_client_roles),
         )
         .route("/{realm}/users/{id}/groups", web::get().to(groups))
         .route(
@@ -82,19 +55,50 @@ struct UserQuery {
     first_name: Option<String>,
     last_name: Option<String>,
     enabled: Option<String>,
+    email_verified: Option<String>,
     exact: Option<String>,
+    q: Option<String>,
+    brief_representation: Option<String>,
 }
 
 impl UserQuery {
-    fn filter(&self) -> UserFilter {
+    /// Keycloak's three cases: `search` alone (with `enabled`), the per-field filters (which
+    /// also find service accounts), or everyone but service accounts.
+    fn filter(&self, listing: bool) -> UserFilter {
+        if let Some(search) = &self.search {
+            return UserFilter {
+                search: Some(search.trim().to_owned()),
+                enabled: query_bool(&self.enabled),
+                ..UserFilter::default()
+            };
+        }
+        let attributes: Vec<(String, String)> = self
+            .q
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|pair| pair.split_once(':'))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let fields = self.username.is_some()
+            || self.email.is_some()
+            || self.first_name.is_some()
+            || self.last_name.is_some()
+            || self.enabled.is_some()
+            || self.email_verified.is_some()
+            || self.exact.is_some()
+            || !attributes.is_empty();
         UserFilter {
-            search: self.search.clone(),
             username: self.username.clone(),
             email: self.email.clone(),
             first_name: self.first_name.clone(),
             last_name: self.last_name.clone(),
             enabled: query_bool(&self.enabled),
-            exact: query_bool(&self.exact).unwrap_or(false),
+            email_verified: query_bool(&self.email_verified),
+            exact: listing && query_bool(&self.exact).unwrap_or(false),
+            attributes,
+            include_service_accounts: listing && fields,
+            ..UserFilter::default()
         }
     }
 }
@@ -112,12 +116,22 @@ async fn list(
         &state,
         &actor,
         &realm,
-        &query.filter(),
+        &query.filter(true),
         paging.first(),
         paging.max(100),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(users.iter().map(UserRepr::of).collect::<Vec<_>>()))
+    let brief = query_bool(&query.brief_representation) == Some(true);
+    let access = ops::users::listing_access(&state, &actor, &realm).await?;
+    Ok(HttpResponse::Ok().json(
+        users
+            .iter()
+            .map(|u| UserRepr {
+                access: Some(access.clone()),
+                ..UserRepr::listed(u, brief)
+            })
+            .collect::<Vec<_>>(),
+    ))
 }
 
 async fn count(
@@ -126,7 +140,24 @@ async fn count(
     realm: web::Path<String>,
     query: web::Query<UserQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(ops::users::count(&state, &actor, &realm, &query.filter()).await?))
+    Ok(HttpResponse::Ok()
+        .json(ops::users::count(&state, &actor, &realm, &query.filter(false)).await?))
+}
+
+async fn profile(
+    state: web::Data<AppState>,
+    actor: Actor,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(ops::user_profile::config(&state, &actor, &realm).await?))
+}
+
+async fn profile_metadata(
+    state: web::Data<AppState>,
+    actor: Actor,
+    realm: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(ops::user_profile::metadata(&state, &actor, &realm).await?))
 }
 
 async fn create(
@@ -146,9 +177,9 @@ async fn get(
     path: UserPath,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    Ok(HttpResponse::Ok().json(UserRepr::of(
-        &ops::users::get(&state, &actor, &realm, &id).await?,
-    )))
+    let user = ops::users::get(&state, &actor, &realm, &id).await?;
+    let access = ops::users::access(&state, &actor, &realm, &user).await?;
+    Ok(HttpResponse::Ok().json(UserRepr::admin(&user, access)))
 }
 
 async fn update(
@@ -183,142 +214,31 @@ async fn reset_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn realm_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: UserPath,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id) = path.into_inner();
-    let roles = ops::users::realm_roles(&state, &actor, &realm, &id).await?;
-    Ok(HttpResponse::Ok().json(
-        roles
-            .iter()
-            .map(|r| RoleRepr::of(r, false))
-            .collect::<Vec<_>>(),
-    ))
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BriefQuery {
+    brief_representation: Option<String>,
 }
 
-async fn role_mappings(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: UserPath,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id) = path.into_inner();
-    let roles = ops::users::realm_roles(&state, &actor, &realm, &id).await?;
-    let mappings: Vec<_> = roles.iter().map(|r| RoleRepr::of(r, false)).collect();
-    Ok(HttpResponse::Ok().json(json!({"realmMappings": mappings})))
-}
-
-fn role_refs(body: &[RoleRepr]) -> Vec<(Option<String>, Option<String>)> {
-    body.iter()
-        .map(|r| (r.id.clone(), r.name.clone()))
-        .collect()
-}
-
-async fn add_realm_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: UserPath,
-    body: web::Json<Vec<RoleRepr>>,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id) = path.into_inner();
-    ops::users::map_realm_roles(&state, &actor, &realm, &id, &role_refs(&body), true).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-async fn remove_realm_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: UserPath,
-    body: Option<web::Json<Vec<RoleRepr>>>,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id) = path.into_inner();
-    let roles = body.map(|b| role_refs(&b)).unwrap_or_default();
-    ops::users::map_realm_roles(&state, &actor, &realm, &id, &roles, false).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-type ClientRolePath = web::Path<(String, String, String)>;
-
-async fn client_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: ClientRolePath,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id, client) = path.into_inner();
-    let client_id = ops::clients::client_id_of(&state, &actor, &realm, &client).await?;
-    let roles = ops::client_role_mappings::of_user(&state, &actor, &realm, &id, &client_id).await?;
-    Ok(HttpResponse::Ok().json(
-        roles
-            .assigned
-            .iter()
-            .map(|r| RoleRepr::of(r, false))
-            .collect::<Vec<_>>(),
-    ))
-}
-
-async fn available_client_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: ClientRolePath,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id, client) = path.into_inner();
-    let client_id = ops::clients::client_id_of(&state, &actor, &realm, &client).await?;
-    let roles = ops::client_role_mappings::of_user(&state, &actor, &realm, &id, &client_id).await?;
-    Ok(HttpResponse::Ok().json(
-        roles
-            .available
-            .iter()
-            .map(|r| RoleRepr::of(r, false))
-            .collect::<Vec<_>>(),
-    ))
-}
-
-async fn map_client_roles(
-    state: &AppState,
-    actor: &Actor,
-    path: ClientRolePath,
-    body: &[RoleRepr],
-    add: bool,
-) -> Result<HttpResponse, ApiError> {
-    let (realm, id, client) = path.into_inner();
-    let client_id = ops::clients::client_id_of(state, actor, &realm, &client).await?;
-    let names: Vec<String> = body.iter().filter_map(|r| r.name.clone()).collect();
-    ops::client_role_mappings::map(state, actor, &realm, &id, &client_id, &names, add).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-async fn add_client_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: ClientRolePath,
-    body: web::Json<Vec<RoleRepr>>,
-) -> Result<HttpResponse, ApiError> {
-    map_client_roles(&state, &actor, path, &body, true).await
-}
-
-async fn remove_client_roles(
-    state: web::Data<AppState>,
-    actor: Actor,
-    path: ClientRolePath,
-    body: Option<web::Json<Vec<RoleRepr>>>,
-) -> Result<HttpResponse, ApiError> {
-    let roles = body.map(|b| b.into_inner()).unwrap_or_default();
-    map_client_roles(&state, &actor, path, &roles, false).await
-}
-
+/// The user's groups: id, name, path, parentId and an empty subGroups, with attributes and
+/// role names when `briefRepresentation=false`.
 async fn groups(
     state: web::Data<AppState>,
     actor: Actor,
     path: UserPath,
+    query: web::Query<BriefQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let (ids, all) = ops::users::groups(&state, &actor, &realm, &id).await?;
-    let groups: Vec<GroupRepr> = all
-        .iter()
-        .filter(|g| ids.contains(&g.id))
-        .map(|g| GroupRepr::of(g, &all, 0))
-        .collect();
+    let (ids, _) = ops::users::groups(&state, &actor, &realm, &id).await?;
+    let listing = ops::group_views::listing(&state, &actor, &realm).await?;
+    let full = query_bool(&query.brief_representation) == Some(false);
+    let mut groups: Vec<GroupRepr> = Vec::with_capacity(ids.len());
+    for group in listing.all.iter().filter(|g| ids.contains(&g.id)) {
+        let mut repr = listing.repr(&state, group, full).await?;
+        repr.sub_group_count = None;
+        repr.access = None;
+        groups.push(repr);
+    }
     Ok(HttpResponse::Ok().json(groups))
 }
 

@@ -90,6 +90,8 @@ impl From<OpsError> for ConsoleError {
                     .trim_end_matches(" with id")
                     .to_owned(),
             ),
+            OpsError::Field { text, .. } => ConsoleError::BadRequest(text.to_owned()),
+            OpsError::Refused(message) => ConsoleError::BadRequest(message.to_owned()),
             OpsError::Forbidden => ConsoleError::Forbidden,
             OpsError::Store(err) => ConsoleError::Internal(err.into()),
             OpsError::Internal(err) => ConsoleError::Internal(err),

@@ -123,6 +123,7 @@ impl Errors {
     ) -> Result<Errors, ConsoleError> {
         let message = match err {
             OpsError::Invalid(message) | OpsError::Conflict(message) => message,
+            OpsError::Refused(message) => message.to_owned(),
             other => return Err(other.into()),
         };
         let mut errors = Errors::default();

@@ -11,16 +11,19 @@ use crate::protocol::docker::AccessPolicy;
 use crate::state::AppState;
 use crate::store;
 
+/// Keycloak's answer for a client id that names no client of the realm.
+pub const CLIENT_NOT_FOUND: &str = "Could not find client";
+
 /// Finds a client of the granted realm by internal id.
 pub async fn find<R: Right>(
     state: &AppState,
     granted: &Granted<R>,
     id: &str,
 ) -> Result<Client, OpsError> {
-    let id = ClientUuid::parse(id).ok_or(OpsError::NotFound("Client"))?;
+    let id = ClientUuid::parse(id).ok_or(OpsError::NotFound(CLIENT_NOT_FOUND))?;
     store::clients::find_by_id(state.db.read(), &granted.realm().id, &id)
         .await?
-        .ok_or(OpsError::NotFound("Client"))
+        .ok_or(OpsError::NotFound(CLIENT_NOT_FOUND))
 }
 
 /// The admin powers of the client's service-account user (none when it has none): whoever
@@ -40,7 +43,7 @@ async fn service_account_powers<R: Right>(
 
 /// Finds a client the actor may change or take the secret of: one whose service account has
 /// no admin power the actor lacks.
-async fn find_covered<R: Right>(
+pub(super) async fn find_covered<R: Right>(
     state: &AppState,
     granted: &Granted<R>,
     id: &str,
@@ -374,22 +377,21 @@ pub async fn delete(
     Ok(())
 }
 
-/// A confidential client's secret.
+/// A client's secret, if it has one (a public client may have been given one; Keycloak shows
+/// it here while the client's representation hides it).
 pub async fn secret(
     state: &AppState,
     actor: &Actor,
     realm: &str,
     id: &str,
-) -> Result<String, OpsError> {
+) -> Result<Option<String>, OpsError> {
     let granted = authorize::<ViewClients>(state, actor, realm).await?;
     let client = find_covered(state, &granted, id).await?;
-    if client.public_client {
-        return Err(OpsError::Invalid("Public clients have no secret".into()));
-    }
-    Ok(client.secret.unwrap_or_default())
+    Ok(client.secret.filter(|s| !s.is_empty()))
 }
 
-/// Replaces a confidential client's secret with a fresh one.
+/// Replaces a client's secret with a fresh one (public clients too, as in Keycloak: their
+/// secret is never used to sign in).
 pub async fn regenerate_secret(
     state: &AppState,
     actor: &Actor,
@@ -398,9 +400,6 @@ pub async fn regenerate_secret(
 ) -> Result<String, OpsError> {
     let granted = authorize::<ManageClients>(state, actor, realm).await?;
     let mut client = find_covered(state, &granted, id).await?;
-    if client.public_client {
-        return Err(OpsError::Invalid("Public clients have no secret".into()));
-    }
     let secret = crate::crypto::random_token();
     client.secret = Some(secret.clone());
     let mut tx = granted.begin(state).await?;
@@ -468,19 +467,40 @@ pub async fn for_installation(
     Ok((granted.realm().clone(), client))
 }
 
-/// A role of the client by name.
-pub async fn role(
+/// What the caller may do with the realm's clients, as Keycloak's `access` map.
+pub async fn access(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+) -> Result<std::collections::BTreeMap<&'static str, bool>, OpsError> {
+    let granted = authorize::<QueryClients>(state, actor, realm).await?;
+    let manage = granted.also::<ManageClients>().is_some();
+    Ok(std::collections::BTreeMap::from([
+        ("view", granted.also::<ViewClients>().is_some()),
+        ("configure", manage),
+        ("manage", manage),
+    ]))
+}
+
+/// The client's roles, with whether each is a composite.
+pub async fn roles(
     state: &AppState,
     actor: &Actor,
     realm: &str,
     id: &str,
-    name: &str,
-) -> Result<crate::domain::Role, OpsError> {
+) -> Result<Vec<(crate::domain::Role, bool)>, OpsError> {
     let granted = authorize::<ViewClients>(state, actor, realm).await?;
     let client = find(state, &granted, id).await?;
-    store::roles::find_client_role(state.db.read(), &client.id, name)
+    let db = state.db.read();
+    let composites = store::roles::composite_ids(db, &granted.realm().id).await?;
+    Ok(store::roles::list_client_roles(db, &client.id)
         .await?
-        .ok_or(OpsError::NotFound("Could not find role"))
+        .into_iter()
+        .map(|role| {
+            let composite = composites.contains(&role.id);
+            (role, composite)
+        })
+        .collect())
 }
 
 /// Creates a client role.
@@ -493,21 +513,24 @@ pub async fn create_role(
 ) -> Result<crate::domain::Role, OpsError> {
     let granted = authorize::<ManageClients>(state, actor, realm).await?;
     let client = find(state, &granted, id).await?;
-    let name = repr.name.as_deref().unwrap_or_default().trim();
-    if name.is_empty() || name.len() > 255 || name.contains('/') {
-        return Err(OpsError::Invalid(
-            "Role name must be 1 to 255 characters, without '/'".into(),
-        ));
-    }
+    let name = super::roles::role_name(repr.name.as_deref())?;
     let role = crate::domain::Role {
         id: crate::domain::RoleId::new(),
         realm_id: granted.realm().id.clone(),
         client_id: Some(client.id.clone()),
-        name: name.to_owned(),
+        name,
         description: repr.description.clone().filter(|d| !d.trim().is_empty()),
     };
+    let attributes = repr
+        .attributes
+        .as_ref()
+        .map(super::role_edits::checked_attributes)
+        .transpose()?;
     let mut tx = granted.begin(state).await?;
     store::roles::insert(tx.conn(), &role).await?;
+    if let Some(attributes) = &attributes {
+        store::roles::set_attributes(tx.conn(), &role.id, attributes).await?;
+    }
     let path = format!("clients/{}/roles/{}", client.id, role.name);
     tx.commit(Change::create("CLIENT_ROLE", path).with(repr))
         .await?;

@@ -7,6 +7,7 @@ use crate::admin::repr::GroupRepr;
 use crate::domain::{Group, GroupId, User};
 use crate::state::AppState;
 use crate::store;
+use crate::store::groups::GroupDetails;
 
 fn group_name(raw: Option<&str>) -> Result<String, OpsError> {
     let name = raw.unwrap_or_default().trim();
@@ -21,7 +22,7 @@ fn group_name(raw: Option<&str>) -> Result<String, OpsError> {
     Ok(name.to_owned())
 }
 
-async fn find<R: Right>(
+pub(super) async fn find<R: Right>(
     state: &AppState,
     granted: &Granted<R>,
     id: &str,
@@ -70,10 +71,12 @@ pub async fn create(
         parent_id: parent.map(|p| p.id),
         name: group_name(repr.name.as_deref())?,
     };
+    let details = details_of(repr, GroupDetails::default())?;
     let mut tx = granted.begin(state).await?;
     store::groups::insert(tx.conn(), &group)
         .await
         .map_err(|e| sibling_conflict(e, &group))?;
+    store::groups::set_details(tx.conn(), &group.id, &details).await?;
     tx.commit(Change::create("GROUP", format!("groups/{}", group.id)).with(repr))
         .await?;
     Ok(group)
@@ -89,6 +92,64 @@ fn sibling_conflict(err: store::StoreError, group: &Group) -> OpsError {
     }
 }
 
+/// The description and attributes `repr` sets, as Keycloak's group update does: the
+/// description given (absent clears it), the attributes given (absent keeps `current`'s).
+fn details_of(repr: &GroupRepr, current: GroupDetails) -> Result<GroupDetails, OpsError> {
+    let attributes = match &repr.attributes {
+        Some(given) => super::role_edits::checked_attributes(given)?,
+        None => current.attributes,
+    };
+    Ok(GroupDetails {
+        description: repr
+            .description
+            .clone()
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| d.chars().take(4096).collect()),
+        attributes,
+    })
+}
+
+/// Replaces a group as Keycloak's `PUT` does: the name is required, the description and
+/// attributes follow `details_of`; subgroups are left alone.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    repr: &GroupRepr,
+) -> Result<(), OpsError> {
+    let granted = authorize::<ManageUsers>(state, actor, realm).await?;
+    let mut group = find(state, &granted, id).await?;
+    if repr
+        .id
+        .as_deref()
+        .is_some_and(|given| given != group.id.to_string())
+    {
+        return Err(OpsError::Invalid("Invalid group id".into()));
+    }
+    group.name = group_name(repr.name.as_deref())?;
+    let current = store::groups::details_in(state.db.read(), &granted.realm().id)
+        .await?
+        .remove(&group.id)
+        .unwrap_or_default();
+    let details = details_of(repr, current)?;
+    let mut tx = granted.begin(state).await?;
+    store::groups::rename(tx.conn(), &group)
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict(_) => OpsError::Conflict(format!(
+                "Sibling group named '{}' already exists.",
+                group.name
+            )),
+            other => other.into(),
+        })?;
+    store::groups::set_details(tx.conn(), &group.id, &details).await?;
+    tx.commit(Change::update("GROUP", format!("groups/{}", group.id)).with(repr))
+        .await?;
+    Ok(())
+}
+
+/// Renames a group (the console's edit), leaving its description and attributes.
 pub async fn rename(
     state: &AppState,
     actor: &Actor,

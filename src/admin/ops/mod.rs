@@ -5,16 +5,23 @@ pub mod access;
 pub mod attack_detection;
 pub mod audit;
 pub mod audited;
+pub mod client_credentials;
 pub mod client_role_mappings;
+pub mod client_scopes;
 pub mod clients;
 pub mod event_settings;
+pub mod group_views;
 pub mod groups;
 pub mod keys;
 pub mod layout;
 pub mod realm_import;
 pub mod realms;
+pub mod role_composites;
+pub mod role_edits;
+pub mod role_mappings;
 pub mod roles;
 pub mod user_credentials;
+pub mod user_profile;
 pub mod user_sessions;
 pub mod users;
 
@@ -30,6 +37,17 @@ pub enum OpsError {
     Conflict(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// A field Keycloak's user profile refuses: answered with the field, the message key and
+    /// the field as its one parameter; `text` says it in words (for the console).
+    #[error("{text}")]
+    Field {
+        field: &'static str,
+        key: &'static str,
+        text: &'static str,
+    },
+    /// A request Keycloak refuses with 400 `{"error": message}` rather than `errorMessage`.
+    #[error("{0}")]
+    Refused(&'static str),
     #[error("forbidden")]
     Forbidden,
     #[error(transparent)]

@@ -2,16 +2,17 @@
 
 use super::access::{authorize, Actor, ManageRealm, ViewRealm, ViewUsers};
 use super::audited::Change;
+use super::role_edits::RoleAt;
 use super::OpsError;
 use crate::admin::repr::RoleRepr;
 use crate::domain::{Role, RoleId, User};
 use crate::state::AppState;
 use crate::store;
 
-fn role_name(raw: Option<&str>) -> Result<String, OpsError> {
+pub(super) fn role_name(raw: Option<&str>) -> Result<String, OpsError> {
     let name = raw.unwrap_or_default().trim();
     if name.is_empty() {
-        return Err(OpsError::Invalid("Role name must not be empty".into()));
+        return Err(OpsError::Refused("role has no name"));
     }
     if name.len() > 255 || name.contains('/') {
         return Err(OpsError::Invalid(
@@ -21,15 +22,10 @@ fn role_name(raw: Option<&str>) -> Result<String, OpsError> {
     Ok(name.to_owned())
 }
 
-/// What the role is when every realm is made with it (master's `admin`, the default role...).
-async fn builtin(state: &AppState, role: &Role) -> Result<Option<String>, OpsError> {
-    Ok(store::roles::builtin_of(state.db.read(), &role.id).await?)
-}
-
 /// A docker access policy grants by role name, so renaming a role it names (or renaming a role
 /// to a name it names) would change who gets registry rights: refused, the policy is changed
 /// first.
-async fn refuse_if_a_policy_names(
+pub(super) async fn refuse_if_a_policy_names(
     state: &AppState,
     realm: &crate::domain::RealmId,
     names: &[&str],
@@ -108,8 +104,16 @@ pub async fn create(
         name: role_name(repr.name.as_deref())?,
         description: repr.description.clone().filter(|d| !d.trim().is_empty()),
     };
+    let attributes = repr
+        .attributes
+        .as_ref()
+        .map(super::role_edits::checked_attributes)
+        .transpose()?;
     let mut tx = granted.begin(state).await?;
     store::roles::insert(tx.conn(), &role).await?;
+    if let Some(attributes) = &attributes {
+        store::roles::set_attributes(tx.conn(), &role.id, attributes).await?;
+    }
     tx.commit(
         Change::create("REALM_ROLE", format!("roles/{}", role.name))
             .with(&RoleRepr::of(&role, false)),
@@ -118,6 +122,7 @@ pub async fn create(
     Ok(role)
 }
 
+/// Replaces a realm role (see `role_edits::update`).
 pub async fn update(
     state: &AppState,
     actor: &Actor,
@@ -125,66 +130,17 @@ pub async fn update(
     name: &str,
     repr: &RoleRepr,
 ) -> Result<(), OpsError> {
-    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
-    let mut role = store::roles::find_realm_role(state.db.read(), &granted.realm().id, name)
-        .await?
-        .ok_or(OpsError::NotFound("Could not find role"))?;
-    if repr.name.is_some() {
-        let name = role_name(repr.name.as_deref())?;
-        if name != role.name && builtin(state, &role).await?.is_some() {
-            return Err(OpsError::Invalid(format!(
-                "Role {} is built in and cannot be renamed",
-                role.name
-            )));
-        }
-        if name != role.name {
-            refuse_if_a_policy_names(state, &granted.realm().id, &[&role.name, &name]).await?;
-        }
-        role.name = name;
-    }
-    if repr.description.is_some() {
-        role.description = repr.description.clone().filter(|d| !d.trim().is_empty());
-    }
-    let mut tx = granted.begin(state).await?;
-    store::roles::update(tx.conn(), &role).await?;
-    tx.commit(
-        Change::update("REALM_ROLE", format!("roles/{}", role.name))
-            .with(&RoleRepr::of(&role, false)),
-    )
-    .await?;
-    Ok(())
+    super::role_edits::update(state, actor, realm, RoleAt::Realm(name), repr).await
 }
 
+/// Deletes a realm role (see `role_edits::delete`).
 pub async fn delete(
     state: &AppState,
     actor: &Actor,
     realm: &str,
     name: &str,
 ) -> Result<(), OpsError> {
-    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
-    let role = store::roles::find_realm_role(state.db.read(), &granted.realm().id, name)
-        .await?
-        .ok_or(OpsError::NotFound("Could not find role"))?;
-    match builtin(state, &role).await?.as_deref() {
-        None => {}
-        Some(super::access::DEFAULT_ROLES) => {
-            return Err(OpsError::Invalid(format!(
-                "{} is default role of the realm and cannot be removed.",
-                role.name
-            )))
-        }
-        Some(_) => {
-            return Err(OpsError::Invalid(format!(
-                "Role {} is built in and cannot be deleted",
-                role.name
-            )))
-        }
-    }
-    let mut tx = granted.begin(state).await?;
-    store::roles::delete(tx.conn(), &granted.realm().id, &role.id).await?;
-    tx.commit(Change::delete("REALM_ROLE", format!("roles/{}", role.name)))
-        .await?;
-    Ok(())
+    super::role_edits::delete(state, actor, realm, RoleAt::Realm(name)).await
 }
 
 /// Users holding the realm role directly.
@@ -194,10 +150,18 @@ pub async fn users_with(
     realm: &str,
     name: &str,
 ) -> Result<Vec<User>, OpsError> {
+    holders(state, actor, realm, RoleAt::Realm(name)).await
+}
+
+/// Users holding the role at `at` directly (a realm or a client role).
+pub async fn holders(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    at: RoleAt<'_>,
+) -> Result<Vec<User>, OpsError> {
     let granted = authorize::<ViewUsers>(state, actor, realm).await?;
-    let role = store::roles::find_realm_role(state.db.read(), &granted.realm().id, name)
-        .await?
-        .ok_or(OpsError::NotFound("Could not find role"))?;
+    let (_, role) = super::role_edits::find_to_view(state, actor, realm, at).await?;
     let mut users = Vec::new();
     for id in store::roles::user_ids_with(state.db.read(), &role.id).await? {
         if let Some(user) =
@@ -207,4 +171,16 @@ pub async fn users_with(
         }
     }
     Ok(users)
+}
+
+/// The groups granted the role at `at` directly.
+pub async fn groups_with(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    at: RoleAt<'_>,
+) -> Result<Vec<crate::domain::GroupId>, OpsError> {
+    authorize::<ViewUsers>(state, actor, realm).await?;
+    let (_, role) = super::role_edits::find_to_view(state, actor, realm, at).await?;
+    Ok(store::roles::group_ids_with(state.db.read(), &role.id).await?)
 }

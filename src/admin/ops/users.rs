@@ -1,6 +1,8 @@
 //! User operations: create (with credentials, groups and roles), update, delete, passwords,
 //! role mappings, group memberships, and identity tokens.
 
+use std::collections::BTreeMap;
+
 use secrecy::SecretString;
 use sqlx::SqliteConnection;
 
@@ -99,6 +101,15 @@ pub async fn list(
     let Some(granted) = queried.also::<ViewUsers>() else {
         return Ok(Vec::new());
     };
+    if let Some(id) = by_id(filter) {
+        return Ok(match UserId::parse(id) {
+            Some(id) => store::users::find_by_id(state.db.read(), &granted.realm().id, &id)
+                .await?
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        });
+    }
     Ok(store::users::search(
         state.db.read(),
         &granted.realm().id,
@@ -109,6 +120,8 @@ pub async fn list(
     .await?)
 }
 
+/// How many users match. Holding only `query-users` counts nobody, like the listing (the
+/// hardening issue closed what Keycloak's count leaks).
 pub async fn count(
     state: &AppState,
     actor: &Actor,
@@ -119,7 +132,65 @@ pub async fn count(
     let Some(granted) = queried.also::<ViewUsers>() else {
         return Ok(0);
     };
+    if let Some(id) = by_id(filter) {
+        let found = match UserId::parse(id) {
+            Some(id) => store::users::find_by_id(state.db.read(), &granted.realm().id, &id)
+                .await?
+                .is_some(),
+            None => false,
+        };
+        return Ok(i64::from(found));
+    }
     Ok(store::users::count(state.db.read(), &granted.realm().id, filter).await?)
+}
+
+/// Keycloak's `search=id:{id}`: the one user with that id.
+fn by_id(filter: &UserFilter) -> Option<&str> {
+    filter
+        .search
+        .as_deref()
+        .and_then(|s| s.strip_prefix("id:"))
+        .map(str::trim)
+}
+
+/// What the caller may do with `user`, as the `access` map of Keycloak's single read
+/// (managing needs every power the user holds; keywarden has no impersonation).
+pub async fn access(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    user: &User,
+) -> Result<BTreeMap<&'static str, bool>, OpsError> {
+    let granted = authorize::<QueryUsers>(state, actor, realm).await?;
+    let view = granted.also::<ViewUsers>().is_some();
+    let manage = match granted.also::<ManageUsers>() {
+        Some(manager) => actor.covers(
+            &granted.realm().id,
+            &manager.powers_of(state, &user.id).await?,
+        ),
+        None => false,
+    };
+    Ok(BTreeMap::from([
+        ("manageGroupMembership", manage),
+        ("resetPassword", manage),
+        ("view", view),
+        ("mapRoles", manage),
+        ("impersonate", false),
+        ("manage", manage),
+    ]))
+}
+
+/// The one-key `access` map a user listing carries: whether the caller manages users.
+pub async fn listing_access(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+) -> Result<BTreeMap<&'static str, bool>, OpsError> {
+    let granted = authorize::<QueryUsers>(state, actor, realm).await?;
+    Ok(BTreeMap::from([(
+        "manage",
+        granted.also::<ManageUsers>().is_some(),
+    )]))
 }
 
 pub async fn get(state: &AppState, actor: &Actor, realm: &str, id: &str) -> Result<User, OpsError> {
@@ -150,7 +221,11 @@ fn merge(user: &mut User, repr: &UserRepr) -> Result<(), OpsError> {
     if let Some(username) = &repr.username {
         let parsed = Username::parse(username)?;
         if parsed != user.username {
-            return Err(OpsError::Invalid("Username can't be changed".into()));
+            return Err(OpsError::Field {
+                field: "username",
+                key: "readOnlyUsernameMessage",
+                text: "Username can't be changed",
+            });
         }
     }
     let text = |v: &Option<String>| {

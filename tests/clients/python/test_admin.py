@@ -529,7 +529,8 @@ def test_groups_count(admin):
     before = admin.groups_count()["count"]
     top = admin.create_group({"name": unique("counted")})
     admin.create_group({"name": "child"}, parent=top)
-    assert admin.groups_count() == {"count": before + 1}  # top-level groups only
+    assert admin.groups_count() == {"count": before + 2}  # every group, as Keycloak 26
+    assert admin.groups_count({"top": "true"})["count"] >= 1
 
 
 @incompat(
@@ -655,3 +656,122 @@ def test_admin_events_record_who_did_what(server, layout, realm, admin):
     assert event["authDetails"]["clientId"]
     assert isinstance(event["time"], int)
     assert username in event["representation"]
+
+
+# ---- composites, role mappings, groups, scopes (Keycloak 26's admin surface) ----
+
+
+def test_role_composites_and_roles_by_id(admin):
+    parent, child = unique("parent"), unique("child")
+    admin.create_realm_role({"name": parent})
+    admin.create_realm_role({"name": child, "attributes": {"tier": ["gold"]}})
+    child_rep = admin.get_realm_role(child)
+    assert child_rep["attributes"] == {"tier": ["gold"]}
+    admin.add_composite_realm_roles_to_role(parent, [child_rep])
+    assert admin.get_realm_role(parent)["composite"] is True
+    assert [r["name"] for r in admin.get_composite_realm_roles_of_role(parent)] == [child]
+    admin.remove_composite_realm_roles_to_role(parent, [child_rep])
+    assert admin.get_composite_realm_roles_of_role(parent) == []
+
+    by_id = admin.get_role_by_id(child_rep["id"])
+    assert by_id["name"] == child and by_id["clientRole"] is False
+    admin.update_role_by_id(child_rep["id"], {"name": child})
+    replaced = admin.get_role_by_id(child_rep["id"])
+    assert "description" not in replaced and replaced["attributes"] == {"tier": ["gold"]}
+    admin.delete_role_by_id(child_rep["id"])
+    with pytest.raises(KeycloakGetError) as err:
+        admin.get_role_by_id(child_rep["id"])
+    assert err.value.response_code == 404
+
+
+def test_user_role_mappings_composite_available_and_all(admin):
+    user_id, _ = new_user(admin, password=None)
+    name = unique("role")
+    admin.create_realm_role({"name": name})
+    role = admin.get_realm_role(name)
+    assert name in {r["name"] for r in admin.get_available_realm_roles_of_user(user_id)}
+    admin.assign_realm_roles(user_id, [role])
+    assert name not in {r["name"] for r in admin.get_available_realm_roles_of_user(user_id)}
+    effective = {r["name"] for r in admin.get_composite_realm_roles_of_user(user_id)}
+    assert {name, "offline_access"} <= effective  # offline_access through default-roles
+    mappings = admin.get_all_roles_of_user(user_id)
+    assert name in {r["name"] for r in mappings["realmMappings"]}
+    assert "clientMappings" not in mappings
+
+    rm = admin.get_client_id("realm-management")
+    view = admin.get_client_role(rm, "view-users")
+    admin.assign_client_role(user_id, rm, [view])
+    mappings = admin.get_all_roles_of_user(user_id)
+    assert mappings["clientMappings"]["realm-management"]["id"] == rm
+    assert [r["name"] for r in mappings["clientMappings"]["realm-management"]["mappings"]] == [
+        "view-users"
+    ]
+    composite = {r["name"] for r in admin.get_composite_client_roles_of_user(user_id, rm)}
+    assert "view-users" in composite
+
+
+def test_group_attributes_and_realm_roles(admin):
+    name = unique("role")
+    admin.create_realm_role({"name": name})
+    group_id = admin.create_group({"name": unique("crew"), "attributes": {"site": ["north"]}})
+    admin.assign_group_realm_roles(group_id, [admin.get_realm_role(name)])
+    assert [r["name"] for r in admin.get_group_realm_roles(group_id)] == [name]
+    group = admin.get_group(group_id)
+    assert group["attributes"] == {"site": ["north"]}
+    assert group["realmRoles"] == [name]
+    assert group["access"]["manage"] is True
+    admin.update_group(group_id, {"name": group["name"], "attributes": {"site": ["south"]}})
+    assert admin.get_group(group_id)["attributes"] == {"site": ["south"]}
+    admin.delete_group_realm_roles(group_id, [admin.get_realm_role(name)])
+    assert admin.get_group_realm_roles(group_id) == []
+
+
+def test_user_search_is_a_prefix_search_and_quotes_are_exact(admin):
+    stem = unique("srch")
+    admin.create_user({"username": f"{stem}-one", "enabled": True})
+    admin.create_user({"username": f"x{stem}", "enabled": True})
+    found = {u["username"] for u in admin.get_users({"search": stem})}
+    assert found == {f"{stem}-one"}
+    assert admin.get_users({"search": f'"{stem}"'}) == []
+    assert {u["username"] for u in admin.get_users({"search": f"*{stem}"})} == {
+        f"{stem}-one",
+        f"x{stem}",
+    }
+    assert admin.users_count({"search": stem}) == 1
+
+
+def test_service_account_user_and_client_secret(admin):
+    client_id = unique("robot")
+    internal = admin.create_client(
+        {"clientId": client_id, "publicClient": False, "serviceAccountsEnabled": True}
+    )
+    account = admin.get_client_service_account_user(internal)
+    assert account["username"] == f"service-account-{client_id}"
+    secret = admin.get_client_secrets(internal)
+    assert secret["type"] == "secret" and secret["value"]
+
+
+def test_client_scopes_are_keycloaks_built_in_ones(admin):
+    scopes = {s["name"]: s for s in admin.get_client_scopes()}
+    assert {"profile", "email", "roles", "web-origins", "acr", "basic", "offline_access"} <= set(
+        scopes
+    )
+    profile = admin.get_client_scope(scopes["profile"]["id"])
+    assert profile["protocol"] == "openid-connect"
+    defaults = {s["name"] for s in admin.get_default_default_client_scopes()}
+    assert {"profile", "email", "roles"} <= defaults
+    cli = admin.get_client_id("admin-cli")
+    assert {s["name"] for s in admin.get_client_default_client_scopes(cli)} == {
+        "acr",
+        "basic",
+        "email",
+        "profile",
+        "roles",
+        "web-origins",
+    }
+
+
+def test_user_profile_is_keycloaks_default(admin):
+    url = f"admin/realms/{admin.connection.realm_name}/users/profile"
+    profile = admin.connection.raw_get(url).json()
+    assert [a["name"] for a in profile["attributes"]] == ["username", "email", "firstName", "lastName"]

@@ -34,8 +34,9 @@ struct CredentialsPage {
 
 async fn show(console: Console, path: web::Path<ClientPath>) -> Result<HttpResponse, ConsoleError> {
     let (target, client) = load(&console, &path).await?;
-    let secret =
-        ops::clients::secret(&console.state, &console.actor, &path.target, &path.id).await?;
+    let secret = ops::clients::secret(&console.state, &console.actor, &path.target, &path.id)
+        .await?
+        .unwrap_or_default();
     let client = ClientView::of(&client);
     let layout = console
         .layout(

@@ -334,6 +334,79 @@ for (const layout of LAYOUTS) {
       assert.ok(key.publicKey && key.certificate);
     });
 
+    check("builds composite roles by id, replaces a role, deletes it by id", async () => {
+      const parent = unique("parent");
+      const child = unique("child");
+      await kc.roles.create({ name: parent });
+      await kc.roles.create({ name: child, description: "kept?", attributes: { tier: ["gold"] } });
+      const p = await kc.roles.findOneByName({ name: parent });
+      const c = await kc.roles.findOneByName({ name: child });
+      assert.deepEqual(c.attributes, { tier: ["gold"] });
+      await kc.roles.createComposite({ roleId: p.id }, [{ id: c.id }]);
+      assert.equal((await kc.roles.findOneById({ id: p.id })).composite, true);
+      assert.deepEqual((await kc.roles.getCompositeRoles({ id: p.id })).map((r) => r.name), [child]);
+      assert.deepEqual((await kc.roles.getCompositeRolesForRealm({ id: p.id })).map((r) => r.name), [child]);
+      await kc.roles.delCompositeRoles({ id: p.id }, [{ id: c.id }]);
+      assert.deepEqual(await kc.roles.getCompositeRoles({ id: p.id }), []);
+      await kc.roles.updateById({ id: c.id }, { name: child });
+      const replaced = await kc.roles.findOneById({ id: c.id });
+      assert.equal(replaced.description, undefined);
+      assert.deepEqual(replaced.attributes, { tier: ["gold"] });
+      await kc.roles.delById({ id: c.id });
+      assert.equal(await kc.roles.findOneById({ id: c.id }), null); // 404 under the hood
+    });
+
+    check("lists role mappings: all, composite and available, for users and groups", async () => {
+      const { id } = await newUser();
+      const name = unique("role");
+      await kc.roles.create({ name });
+      const role = await kc.roles.findOneByName({ name });
+      const available = await kc.users.listAvailableRealmRoleMappings({ id });
+      assert.ok(available.some((r) => r.name === name));
+      await kc.users.addRealmRoleMappings({ id, roles: [{ id: role.id, name }] });
+      const composite = (await kc.users.listCompositeRealmRoleMappings({ id })).map((r) => r.name);
+      assert.ok(composite.includes(name) && composite.includes("offline_access"), composite.join());
+      const all = await kc.users.listRoleMappings({ id });
+      assert.ok(all.realmMappings.some((r) => r.name === name));
+      assert.equal(all.clientMappings, undefined);
+
+      const { id: groupId } = await kc.groups.create({ name: unique("crew"), attributes: { site: ["n"] } });
+      await kc.groups.addRealmRoleMappings({ id: groupId, roles: [{ id: role.id, name }] });
+      assert.deepEqual((await kc.groups.listRealmRoleMappings({ id: groupId })).map((r) => r.name), [name]);
+      const group = await kc.groups.findOne({ id: groupId });
+      assert.deepEqual(group.attributes, { site: ["n"] });
+      assert.deepEqual(group.realmRoles, [name]);
+      assert.equal(group.access.manage, true);
+    });
+
+    check("searches users by prefix, with quotes for exact words", async () => {
+      const stem = unique("srch");
+      await kc.users.create({ username: `${stem}-one`, enabled: true });
+      await kc.users.create({ username: `x${stem}`, enabled: true });
+      assert.deepEqual((await kc.users.find({ search: stem })).map((u) => u.username), [`${stem}-one`]);
+      assert.deepEqual(await kc.users.find({ search: `"${stem}"` }), []);
+      assert.equal(await kc.users.count({ search: stem }), 1);
+      const [brief] = await kc.users.find({ search: stem, briefRepresentation: true });
+      assert.equal(brief.totp, undefined);
+      assert.deepEqual(brief.access, { manage: true });
+      const profile = await kc.users.getProfile();
+      assert.deepEqual(profile.attributes.map((a) => a.name), ["username", "email", "firstName", "lastName"]);
+    });
+
+    check("reads a client's service account, secret and client scopes", async () => {
+      const clientId = unique("robot");
+      const { id } = await kc.clients.create({ clientId, publicClient: false, serviceAccountsEnabled: true });
+      const account = await kc.clients.getServiceAccountUser({ id });
+      assert.equal(account.username, `service-account-${clientId}`);
+      const secret = await kc.clients.getClientSecret({ id });
+      assert.equal(secret.type, "secret");
+      assert.ok(secret.value);
+      const scopes = await kc.clientScopes.find();
+      assert.ok(["profile", "email", "roles"].every((n) => scopes.some((s) => s.name === n)));
+      const defaults = (await kc.clients.listDefaultClientScopes({ id })).map((s) => s.name).sort();
+      assert.deepEqual(defaults, ["acr", "basic", "email", "profile", "roles", "service_account", "web-origins"]);
+    });
+
     // Keycloak: GET /admin/realms/{r}/group-by-path/{path} returns the GroupRepresentation.
     check("[incompat] realms.getGroupByPath finds a child group", async () => {
       const top = unique("team");
