@@ -1014,6 +1014,14 @@ async fn code_exchange_failures_are_worded_as_keycloaks() {
          &code_challenge={CHALLENGE}&code_challenge_method=S256"
     );
     let auth = format!("/realms/shop/protocol/openid-connect/auth?{query}");
+    let refused = app.get(&format!("{auth}&scope=openid%20foo")).await;
+    assert_eq!(refused.status(), 302);
+    let location = refused.headers()["location"].to_str().unwrap();
+    assert!(
+        location.contains("error=invalid_scope")
+            && location.contains("error_description=Invalid+scopes%3A+openid+foo"),
+        "{location}"
+    );
     let html = app.get(&auth).await.text().await.unwrap();
     let csrf = crate::helpers::csrf_of(&html);
     let signed_in = app
