@@ -695,6 +695,19 @@ async fn token_endpoint_errors_have_keycloaks_status_and_words() {
         token_error(&app, &password("web", "s3cret", "ann", "pw")).await,
         (400, oauth_error("invalid_grant", "Account disabled"))
     );
+    let negotiate = app
+        .client
+        .post(app.url(TOKEN))
+        .header("Authorization", "Negotiate abc")
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(negotiate.status(), 401);
+    assert_eq!(
+        negotiate.headers()["www-authenticate"],
+        "Basic realm=\"shop\""
+    );
     let mut unknown = password("web", "s3cret", "ann", "pw");
     unknown.push(("scope", "openid foo"));
     assert_eq!(
