@@ -277,6 +277,7 @@ async fn service_account_tokens_have_no_session_and_no_refresh_token() {
     assert_eq!(access["acr"], "1");
     assert_eq!(access["azp"], "svc");
     assert!(access["jti"].as_str().unwrap().starts_with("trrtcc:"));
+    assert_eq!(access["aud"], "account", "by the default roles: {access}");
 
     let seen: Value = app
         .client
