@@ -789,6 +789,31 @@ async fn userinfo_challenges_as_keycloak_does() {
         .await
         .unwrap();
     assert_eq!(by_form["sub"], info["sub"], "the token as a form field");
+
+    let logout = app
+        .client
+        .post(app.url("/realms/shop/protocol/openid-connect/logout"))
+        .form(&[
+            ("client_id", "web"),
+            ("client_secret", "s3cret"),
+            ("refresh_token", openid["refresh_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    let ended = app
+        .client
+        .get(app.url(USERINFO))
+        .bearer_auth(openid["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 401);
+    assert_eq!(
+        ended.headers()["www-authenticate"],
+        "Bearer realm=\"shop\", error=\"invalid_token\", error_description=\"user_session_not_found\""
+    );
 }
 
 #[tokio::test]
