@@ -277,6 +277,7 @@ async fn service_account_tokens_have_no_session_and_no_refresh_token() {
     assert_eq!(access["acr"], "1");
     assert_eq!(access["azp"], "svc");
     assert!(access["jti"].as_str().unwrap().starts_with("trrtcc:"));
+    assert_eq!(access["aud"], "account", "by the default roles: {access}");
 
     let seen: Value = app
         .client
@@ -695,6 +696,19 @@ async fn token_endpoint_errors_have_keycloaks_status_and_words() {
         token_error(&app, &password("web", "s3cret", "ann", "pw")).await,
         (400, oauth_error("invalid_grant", "Account disabled"))
     );
+    let negotiate = app
+        .client
+        .post(app.url(TOKEN))
+        .header("Authorization", "Negotiate abc")
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(negotiate.status(), 401);
+    assert_eq!(
+        negotiate.headers()["www-authenticate"],
+        "Basic realm=\"shop\""
+    );
     let mut unknown = password("web", "s3cret", "ann", "pw");
     unknown.push(("scope", "openid foo"));
     assert_eq!(
@@ -775,6 +789,31 @@ async fn userinfo_challenges_as_keycloak_does() {
         .await
         .unwrap();
     assert_eq!(by_form["sub"], info["sub"], "the token as a form field");
+
+    let logout = app
+        .client
+        .post(app.url("/realms/shop/protocol/openid-connect/logout"))
+        .form(&[
+            ("client_id", "web"),
+            ("client_secret", "s3cret"),
+            ("refresh_token", openid["refresh_token"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    let ended = app
+        .client
+        .get(app.url(USERINFO))
+        .bearer_auth(openid["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 401);
+    assert_eq!(
+        ended.headers()["www-authenticate"],
+        "Bearer realm=\"shop\", error=\"invalid_token\", error_description=\"user_session_not_found\""
+    );
 }
 
 #[tokio::test]
@@ -1014,6 +1053,14 @@ async fn code_exchange_failures_are_worded_as_keycloaks() {
          &code_challenge={CHALLENGE}&code_challenge_method=S256"
     );
     let auth = format!("/realms/shop/protocol/openid-connect/auth?{query}");
+    let refused = app.get(&format!("{auth}&scope=openid%20foo")).await;
+    assert_eq!(refused.status(), 302);
+    let location = refused.headers()["location"].to_str().unwrap();
+    assert!(
+        location.contains("error=invalid_scope")
+            && location.contains("error_description=Invalid+scopes%3A+openid+foo"),
+        "{location}"
+    );
     let html = app.get(&auth).await.text().await.unwrap();
     let csrf = crate::helpers::csrf_of(&html);
     let signed_in = app

@@ -285,8 +285,9 @@ pub async fn insert_from(
 }
 
 /// The `service-account-{clientId}` user that client_credentials tokens are issued for,
-/// linked to the client (renamed with it). A user who already has the name is never adopted:
-/// the write fails with a conflict.
+/// linked to the client (renamed with it) and, as in Keycloak, given the realm's default
+/// roles when made. A user who already has the name is never adopted: the write fails with a
+/// conflict.
 async fn ensure_service_account(
     conn: &mut sqlx::SqliteConnection,
     realm: &RealmId,
@@ -303,6 +304,15 @@ async fn ensure_service_account(
             let user = User::new(realm.clone(), name);
             store::users::insert(&mut *conn, &user).await?;
             store::users::link_service_account(&mut *conn, &user.id, &client.id).await?;
+            let default_roles = store::roles::find_builtin_realm_role(
+                &mut *conn,
+                realm,
+                super::access::DEFAULT_ROLES,
+            )
+            .await?;
+            if let Some(role) = default_roles {
+                store::roles::grant_to_user(&mut *conn, &user.id, &role.id).await?;
+            }
         }
     }
     Ok(())

@@ -152,6 +152,13 @@ fn protocol_error(request: &AuthRequest) -> Option<HttpResponse> {
             .map(String::as_str)
             .filter(|v| !v.is_empty())
     };
+    if let Err(refused) = super::scope::check(param("scope")) {
+        return Some(redirect_error(
+            request,
+            "invalid_scope",
+            &refused.to_string(),
+        ));
+    }
     let method = param("code_challenge_method");
     if !matches!(method, None | Some("plain") | Some("S256")) {
         return Some(redirect_error(

@@ -24,9 +24,8 @@ pub async fn authenticate_client(
     form: &Form,
 ) -> Result<Client, OidcError> {
     const INVALID: &str = "Invalid client or Invalid client credentials";
-    let from_header = req
-        .headers()
-        .get(header::AUTHORIZATION)
+    let authorization = req.headers().get(header::AUTHORIZATION);
+    let from_header = authorization
         .and_then(|v| v.to_str().ok())
         .and_then(basic::parse)
         .map(|c| {
@@ -38,6 +37,12 @@ pub async fn authenticate_client(
         });
     let (client_id, secret) = match from_header {
         Some(pair) => pair,
+        // Another scheme than Basic and no `client_id`: Keycloak challenges for Basic.
+        None if authorization.is_some() && field(form, "client_id").is_none() => {
+            return Err(OidcError::BasicChallenge {
+                realm: realm.name.to_string(),
+            })
+        }
         None => {
             let id = field(form, "client_id")
                 .ok_or(OidcError::BadClient("Missing client_id parameter"))?;

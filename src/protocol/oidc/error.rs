@@ -51,6 +51,10 @@ pub enum OidcError {
     /// Revocation of a token that is neither an access nor a refresh token (an ID token).
     #[error("Unsupported token type")]
     UnsupportedTokenType,
+    /// An `Authorization` header of another scheme than Basic where a client must
+    /// authenticate: 401 with a Basic challenge and no body.
+    #[error("Basic authentication required")]
+    BasicChallenge { realm: String },
     /// No bearer token (userinfo): 401, an empty body and a bare Bearer challenge.
     #[error("Missing token")]
     MissingToken { realm: String },
@@ -79,7 +83,9 @@ impl OidcError {
             OidcError::InvalidRequest(_) | OidcError::ServiceAccountUnavailable(_) => {
                 "invalid_request"
             }
-            OidcError::InvalidClient(_) | OidcError::BadClient(_) => "invalid_client",
+            OidcError::InvalidClient(_)
+            | OidcError::BadClient(_)
+            | OidcError::BasicChallenge { .. } => "invalid_client",
             OidcError::InvalidGrant(_) | OidcError::InvalidUserCredentials => "invalid_grant",
             OidcError::ClientNotAllowed(_) => "invalid_request",
             OidcError::UnauthorizedClient(_)
@@ -102,6 +108,7 @@ impl ResponseError for OidcError {
             OidcError::InvalidClient(_)
             | OidcError::ClientUnauthorized(_)
             | OidcError::ServiceAccountUnavailable(_)
+            | OidcError::BasicChallenge { .. }
             | OidcError::MissingToken { .. }
             | OidcError::InvalidToken { .. }
             | OidcError::UnmatchingClients => StatusCode::UNAUTHORIZED,
@@ -129,6 +136,12 @@ impl ResponseError for OidcError {
             OidcError::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "internal error");
                 json!({"error": "server_error", "error_description": "internal error"})
+            }
+            OidcError::BasicChallenge { realm } => {
+                let challenge = format!("Basic realm=\"{realm}\"");
+                return response
+                    .insert_header((header::WWW_AUTHENTICATE, challenge))
+                    .finish();
             }
             // Bearer errors carry their reason in the challenge and no body, as Keycloak's.
             OidcError::MissingToken { realm } => {

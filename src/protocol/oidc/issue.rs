@@ -57,16 +57,15 @@ pub struct Request<'a> {
 }
 
 /// Whether the client gets a refresh token: Keycloak's `use.refresh.tokens` (on unless
-/// "false"), and for client credentials `client_credentials.use_refresh_token` (off unless
+/// "false"), and for a service account `client_credentials.use_refresh_token` (off unless
 /// "true").
-fn wants_refresh(client: &Client, subject: &Subject<'_>) -> bool {
+pub fn wants_refresh(client: &Client, service_account: bool) -> bool {
     let attribute = |name: &str| client.attributes.get(name).map(String::as_str);
     let refresh = attribute("use.refresh.tokens") != Some("false");
-    match subject {
-        Subject::Session { .. } => refresh,
-        Subject::ServiceAccount { .. } => {
-            refresh && attribute("client_credentials.use_refresh_token") == Some("true")
-        }
+    if service_account {
+        refresh && attribute("client_credentials.use_refresh_token") == Some("true")
+    } else {
+        refresh
     }
 }
 
@@ -107,22 +106,15 @@ pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenRespon
     let roles = store::roles::effective_roles(state.db.read(), &user.id).await?;
     let scope = super::scope::effective(requested_scope);
     let issuer = base.issuer(realm.name.as_str());
-    let refresh = wants_refresh(client, &subject);
-    let subject = match subject {
-        Subject::ServiceAccount {
-            session_id, host, ..
-        } => Subject::ServiceAccount {
-            session_id,
-            host,
-            refreshable: refresh,
-        },
-        session => session,
-    };
-    let (session_id, sso, auth_time) = match subject {
+    let (session_id, sso, auth_time, refresh) = match subject {
         Subject::Session {
             id, sso, auth_time, ..
-        } => (id, sso, auth_time),
-        Subject::ServiceAccount { session_id, .. } => (session_id, false, None),
+        } => (id, sso, auth_time, wants_refresh(client, false)),
+        Subject::ServiceAccount {
+            session_id,
+            refreshable,
+            ..
+        } => (session_id, false, None, refreshable),
     };
     let access = claims::access_claims(
         &Grant {

@@ -230,7 +230,7 @@ async fn refresh_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
         Subject::ServiceAccount {
             session_id: &session.id,
             host: session.ip_address.as_deref(),
-            refreshable: true,
+            refreshable: super::issue::wants_refresh(client, true),
         }
     } else {
         Subject::Session {
@@ -370,7 +370,7 @@ async fn client_credentials_grant(at: &Endpoint<'_>) -> Result<TokenResponse, Oi
             subject: Subject::ServiceAccount {
                 session_id: &session,
                 host: ip,
-                refreshable: false,
+                refreshable: super::issue::wants_refresh(client, true),
             },
             session_started: state.clock.now_secs(),
             requested_scope: field(form, "scope"),

@@ -33,18 +33,23 @@ pub async fn userinfo(
     let token = token
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OidcError::MissingToken { realm: name() })?;
-    let (claims, user) = bearer::verify_access(&state, &realm, token)
+    // Keycloak's order: the token itself, its scope, then its session and user.
+    let refused = |rejection: bearer::Rejection| OidcError::InvalidToken {
+        realm: name(),
+        description: rejection.description(),
+    };
+    let claims = bearer::verify_signed(&state, &realm, token)
         .await?
-        .ok_or_else(|| OidcError::InvalidToken {
-            realm: name(),
-            description: "Token verification failed",
-        })?;
+        .ok_or_else(|| refused(bearer::Rejection::Unverified))?;
     if !claims.scope.split_whitespace().any(|s| s == "openid") {
         return Err(OidcError::InsufficientScope {
             realm: name(),
             description: "Missing openid scope",
         });
     }
+    let user = bearer::check_session(&state, &realm, &claims)
+        .await?
+        .map_err(refused)?;
     let mut body = serde_json::to_value(Profile::of(&user)).map_err(anyhow::Error::from)?;
     body["sub"] = json!(claims.sub);
     Ok(HttpResponse::Ok().json(body))
