@@ -3,4 +3,5 @@
 pub mod api;
 pub mod console;
 pub mod ops;
+pub mod realm_file;
 pub mod repr;

@@ -480,7 +480,10 @@ pub async fn find_service_account(
 }
 
 /// Every user of a realm, by username (for export).
-pub async fn list_all(db: impl SqliteExecutor<'_>, realm: &RealmId) -> Result<Vec<User>, StoreError> {
+pub async fn list_all(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<Vec<User>, StoreError> {
     sqlx::query_as!(
         UserRow,
         r#"SELECT id AS "id: _", realm_id AS "realm_id: _", username AS "username: _", email,

@@ -91,11 +91,15 @@ async fn partial_export(
     path: web::Path<String>,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let parts = ops::realms::ExportParts {
-        clients: super::query_bool(&query.export_clients).unwrap_or(false),
-        groups_and_roles: super::query_bool(&query.export_groups_and_roles).unwrap_or(false),
-    };
-    Ok(HttpResponse::Ok().json(ops::realms::export(&state, &actor, &path, parts).await?))
+    let exported = ops::realm_export::partial(
+        &state,
+        &actor,
+        &path,
+        super::query_bool(&query.export_clients).unwrap_or(false),
+        super::query_bool(&query.export_groups_and_roles).unwrap_or(false),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(exported))
 }
 
 /// Keycloak's KeysMetadataRepresentation.

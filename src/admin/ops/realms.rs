@@ -11,10 +11,10 @@ use super::access::{
 use super::audited::{Audited, Change};
 use super::realm_import;
 use super::OpsError;
-use crate::admin::repr::{GroupRepr, RealmRepr};
+use crate::admin::repr::RealmRepr;
 use crate::crypto::keys::generate_realm_key;
 use crate::domain::{
-    Client, ClientIdName, Group, KeyId, Protocol, Realm, RealmKey, RealmName, Role, RoleId,
+    Client, ClientIdName, KeyId, Protocol, Realm, RealmKey, RealmName, Role, RoleId,
 };
 use crate::state::AppState;
 use crate::store;
@@ -220,81 +220,4 @@ pub async fn keys(
     let granted = authorize::<ViewRealm>(state, actor, realm).await?;
     let keys = store::keys::list_usable(state.db.read(), &granted.realm().id).await?;
     Ok((granted.realm().clone(), keys))
-}
-
-/// What a partial export includes besides the realm settings.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ExportParts {
-    pub clients: bool,
-    pub groups_and_roles: bool,
-}
-
-/// The realm as a representation that `import` accepts (Keycloak's partial export): client
-/// secrets masked, no users.
-pub async fn export(
-    state: &AppState,
-    actor: &Actor,
-    realm: &str,
-    parts: ExportParts,
-) -> Result<RealmRepr, OpsError> {
-    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
-    let realm = granted.realm();
-    let mut repr = RealmRepr::of(realm);
-    if parts.clients {
-        let clients = store::clients::search(state.db.read(), &realm.id, "", 0, i64::MAX).await?;
-        repr.clients = Some(
-            clients
-                .iter()
-                .map(|client| {
-                    let mut client_repr = crate::admin::repr::ClientRepr::of(client);
-                    if client_repr.secret.is_some() {
-                        client_repr.secret = Some("**********".into());
-                    }
-                    client_repr
-                })
-                .collect(),
-        );
-    }
-    if parts.groups_and_roles {
-        let roles = store::roles::list_realm_roles(state.db.read(), &realm.id).await?;
-        repr.roles = Some(crate::admin::repr::RolesRepr {
-            realm: Some(
-                roles
-                    .iter()
-                    .map(|r| crate::admin::repr::RoleRepr::of(r, false))
-                    .collect(),
-            ),
-        });
-        let groups = store::groups::list_all(state.db.read(), &realm.id).await?;
-        let mut top = Vec::new();
-        for group in groups.iter().filter(|g| g.parent_id.is_none()) {
-            top.push(group_export(state, group, &groups).await?);
-        }
-        repr.groups = Some(top);
-    }
-    Ok(repr)
-}
-
-/// A group with its realm roles and subgroups, as import reads it.
-fn group_export<'a>(
-    state: &'a AppState,
-    group: &'a Group,
-    all: &'a [Group],
-) -> futures_util::future::BoxFuture<'a, Result<GroupRepr, OpsError>> {
-    Box::pin(async move {
-        let mut repr = GroupRepr::of(group, all, 0);
-        let roles = store::roles::group_realm_roles(state.db.read(), &group.id).await?;
-        repr.realm_roles = Some(roles.into_iter().map(|r| r.name).collect());
-        let mut children = Vec::new();
-        for child in all
-            .iter()
-            .filter(|g| g.parent_id.as_ref() == Some(&group.id))
-        {
-            children.push(group_export(state, child, all).await?);
-        }
-        repr.sub_groups = Some(children);
-        repr.id = None;
-        repr.parent_id = None;
-        Ok(repr)
-    })
 }
