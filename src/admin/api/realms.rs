@@ -6,6 +6,7 @@ use serde_json::json;
 use super::created;
 use super::error::ApiError;
 use crate::admin::ops::{self, access::Actor};
+use crate::admin::realm_file;
 use crate::admin::repr::RealmRepr;
 use crate::crypto::keys::LoadedKey;
 use crate::http::client_gone::ClientGone;
@@ -31,21 +32,28 @@ async fn list(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, 
     Ok(HttpResponse::Ok().json(realms))
 }
 
+/// Creates a realm, importing what its representation carries. The body is read as
+/// Keycloak reads a realm file: of a key given twice the last wins, and an error names the
+/// JSON path of what is wrong.
 async fn create(
     state: web::Data<AppState>,
     actor: Actor,
     base: Base,
-    body: web::Json<RealmRepr>,
+    body: web::Bytes,
     client: ClientGone,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = tokio::select! {
-        created = ops::realms::create(&state, &actor, &body) => created?,
+    let file = realm_file::parse(&body).map_err(ApiError::BadRequest)?;
+    let imported = tokio::select! {
+        created = ops::realms::create(&state, &actor, &file.repr) => created?,
         () = client.wait() => {
-            tracing::info!(realm = body.realm.as_deref(), "realm import stopped: the client left");
+            tracing::info!(realm = file.repr.realm.as_deref(), "realm import stopped: the client left");
             return Ok(HttpResponse::BadRequest().finish());
         }
     };
-    Ok(created(&base, &format!("/{}", realm.name)))
+    for part in file.left_out.iter().chain(&imported.left_out) {
+        tracing::info!(realm = %imported.realm.name, "import left out {part}");
+    }
+    Ok(created(&base, &format!("/{}", imported.realm.name)))
 }
 
 async fn get(

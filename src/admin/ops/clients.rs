@@ -147,7 +147,11 @@ fn protocol_of(state: &AppState, raw: Option<&str>) -> Result<Protocol, OpsError
 }
 
 /// Applies the present fields of `repr` to `client`, validated.
-fn merge(state: &AppState, client: &mut Client, repr: &ClientRepr) -> Result<(), OpsError> {
+pub(super) fn merge(
+    state: &AppState,
+    client: &mut Client,
+    repr: &ClientRepr,
+) -> Result<(), OpsError> {
     if let Some(client_id) = &repr.client_id {
         client.client_id = ClientIdName::parse(client_id)?;
     }
@@ -283,7 +287,7 @@ pub async fn insert_from(
 /// The `service-account-{clientId}` user that client_credentials tokens are issued for,
 /// linked to the client (renamed with it). A user who already has the name is never adopted:
 /// the write fails with a conflict.
-async fn ensure_service_account(
+pub(super) async fn ensure_service_account(
     conn: &mut sqlx::SqliteConnection,
     realm: &RealmId,
     client: &Client,

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use sqlx::SqlitePool;
 
 use super::access::{authorize, ManageRealm, DEFAULT_ROLES};
+use super::audited::MASKED;
 use super::OpsError;
 use crate::admin::repr::{
     ClientRepr, CompositesRepr, CredentialRepr, GroupRepr, RealmRepr, RoleRepr, RolesRepr, UserRepr,
@@ -15,9 +16,6 @@ use crate::crypto::keycloak_credential::keycloak_from_phc;
 use crate::domain::{Client, ClientUuid, Group, GroupId, Realm, Role, RoleId, UserId};
 use crate::state::AppState;
 use crate::store;
-
-/// What Keycloak shows in place of a secret.
-pub const MASKED: &str = "**********";
 
 /// What an export includes besides the realm's settings.
 #[derive(Debug, Clone, Copy, Default)]

@@ -144,16 +144,21 @@ pub async fn get(state: &AppState, actor: &Actor, realm: &str) -> Result<Realm, 
 
 /// Creates (and imports) a realm from a representation, recording its admin event in the same
 /// transaction.
-pub async fn create(state: &AppState, actor: &Actor, repr: &RealmRepr) -> Result<Realm, OpsError> {
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    repr: &RealmRepr,
+) -> Result<realm_import::Imported, OpsError> {
     let creation = authorize_realm_creation(actor)?;
     let prepared = realm_import::prepare(state, repr).await?;
     let mut tx = creation.begin(state).await?;
-    let realm = realm_import::write(state, tx.conn(), repr, prepared).await?;
+    let imported = realm_import::write(state, tx.conn(), repr, prepared).await?;
+    let realm = &imported.realm;
     tx.commit(
-        Change::create("REALM", format!("realms/{}", realm.name)).with(&RealmRepr::of(&realm)),
+        Change::create("REALM", format!("realms/{}", realm.name)).with(&RealmRepr::of(realm)),
     )
     .await?;
-    Ok(realm)
+    Ok(imported)
 }
 
 /// Merges realm settings (and a rename) from a partial representation.

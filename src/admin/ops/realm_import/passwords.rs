@@ -1,0 +1,155 @@
+//! The password of each imported user: a hash in Keycloak's stored form (`secretData` and
+//! `credentialData`, or the flat form of the oldest exports) becomes the PHC string keywarden
+//! stores, unchanged; a plain `value` is hashed, a few at a time.
+
+use futures_util::{StreamExt, TryStreamExt};
+use secrecy::SecretString;
+
+use crate::admin::ops::OpsError;
+use crate::admin::repr::{CredentialRepr, UserRepr};
+use crate::crypto::keycloak_credential::{phc_from_keycloak, phc_from_legacy};
+use crate::state::AppState;
+
+/// Password hashes computed at once per import, so one import cannot fill the hashing queue
+/// ahead of every sign-in.
+const HASHES_IN_FLIGHT: usize = 4;
+
+/// A password ready to store.
+pub(super) struct Password {
+    pub phc: String,
+    pub temporary: bool,
+}
+
+enum Source {
+    Stored(String),
+    Plain(String),
+}
+
+/// Reads every user's password (the first password credential, as Keycloak keeps one), in
+/// the users' order; stored hashes are checked before any plain password is hashed.
+pub(super) async fn prepare(
+    state: &AppState,
+    users: &[UserRepr],
+) -> Result<Vec<Option<Password>>, OpsError> {
+    let mut sources = Vec::with_capacity(users.len());
+    for (index, user) in users.iter().enumerate() {
+        let found = user
+            .credentials
+            .iter()
+            .flatten()
+            .enumerate()
+            .filter(|(_, c)| c.kind.as_deref().unwrap_or("password") == "password")
+            .find_map(|(at, c)| {
+                source_of(c)
+                    .map(|s| s.map(|s| (s, c.temporary.unwrap_or(false))))
+                    .map_err(|e| {
+                        OpsError::Invalid(format!("users[{index}].credentials[{at}]: {e}"))
+                    })
+                    .transpose()
+            })
+            .transpose()?;
+        sources.push(found);
+    }
+    futures_util::stream::iter(sources)
+        .map(|source| async move {
+            let Some((source, temporary)) = source else {
+                return Ok(None);
+            };
+            let phc = match source {
+                Source::Stored(phc) => phc,
+                Source::Plain(value) => state
+                    .passwords
+                    .hash(SecretString::from(value))
+                    .await
+                    .map_err(anyhow::Error::from)?,
+            };
+            Ok::<_, OpsError>(Some(Password { phc, temporary }))
+        })
+        .buffered(HASHES_IN_FLIGHT)
+        .try_collect()
+        .await
+}
+
+/// What a password credential holds: a stored hash, a plain value, or nothing usable.
+fn source_of(credential: &CredentialRepr) -> Result<Option<Source>, String> {
+    if let Some(secret_data) = &credential.secret_data {
+        let credential_data = credential.credential_data.as_deref().unwrap_or("{}");
+        return phc_from_keycloak(secret_data, credential_data)
+            .map(|phc| Some(Source::Stored(phc)));
+    }
+    if let Some(hashed) = &credential.hashed_salted_value {
+        return phc_from_legacy(
+            credential.algorithm.as_deref(),
+            credential.hash_iterations,
+            credential.salt.as_deref().unwrap_or_default(),
+            hashed,
+        )
+        .map(|phc| Some(Source::Stored(phc)));
+    }
+    Ok(credential
+        .value
+        .clone()
+        .filter(|v| !v.is_empty())
+        .map(Source::Plain))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::keycloak_credential::Pbkdf2Hash;
+
+    fn stored(secret_data: &str, credential_data: &str) -> String {
+        let credential = CredentialRepr {
+            secret_data: Some(secret_data.into()),
+            credential_data: Some(credential_data.into()),
+            ..CredentialRepr::default()
+        };
+        match source_of(&credential).unwrap() {
+            Some(Source::Stored(phc)) => phc,
+            _ => panic!("not a stored hash"),
+        }
+    }
+
+    /// Keycloak 9's export (tests/fixtures/keycloak-exports/kc9-todo-list-realm.json): a
+    /// 64-byte pbkdf2-sha256 key, no additionalParameters.
+    #[test]
+    fn a_keycloak_9_hash_verifies_its_password() {
+        let phc = stored(
+            r#"{"value":"7uHnrKtykcs+ob6fzLsR82gqTRLTKa62lIPuUBVQd75dahTZOlGwZGksNuarkWqHcMHvpMIann+n33i6cz2LpQ==","salt":"N1wr590OkfBaG1YXZpqGUg=="}"#,
+            r#"{"hashIterations":27500,"algorithm":"pbkdf2-sha256"}"#,
+        );
+        let hash = Pbkdf2Hash::parse(&phc).unwrap();
+        assert!(hash.verify("password"));
+        assert!(!hash.verify("Password"));
+    }
+
+    /// Keycloak 21's export (kc21-spring-realm.json): a 32-byte pbkdf2-sha256 key.
+    #[test]
+    fn a_keycloak_21_hash_verifies_its_password() {
+        let phc = stored(
+            r#"{"value":"S1q7k6fRci34f9JAxgbjNvHrTYvNEr8cDvxRntPvYic=","salt":"rqhekBzNlvZymPgbilDr1g==","additionalParameters":{}}"#,
+            r#"{"hashIterations":27500,"algorithm":"pbkdf2-sha256","additionalParameters":{}}"#,
+        );
+        assert!(Pbkdf2Hash::parse(&phc).unwrap().verify("admin"));
+    }
+
+    /// Keycloak 23's export (kc23-signals-realm-export.json).
+    #[test]
+    fn a_keycloak_23_hash_verifies_its_password() {
+        let phc = stored(
+            r#"{"value":"TLS7B/ginAQOpoxfTY2D1bDQ3AsTd0Y0oAPRboDca0k=","salt":"Fz5w/gDwwYLUHEkSM2wjYg==","additionalParameters":{}}"#,
+            r#"{"hashIterations":27500,"algorithm":"pbkdf2-sha256","additionalParameters":{}}"#,
+        );
+        assert!(Pbkdf2Hash::parse(&phc).unwrap().verify("password"));
+    }
+
+    #[test]
+    fn an_unreadable_hash_is_refused_with_its_reason() {
+        let credential = CredentialRepr {
+            secret_data: Some(r#"{"value":"AAAA","salt":"AAAA"}"#.into()),
+            credential_data: Some(r#"{"hashIterations":-1,"algorithm":"pbkdf2-sha256"}"#.into()),
+            ..CredentialRepr::default()
+        };
+        assert!(source_of(&credential).is_err());
+    }
+}
