@@ -12,6 +12,7 @@ mod console;
 mod console_e2e;
 mod docker_peers;
 mod docker_token;
+mod fidelity_import;
 mod foundation;
 mod helpers;
 mod oidc;

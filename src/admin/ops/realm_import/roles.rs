@@ -75,7 +75,7 @@ pub(super) async fn create_client_roles(
 ) -> Result<(), OpsError> {
     let by_client = repr.roles.as_ref().and_then(|r| r.client.as_ref());
     for (client_id, roles) in by_client.into_iter().flatten() {
-        if clients.is_left_out(client_id) {
+        if clients.is_left_out(client_id) || roles.is_empty() {
             continue;
         }
         let path = format!("roles.client.{client_id}");
