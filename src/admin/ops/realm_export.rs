@@ -22,8 +22,10 @@ use crate::store;
 pub struct ExportParts {
     pub clients: bool,
     pub groups_and_roles: bool,
-    /// Users with their credentials; client secrets are then shown, not masked.
+    /// Users with their credentials.
     pub users: bool,
+    /// Client secrets shown as `**********`, as the console's export shows them.
+    pub mask_secrets: bool,
 }
 
 impl ExportParts {
@@ -32,6 +34,7 @@ impl ExportParts {
         clients: true,
         groups_and_roles: true,
         users: true,
+        mask_secrets: false,
     };
 }
 
@@ -48,6 +51,7 @@ pub async fn partial(
         clients,
         groups_and_roles,
         users: false,
+        mask_secrets: true,
     };
     export(state.db.read(), granted.realm(), parts).await
 }
@@ -79,7 +83,7 @@ pub async fn export(
     if parts.clients {
         let mut exported = Vec::with_capacity(clients.len());
         for client in &clients {
-            exported.push(client_of(db, client, !parts.users).await?);
+            exported.push(client_of(db, client, parts.mask_secrets).await?);
         }
         repr.clients = Some(exported);
     }

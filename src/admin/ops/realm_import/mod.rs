@@ -51,14 +51,45 @@ pub async fn import(state: &AppState, repr: &RealmRepr) -> Result<Imported, OpsE
 /// Validates the representation, refuses a realm name in use, reads the stored password
 /// hashes and hashes the plain passwords.
 pub async fn prepare(state: &AppState, repr: &RealmRepr) -> Result<Prepared, OpsError> {
+    let prepared = prepare_content(repr)?;
+    ensure_name_free(state.db.read(), &prepared.realm).await?;
+    finish(state, repr, prepared.realm).await
+}
+
+/// Imports a realm in place of the realm of the same name, if there is one (`keywarden
+/// import --override true`): the old realm goes in the same transaction as the new one comes.
+pub async fn replace(state: &AppState, repr: &RealmRepr) -> Result<Imported, OpsError> {
+    let realm = prepare_content(repr)?;
+    let prepared = finish(state, repr, realm.realm).await?;
+    let mut tx = state.db.begin().await?;
+    let existing = store::realms::find_by_name(&mut *tx, prepared.realm.name.as_str()).await?;
+    if let Some(existing) = &existing {
+        store::realms::delete(&mut *tx, &existing.id).await?;
+    }
+    let imported = write(state, &mut tx, repr, prepared).await?;
+    tx.commit().await?;
+    if let Some(existing) = existing {
+        state.keyring.invalidate(&existing.id);
+    }
+    Ok(imported)
+}
+
+/// The realm's name and settings, checked, with the usernames and clientIds.
+fn prepare_content(repr: &RealmRepr) -> Result<Prepared, OpsError> {
     let name = RealmName::parse(repr.realm.as_deref().unwrap_or_default())
         .map_err(|e| OpsError::Invalid(format!("realm: {e}")))?;
     let mut realm = Realm::new(name);
     repr.apply_settings(&mut realm).map_err(OpsError::Invalid)?;
-    ensure_name_free(state.db.read(), &realm).await?;
-    let users = repr.users.as_deref().unwrap_or_default();
-    check_usernames(users)?;
+    check_usernames(repr.users.as_deref().unwrap_or_default())?;
     check_client_ids(repr)?;
+    Ok(Prepared {
+        realm,
+        passwords: Vec::new(),
+    })
+}
+
+async fn finish(state: &AppState, repr: &RealmRepr, realm: Realm) -> Result<Prepared, OpsError> {
+    let users = repr.users.as_deref().unwrap_or_default();
     let passwords = passwords::prepare(state, users).await?;
     Ok(Prepared { realm, passwords })
 }
