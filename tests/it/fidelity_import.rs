@@ -462,3 +462,338 @@ async fn keycloak_hashed_passwords_sign_in_through_oidc_and_docker() {
         }
     }
 }
+
+/// The command line, as `kc.sh export` and `kc.sh import`.
+mod command_line {
+    use std::path::Path;
+
+    use serde_json::{json, Value};
+
+    use super::{fixture, fixture_dir, without_volatile, FIXTURES};
+    use crate::cli::{run, Server};
+
+    fn ok(dir: &Path, args: &[&str]) -> String {
+        let output = run(dir, args, &[]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn read(path: &Path) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn user_count(realm: &Value) -> usize {
+        realm["users"].as_array().map_or(0, Vec::len)
+    }
+
+    #[test]
+    fn every_fixture_round_trips_through_export_and_import() {
+        for fixture in FIXTURES {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path();
+            let source = fixture_dir().join(fixture.file);
+            let source = source.to_str().unwrap();
+            ok(
+                path,
+                &["import", "--file", source, "--db-url", "sqlite://a.db"],
+            );
+            ok(
+                path,
+                &[
+                    "export",
+                    "--realm",
+                    fixture.realm,
+                    "--file",
+                    "one.json",
+                    "--db-url",
+                    "sqlite://a.db",
+                ],
+            );
+            ok(
+                path,
+                &["import", "--file", "one.json", "--db-url", "sqlite://b.db"],
+            );
+            ok(
+                path,
+                &[
+                    "export",
+                    "--realm",
+                    fixture.realm,
+                    "--file",
+                    "two.json",
+                    "--db-url",
+                    "sqlite://b.db",
+                ],
+            );
+            let (one, two) = (read(&path.join("one.json")), read(&path.join("two.json")));
+            assert_eq!(
+                without_volatile(one.clone()),
+                without_volatile(two),
+                "{}",
+                fixture.file
+            );
+            assert!(!one.to_string().contains("**********"), "{}", fixture.file);
+            for (username, _) in fixture.users {
+                assert!(
+                    one["users"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|u| u["username"] == *username),
+                    "{username} of {}",
+                    fixture.file
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn exported_passwords_are_keycloaks_stored_hashes_never_plain_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path();
+        let source = fixture_dir().join("kc21-spring-realm.json");
+        ok(path, &["import", "--file", source.to_str().unwrap()]);
+        ok(path, &["export", "--realm", "spring", "--file", "out.json"]);
+        let exported = read(&path.join("out.json"));
+        let original = fixture("kc21-spring-realm.json");
+        let credential = |realm: &Value, name: &str| {
+            realm["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["username"] == name)
+                .unwrap()["credentials"][0]
+                .clone()
+        };
+        for name in ["administrator", "my-user", "someone"] {
+            let (before, after) = (credential(&original, name), credential(&exported, name));
+            let secret = |c: &Value| -> Value {
+                serde_json::from_str(c["secretData"].as_str().unwrap()).unwrap()
+            };
+            let data = |c: &Value| -> Value {
+                serde_json::from_str(c["credentialData"].as_str().unwrap()).unwrap()
+            };
+            assert_eq!(secret(&after)["value"], secret(&before)["value"], "{name}");
+            assert_eq!(secret(&after)["salt"], secret(&before)["salt"], "{name}");
+            assert_eq!(data(&after)["hashIterations"], 27500);
+            assert_eq!(data(&after)["algorithm"], "pbkdf2-sha256");
+            assert!(after.get("value").is_none());
+        }
+        let app = exported["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["clientId"] == "spring-boot-app")
+            .unwrap()
+            .clone();
+        assert_eq!(app["secret"], "ZjvIwT5SuQ3wrqwW1kst4vxhCtvgcKo7");
+        let service_account = exported["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == "service-account-spring-boot-app")
+            .unwrap()
+            .clone();
+        assert_eq!(service_account["serviceAccountClientId"], "spring-boot-app");
+        assert_eq!(
+            service_account["id"],
+            "e62bb32c-dc81-4240-a60f-92518bec8988"
+        );
+        assert_eq!(
+            service_account["clientRoles"]["spring-boot-app"],
+            json!(["uma_protection"])
+        );
+    }
+
+    #[test]
+    fn a_directory_export_places_users_as_asked_and_imports_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path();
+        let source = fixture_dir().join("kc21-spring-realm.json");
+        ok(path, &["import", "--file", source.to_str().unwrap()]);
+        let export = |out: &str, users: &str| {
+            ok(
+                path,
+                &[
+                    "export",
+                    "--realm",
+                    "spring",
+                    "--dir",
+                    out,
+                    "--users",
+                    users,
+                    "--users-per-file",
+                    "3",
+                ],
+            );
+            path.join(out)
+        };
+        let different = export("different", "different_files");
+        assert_eq!(user_count(&read(&different.join("spring-realm.json"))), 0);
+        assert_eq!(user_count(&read(&different.join("spring-users-0.json"))), 3);
+        assert_eq!(user_count(&read(&different.join("spring-users-1.json"))), 1);
+        assert_eq!(
+            read(&different.join("spring-users-1.json"))["realm"],
+            "spring"
+        );
+        let same = export("same", "same_file");
+        assert_eq!(user_count(&read(&same.join("spring-users-0.json"))), 4);
+        assert!(!same.join("spring-users-1.json").exists());
+        let inside = export("inside", "realm_file");
+        assert_eq!(user_count(&read(&inside.join("spring-realm.json"))), 4);
+        assert!(!inside.join("spring-users-0.json").exists());
+        let skip = export("skip", "skip");
+        assert_eq!(user_count(&read(&skip.join("spring-realm.json"))), 0);
+        assert!(!skip.join("spring-users-0.json").exists());
+
+        for (from, users) in [("different", 4), ("same", 4), ("inside", 4), ("skip", 1)] {
+            let db = format!("sqlite://{from}.db");
+            ok(path, &["import", "--dir", from, "--db-url", &db]);
+            ok(
+                path,
+                &[
+                    "export",
+                    "--realm",
+                    "spring",
+                    "--file",
+                    "back.json",
+                    "--db-url",
+                    &db,
+                ],
+            );
+            // Without users in the files, the service account is made anew for its client.
+            assert_eq!(user_count(&read(&path.join("back.json"))), users, "{from}");
+        }
+    }
+
+    #[test]
+    fn override_replaces_an_existing_realm_or_leaves_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path();
+        let mut changed = fixture("kc23-signals-realm-export.json");
+        std::fs::write(path.join("original.json"), changed.to_string()).unwrap();
+        changed["accessTokenLifespan"] = json!(120);
+        std::fs::write(path.join("changed.json"), changed.to_string()).unwrap();
+        ok(path, &["import", "--file", "original.json"]);
+        let skipped = ok(
+            path,
+            &["import", "--file", "changed.json", "--override", "false"],
+        );
+        assert!(skipped.contains("skipped"), "{skipped}");
+        ok(
+            path,
+            &["export", "--realm", "signals", "--file", "out.json"],
+        );
+        assert_eq!(read(&path.join("out.json"))["accessTokenLifespan"], 300);
+        ok(
+            path,
+            &["import", "--file", "changed.json", "--override", "true"],
+        );
+        ok(
+            path,
+            &["export", "--realm", "signals", "--file", "out.json"],
+        );
+        let replaced = read(&path.join("out.json"));
+        assert_eq!(replaced["accessTokenLifespan"], 120);
+        assert_eq!(user_count(&replaced), 1);
+        assert_eq!(
+            replaced["users"][0]["id"],
+            "2893ff9b-fbb0-40a5-a148-ae13af79825e"
+        );
+    }
+
+    #[test]
+    fn a_database_held_by_a_running_server_is_refused_in_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = Server::start(
+            dir.path(),
+            &["start-dev"],
+            &[
+                ("KC_BOOTSTRAP_ADMIN_USERNAME", "admin"),
+                ("KC_BOOTSTRAP_ADMIN_PASSWORD", "pw"),
+            ],
+        );
+        for args in [
+            &["export", "--realm", "master", "--file", "x.json"][..],
+            &[
+                "import",
+                "--file",
+                fixture_dir()
+                    .join("kc9-todo-list-realm.json")
+                    .to_str()
+                    .unwrap(),
+            ][..],
+        ] {
+            let output = run(dir.path(), args, &[]);
+            assert!(!output.status.success());
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+            assert!(
+                stderr.contains("in use by a running keywarden server"),
+                "{stderr}"
+            );
+        }
+        drop(server);
+    }
+
+    #[test]
+    fn import_realm_at_start_reads_realm_files_and_users_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let import = dir.path().join("data/import");
+        std::fs::create_dir_all(&import).unwrap();
+        for file in [
+            "kc9-todo-list-realm.json",
+            "kc23-signals-realm-export.json",
+            "kc26-development-partial-export.json",
+        ] {
+            std::fs::copy(fixture_dir().join(file), import.join(file)).unwrap();
+        }
+        let mut spring = fixture("kc21-spring-realm.json");
+        let users = spring.as_object_mut().unwrap().remove("users").unwrap();
+        std::fs::write(import.join("spring-realm.json"), spring.to_string()).unwrap();
+        std::fs::write(
+            import.join("spring-users-0.json"),
+            json!({"realm": "spring", "users": users}).to_string(),
+        )
+        .unwrap();
+        let env = [
+            ("KC_BOOTSTRAP_ADMIN_USERNAME", "admin"),
+            ("KC_BOOTSTRAP_ADMIN_PASSWORD", "pw"),
+        ];
+        let server = Server::start(dir.path(), &["start-dev", "--import-realm"], &env);
+        let client = reqwest::blocking::Client::new();
+        let token: Value = client
+            .post(server.url("/realms/master/protocol/openid-connect/token"))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "admin-cli"),
+                ("username", "admin"),
+                ("password", "pw"),
+            ])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let token = token["access_token"].as_str().unwrap();
+        for (realm, users) in [
+            ("todo-list-realm", 2),
+            ("signals", 1),
+            ("development", 0),
+            ("spring", 4),
+        ] {
+            let count: Value = client
+                .get(server.url(&format!("/admin/realms/{realm}/users/count")))
+                .bearer_auth(token)
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            assert_eq!(count, json!(users), "{realm}");
+        }
+        drop(server);
+        // A second start finds the realms and skips them.
+        let again = Server::start(dir.path(), &["start-dev", "--import-realm"], &env);
+        drop(again);
+    }
+}
