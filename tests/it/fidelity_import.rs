@@ -37,6 +37,14 @@ pub const FIXTURES: &[Fixture] = &[
         users: &[("signals.admin@example.com", "password")],
     },
     Fixture {
+        file: "kc26-openbeheer-realm-export.json",
+        realm: "openbeheer-dev",
+        users: &[
+            ("alice_doe", "aNic3Passw0rd"),
+            ("john_doe", "aNic3Passw0rd"),
+        ],
+    },
+    Fixture {
         file: "kc26-development-partial-export.json",
         realm: "development",
         users: &[],
@@ -426,6 +434,39 @@ async fn plain_passwords_of_an_import_sign_in() {
     assert_eq!(
         password_grant(&app, "plain", "ann", "an-imported-password").await,
         200
+    );
+}
+
+#[tokio::test]
+async fn keycloak_argon2_passwords_sign_in_through_oidc_and_docker() {
+    let app = spawn_app().await;
+    import(&app, fixture("kc26-openbeheer-realm-export.json")).await;
+    app.create_docker_client("openbeheer-dev", "registry").await;
+    for username in ["alice_doe", "john_doe"] {
+        assert_eq!(
+            password_grant(&app, "openbeheer-dev", username, "aNic3Passw0rd").await,
+            200
+        );
+        assert_ne!(
+            password_grant(&app, "openbeheer-dev", username, "aNic3Passw0rD").await,
+            200
+        );
+        let docker = app
+            .client
+            .get(app.url(
+                "/realms/openbeheer-dev/protocol/docker-v2/auth?service=registry&scope=repository:a/b:pull",
+            ))
+            .header("authorization", basic(username, "aNic3Passw0rd"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(docker.status(), StatusCode::OK, "docker {username}");
+    }
+    // The group's client role arrives with the group.
+    let exported = partial_export(&app, "openbeheer-dev").await;
+    assert_eq!(
+        exported["groups"][0]["clientRoles"]["openbeheer-dev"],
+        json!(["Superuser"])
     );
 }
 

@@ -143,6 +143,20 @@ mod tests {
         assert!(Pbkdf2Hash::parse(&phc).unwrap().verify("password"));
     }
 
+    /// Keycloak 26's export (kc26-openbeheer-realm-export.json): argon2id, 7 MiB, 5 passes.
+    #[test]
+    fn a_keycloak_26_argon2_hash_verifies_its_password() {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        let phc = stored(
+            r#"{"value":"opK2JwNdEiwrKJgKzYdalxOTSxuX0Kh+0nsLMCZNDTQ=","salt":"cFXf3ITG9X9kJDuOlYw2Xw==","additionalParameters":{}}"#,
+            r#"{"hashIterations":5,"algorithm":"argon2","additionalParameters":{"hashLength":["32"],"memory":["7168"],"type":["id"],"version":["1.3"],"parallelism":["1"]}}"#,
+        );
+        let hash = PasswordHash::new(&phc).unwrap();
+        let argon2 = argon2::Argon2::default();
+        assert!(argon2.verify_password(b"aNic3Passw0rd", &hash).is_ok());
+        assert!(argon2.verify_password(b"aNic3Passw0rD", &hash).is_err());
+    }
+
     #[test]
     fn an_unreadable_hash_is_refused_with_its_reason() {
         let credential = CredentialRepr {
