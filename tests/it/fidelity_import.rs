@@ -23,6 +23,11 @@ pub const FIXTURES: &[Fixture] = &[
         users: &[("alice", "password"), ("john", "password")],
     },
     Fixture {
+        file: "kc12-pager-realm.json",
+        realm: "pager",
+        users: &[("xxx304050", "donaldpromp")],
+    },
+    Fixture {
         file: "kc21-spring-realm.json",
         realm: "spring",
         users: &[
