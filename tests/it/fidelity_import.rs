@@ -65,6 +65,24 @@ pub fn fixture(file: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// The `kc.sh export --dir` fixture (Keycloak 23): its realm file with its users file's users.
+pub fn dir_fixture_as_one() -> Value {
+    let dir = fixture_dir().join("kc23-nss-dir");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+    };
+    let mut realm = read("test-realm.json");
+    realm["users"] = read("test-users-0.json")["users"].clone();
+    realm
+}
+
+/// The users of the directory fixture, with the passwords the hashes were checked against.
+const DIR_FIXTURE_USERS: &[(&str, &str)] = &[
+    ("nss-user", "nss-user"),
+    ("user01", "user01"),
+    ("user02", "user02"),
+];
+
 async fn import(app: &TestApp, body: Value) -> reqwest::Response {
     app.admin(Method::POST, "", Some(body)).await
 }
@@ -480,8 +498,20 @@ async fn keycloak_argon2_passwords_sign_in_through_oidc_and_docker() {
 #[ignore = "waits for PBKDF2/argon2 verification of imported Keycloak hashes"]
 async fn keycloak_hashed_passwords_sign_in_through_oidc_and_docker() {
     let app = spawn_app().await;
-    for fixture in FIXTURES.iter().filter(|f| !f.users.is_empty()) {
-        import(&app, self::fixture(fixture.file)).await;
+    import(&app, dir_fixture_as_one()).await;
+    let dir_fixture = Fixture {
+        file: "kc23-nss-dir",
+        realm: "test",
+        users: DIR_FIXTURE_USERS,
+    };
+    let fixtures = FIXTURES
+        .iter()
+        .filter(|f| !f.users.is_empty())
+        .chain([&dir_fixture]);
+    for fixture in fixtures {
+        if fixture.realm != "test" {
+            import(&app, self::fixture(fixture.file)).await;
+        }
         app.create_docker_client(fixture.realm, "registry").await;
         for (username, password) in fixture.users {
             assert_eq!(
@@ -714,6 +744,40 @@ mod command_line {
     }
 
     #[test]
+    fn a_keycloak_directory_export_imports_with_its_users_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path();
+        let source = fixture_dir().join("kc23-nss-dir");
+        ok(path, &["import", "--dir", source.to_str().unwrap()]);
+        ok(path, &["export", "--realm", "test", "--file", "out.json"]);
+        let exported = read(&path.join("out.json"));
+        assert_eq!(user_count(&exported), 4);
+        let user = |name: &str| {
+            exported["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["username"] == name)
+                .unwrap()
+                .clone()
+        };
+        let user01 = user("user01");
+        assert_eq!(user01["id"], "ab1e3aaf-ea15-4790-9659-580754eb7daf");
+        assert_eq!(user01["groups"], json!(["/group01"]));
+        assert_eq!(
+            user01["attributes"]["homedirectory"],
+            json!(["/home/user01"])
+        );
+        assert_eq!(user01["createdTimestamp"], 1708736757370_i64);
+        let account = user("service-account-nss-client");
+        assert_eq!(account["serviceAccountClientId"], "nss-client");
+        assert_eq!(
+            account["clientRoles"]["realm-management"],
+            json!(["query-groups", "query-users", "view-users"])
+        );
+    }
+
+    #[test]
     fn override_replaces_an_existing_realm_or_leaves_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path();
@@ -803,6 +867,13 @@ mod command_line {
             json!({"realm": "spring", "users": users}).to_string(),
         )
         .unwrap();
+        for file in ["test-realm.json", "test-users-0.json"] {
+            std::fs::copy(
+                fixture_dir().join("kc23-nss-dir").join(file),
+                import.join(file),
+            )
+            .unwrap();
+        }
         let env = [
             ("KC_BOOTSTRAP_ADMIN_USERNAME", "admin"),
             ("KC_BOOTSTRAP_ADMIN_PASSWORD", "pw"),
