@@ -247,6 +247,23 @@ async fn the_default_role_is_the_realms_own_with_the_exported_parts() {
 }
 
 #[tokio::test]
+async fn a_realm_imported_under_another_name_keeps_one_default_role() {
+    let app = spawn_app().await;
+    let mut renamed = fixture("kc23-signals-realm-export.json");
+    renamed["realm"] = json!("signals-copy");
+    let response = import(&app, renamed).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let roles = get(&app, "/signals-copy/roles").await;
+    let defaults: Vec<String> = names(&roles)
+        .into_iter()
+        .filter(|n| n.starts_with("default-roles"))
+        .collect();
+    assert_eq!(defaults, ["default-roles-signals"]);
+    let exported = partial_export(&app, "signals-copy").await;
+    assert_eq!(exported["defaultRole"]["name"], "default-roles-signals");
+}
+
+#[tokio::test]
 async fn keycloak_9_default_roles_become_parts_of_the_default_role() {
     let app = spawn_app().await;
     import(&app, fixture("kc9-todo-list-realm.json")).await;

@@ -44,6 +44,35 @@ pub(super) async fn find_or_create(
     Ok(created)
 }
 
+/// The realm's default role takes the name the file gives it (a realm exported as `team`
+/// and imported as `team-copy` keeps `default-roles-team`), so that the file's role of that
+/// name is the default role, as in Keycloak, and no second one is made.
+async fn adopt_default_role_name(
+    conn: &mut SqliteConnection,
+    realm: &Realm,
+    repr: &RealmRepr,
+) -> Result<(), OpsError> {
+    let Some(name) = repr
+        .default_role
+        .as_ref()
+        .and_then(|r| r.name.as_deref())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    else {
+        return Ok(());
+    };
+    let Some(mut default) =
+        store::roles::find_builtin_realm_role(&mut *conn, &realm.id, DEFAULT_ROLES).await?
+    else {
+        return Ok(());
+    };
+    if default.name != name {
+        default.name = name.to_owned();
+        store::roles::update(&mut *conn, &default).await?;
+    }
+    Ok(())
+}
+
 fn name_of<'a>(repr: &'a RoleRepr, path: &str) -> Result<&'a str, OpsError> {
     let name = repr.name.as_deref().unwrap_or_default().trim();
     if name.is_empty() {
@@ -59,6 +88,7 @@ pub(super) async fn create_realm_roles(
     realm: &Realm,
     repr: &RealmRepr,
 ) -> Result<(), OpsError> {
+    adopt_default_role_name(conn, realm, repr).await?;
     let roles = repr.roles.as_ref().and_then(|r| r.realm.as_ref());
     for (index, role_repr) in roles.into_iter().flatten().enumerate() {
         let name = name_of(role_repr, &format!("roles.realm[{index}]"))?;
