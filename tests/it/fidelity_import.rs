@@ -415,6 +415,36 @@ async fn sections_keywarden_does_not_implement_come_back_on_export() {
 }
 
 #[tokio::test]
+async fn the_realm_shows_keycloaks_fields_with_kept_values_over_the_defaults() {
+    let app = spawn_app().await;
+    app.create_realm("plain").await;
+    let realm = get(&app, "/plain").await;
+    assert_eq!(realm["sslRequired"], "external");
+    assert_eq!(realm["defaultSignatureAlgorithm"], "RS256");
+    assert_eq!(realm["otpPolicyDigits"], 6);
+    assert_eq!(realm["loginWithEmailAllowed"], true);
+    assert!(realm.get("authenticationFlows").is_none());
+    let response = app
+        .admin(
+            Method::PUT,
+            "/plain",
+            Some(json!({"sslRequired": "none", "registrationAllowed": true, "noSuchField": 1})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let realm = get(&app, "/plain").await;
+    assert_eq!(realm["sslRequired"], "none");
+    assert_eq!(realm["registrationAllowed"], true);
+    assert!(realm.get("noSuchField").is_none());
+
+    import(&app, fixture("kc21-spring-realm.json")).await;
+    let realm = get(&app, "/spring").await;
+    assert_eq!(realm["attributes"]["cibaExpiresIn"], "120");
+    assert_eq!(realm["webAuthnPolicySignatureAlgorithms"], json!(["ES256"]));
+    assert!(realm.get("keycloakVersion").is_none());
+}
+
+#[tokio::test]
 async fn a_partial_export_imports_again_into_the_same_document() {
     let app = spawn_app().await;
     import(&app, fixture("kc23-signals-realm-export.json")).await;

@@ -24,11 +24,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn list(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
-    let realms: Vec<RealmRepr> = ops::realms::list(&state, &actor)
-        .await?
-        .iter()
-        .map(RealmRepr::of)
-        .collect();
+    let mut realms: Vec<RealmRepr> = Vec::new();
+    for realm in ops::realms::list(&state, &actor).await? {
+        realms.push(ops::realms::representation(state.db.read(), &realm).await?);
+    }
     Ok(HttpResponse::Ok().json(realms))
 }
 
@@ -62,7 +61,7 @@ async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let realm = ops::realms::get(&state, &actor, &path).await?;
-    Ok(HttpResponse::Ok().json(RealmRepr::of(&realm)))
+    Ok(HttpResponse::Ok().json(ops::realms::representation(state.db.read(), &realm).await?))
 }
 
 async fn update(

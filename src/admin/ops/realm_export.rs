@@ -63,7 +63,11 @@ pub async fn export(
     parts: ExportParts,
 ) -> Result<RealmRepr, OpsError> {
     let mut repr = RealmRepr::of(realm);
-    repr.kept = store::realms::kept(db, &realm.id).await?;
+    let kept = store::realms::kept(db, &realm.id).await?;
+    repr.kept = crate::admin::realm_defaults::realm_fields(&kept);
+    for (key, value) in kept {
+        repr.kept.entry(key).or_insert(value);
+    }
     let clients = store::clients::search(db, &realm.id, "", 0, i64::MAX).await?;
     let client_ids: HashMap<ClientUuid, String> = clients
         .iter()

@@ -135,6 +135,18 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<Realm>, OpsErro
         .collect())
 }
 
+/// The realm's representation as Keycloak gives it: keywarden's settings, and the fields it
+/// keeps without implementing them over Keycloak's defaults.
+pub async fn representation(
+    db: impl sqlx::SqliteExecutor<'_>,
+    realm: &Realm,
+) -> Result<RealmRepr, OpsError> {
+    let mut repr = RealmRepr::of(realm);
+    let kept = store::realms::kept(db, &realm.id).await?;
+    repr.kept = crate::admin::realm_defaults::realm_fields(&kept);
+    Ok(repr)
+}
+
 pub async fn get(state: &AppState, actor: &Actor, realm: &str) -> Result<Realm, OpsError> {
     Ok(authorize::<ViewRealm>(state, actor, realm)
         .await?
@@ -187,6 +199,15 @@ pub async fn update(
     }
     let mut tx = granted.begin(state).await?;
     store::realms::update(tx.conn(), &realm).await?;
+    let mut kept = store::realms::kept(tx.conn(), &realm.id).await?;
+    let settable: Vec<(String, serde_json::Value)> =
+        crate::admin::realm_defaults::settable(&repr.kept)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+    if !settable.is_empty() {
+        kept.extend(settable);
+        store::realms::set_kept(tx.conn(), &realm.id, &kept).await?;
+    }
     tx.commit(
         Change::update("REALM", format!("realms/{}", realm.name)).with(&RealmRepr::of(&realm)),
     )
