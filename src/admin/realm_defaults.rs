@@ -152,6 +152,64 @@ pub fn realm_fields(kept: &Map<String, Value>) -> Map<String, Value> {
     fields
 }
 
+/// What Keycloak shows in place of a secret.
+const MASKED: &str = "**********";
+
+/// Configuration keys that hold secrets in kept components and identity providers.
+const SECRET_KEYS: &[&str] = &[
+    "privateKey",
+    "secret",
+    "bindCredential",
+    "clientSecret",
+    "password",
+    "hmacSecret",
+];
+
+/// Masks the secrets a realm's kept fields may hold (the SMTP password, component and
+/// identity provider secrets), as Keycloak does outside a full export.
+pub fn mask_secrets(fields: &mut Map<String, Value>) {
+    if let Some(Value::Object(smtp)) = fields.get_mut("smtpServer") {
+        if smtp.get("password").is_some_and(|p| !p.is_null()) {
+            smtp.insert("password".into(), Value::from(MASKED));
+        }
+    }
+    if let Some(Value::Object(by_type)) = fields.get_mut("components") {
+        for component in by_type
+            .values_mut()
+            .filter_map(Value::as_array_mut)
+            .flatten()
+        {
+            mask_config(component.get_mut("config"), true);
+            if let Some(Value::Object(sub)) = component.get_mut("subComponents") {
+                for child in sub.values_mut().filter_map(Value::as_array_mut).flatten() {
+                    mask_config(child.get_mut("config"), true);
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(providers)) = fields.get_mut("identityProviders") {
+        for provider in providers {
+            mask_config(provider.get_mut("config"), false);
+        }
+    }
+}
+
+/// Replaces secret values of a config object: component configs hold lists of strings.
+fn mask_config(config: Option<&mut Value>, lists: bool) {
+    let Some(Value::Object(config)) = config else {
+        return;
+    };
+    for (key, value) in config.iter_mut() {
+        if SECRET_KEYS.contains(&key.as_str()) {
+            *value = if lists {
+                Value::from(vec![MASKED])
+            } else {
+                Value::from(MASKED)
+            };
+        }
+    }
+}
+
 /// Of the fields a `PUT` carries, those Keycloak's realm has (others are ignored, as before).
 pub fn settable(fields: &Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
     let known = keycloak_defaults();
@@ -164,6 +222,30 @@ pub fn settable(fields: &Map<String, Value>) -> impl Iterator<Item = (&String, &
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn secrets_in_kept_sections_are_masked() {
+        let mut fields = json!({
+            "smtpServer": {"host": "mail", "password": "hunter2"},
+            "components": {"org.keycloak.keys.KeyProvider": [
+                {"name": "rsa", "config": {"privateKey": ["MIIE"], "priority": ["100"]}}
+            ]},
+            "identityProviders": [{"alias": "github", "config": {"clientId": "x", "clientSecret": "s"}}]
+        })
+        .as_object()
+        .unwrap()
+        .clone();
+        mask_secrets(&mut fields);
+        assert_eq!(fields["smtpServer"]["password"], MASKED);
+        assert_eq!(fields["smtpServer"]["host"], "mail");
+        let key = &fields["components"]["org.keycloak.keys.KeyProvider"][0]["config"];
+        assert_eq!(key["privateKey"], json!([MASKED]));
+        assert_eq!(key["priority"], json!(["100"]));
+        assert_eq!(
+            fields["identityProviders"][0]["config"]["clientSecret"],
+            MASKED
+        );
+    }
 
     #[test]
     fn the_defaults_parse() {

@@ -68,6 +68,9 @@ pub async fn export(
     for (key, value) in kept {
         repr.kept.entry(key).or_insert(value);
     }
+    if parts.mask_secrets {
+        crate::admin::realm_defaults::mask_secrets(&mut repr.kept);
+    }
     let clients = store::clients::search(db, &realm.id, "", 0, i64::MAX).await?;
     let client_ids: HashMap<ClientUuid, String> = clients
         .iter()

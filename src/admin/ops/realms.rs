@@ -144,6 +144,7 @@ pub async fn representation(
     let mut repr = RealmRepr::of(realm);
     let kept = store::realms::kept(db, &realm.id).await?;
     repr.kept = crate::admin::realm_defaults::realm_fields(&kept);
+    crate::admin::realm_defaults::mask_secrets(&mut repr.kept);
     Ok(repr)
 }
 
