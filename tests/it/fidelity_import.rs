@@ -158,6 +158,11 @@ async fn client_roles_composites_and_role_mappings_arrive() {
     let app = spawn_app().await;
     import(&app, fixture("kc21-spring-realm.json")).await;
     let app_client = client_uuid(&app, "spring", "spring-boot-app").await;
+    let client = get(&app, &format!("/spring/clients/{app_client}")).await;
+    assert_eq!(client["authorizationServicesEnabled"], true);
+    assert_eq!(client["fullScopeAllowed"], true);
+    assert_eq!(client["protocolMappers"][0]["name"], "Client ID");
+    assert_eq!(client["publicClient"], false);
     let roles = get(&app, &format!("/spring/clients/{app_client}/roles")).await;
     assert_eq!(
         names(&roles),

@@ -97,9 +97,10 @@ async fn get(
     path: ClientPath,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    Ok(HttpResponse::Ok().json(ClientRepr::of(
-        &ops::clients::get(&state, &actor, &realm, &id).await?,
-    )))
+    let client = ops::clients::get(&state, &actor, &realm, &id).await?;
+    let mut repr = ClientRepr::of(&client);
+    repr.kept = ops::clients::kept_fields(&state, &client).await?;
+    Ok(HttpResponse::Ok().json(repr))
 }
 
 async fn update(

@@ -527,3 +527,14 @@ pub async fn client_id_of(
     let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     Ok(find(state, &granted, id).await?.client_id.to_string())
 }
+
+/// The fields of Keycloak's client representation kept for the client (by an import), for
+/// its representation; a registration token is never shown.
+pub async fn kept_fields(
+    state: &AppState,
+    client: &Client,
+) -> Result<serde_json::Map<String, serde_json::Value>, OpsError> {
+    let mut kept = store::clients::kept(state.db.read(), &client.id).await?;
+    kept.remove("registrationAccessToken");
+    Ok(kept)
+}
