@@ -397,6 +397,21 @@ async fn invalid_input_is_refused_naming_its_path() {
 }
 
 #[tokio::test]
+async fn a_hash_of_an_unknown_algorithm_leaves_the_user_without_a_password() {
+    let app = spawn_app().await;
+    let response = import(
+        &app,
+        json!({"realm": "custom", "users": [{"username": "ann", "credentials": [{"type": "password",
+            "secretData": "{\"value\":\"JDJhJDEwJA==\",\"salt\":\"\"}",
+            "credentialData": "{\"hashIterations\":10,\"algorithm\":\"bcrypt\"}"}]}]}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    user_id(&app, "custom", "ann").await;
+    assert_ne!(password_grant(&app, "custom", "ann", "anything").await, 200);
+}
+
+#[tokio::test]
 async fn sections_keywarden_does_not_implement_come_back_on_export() {
     let app = spawn_app().await;
     import(&app, fixture("kc21-spring-realm.json")).await;

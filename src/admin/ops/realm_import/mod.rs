@@ -29,6 +29,7 @@ use crate::store;
 pub struct Prepared {
     realm: Realm,
     passwords: Vec<Option<passwords::Password>>,
+    left_out: Vec<String>,
 }
 
 /// A realm written by an import, and what of its representation was left out.
@@ -85,13 +86,19 @@ fn prepare_content(repr: &RealmRepr) -> Result<Prepared, OpsError> {
     Ok(Prepared {
         realm,
         passwords: Vec::new(),
+        left_out: Vec::new(),
     })
 }
 
 async fn finish(state: &AppState, repr: &RealmRepr, realm: Realm) -> Result<Prepared, OpsError> {
     let users = repr.users.as_deref().unwrap_or_default();
-    let passwords = passwords::prepare(state, users).await?;
-    Ok(Prepared { realm, passwords })
+    let mut left_out = Vec::new();
+    let passwords = passwords::prepare(state, users, &mut left_out).await?;
+    Ok(Prepared {
+        realm,
+        passwords,
+        left_out,
+    })
 }
 
 async fn ensure_name_free(
@@ -149,7 +156,7 @@ pub async fn write(
     ensure_name_free(&mut *conn, &prepared.realm).await?;
     let realm = provision(&mut *conn, prepared.realm).await?;
     store::realms::set_kept(&mut *conn, &realm.id, &repr.kept).await?;
-    let mut left_out = Vec::new();
+    let mut left_out = prepared.left_out;
     roles::create_realm_roles(&mut *conn, &realm, repr).await?;
     let clients = clients::import(state, &mut *conn, &realm, repr, &mut left_out).await?;
     roles::create_client_roles(&mut *conn, &realm, &clients, repr).await?;

@@ -26,28 +26,35 @@ enum Source {
 }
 
 /// Reads every user's password (the first password credential, as Keycloak keeps one), in
-/// the users' order; stored hashes are checked before any plain password is hashed.
+/// the users' order; stored hashes are checked before any plain password is hashed. A hash
+/// of an algorithm keywarden does not know (a Keycloak extension's) is left out and noted in
+/// `left_out`: the user comes without a password, as on a Keycloak without that extension.
 pub(super) async fn prepare(
     state: &AppState,
     users: &[UserRepr],
+    left_out: &mut Vec<String>,
 ) -> Result<Vec<Option<Password>>, OpsError> {
     let mut sources = Vec::with_capacity(users.len());
     for (index, user) in users.iter().enumerate() {
-        let found = user
+        let mut found = None;
+        let passwords = user
             .credentials
             .iter()
             .flatten()
             .enumerate()
-            .filter(|(_, c)| c.kind.as_deref().unwrap_or("password") == "password")
-            .find_map(|(at, c)| {
-                source_of(c)
-                    .map(|s| s.map(|s| (s, c.temporary.unwrap_or(false))))
-                    .map_err(|e| {
-                        OpsError::Invalid(format!("users[{index}].credentials[{at}]: {e}"))
-                    })
-                    .transpose()
-            })
-            .transpose()?;
+            .filter(|(_, c)| c.kind.as_deref().unwrap_or("password") == "password");
+        for (at, credential) in passwords {
+            let path = format!("users[{index}].credentials[{at}]");
+            match source_of(credential) {
+                Ok(Some(source)) => {
+                    found = Some((source, credential.temporary.unwrap_or(false)));
+                    break;
+                }
+                Ok(None) => {}
+                Err(e) if e.starts_with("unsupported") => left_out.push(format!("{path}: {e}")),
+                Err(e) => return Err(OpsError::Invalid(format!("{path}: {e}"))),
+            }
+        }
         sources.push(found);
     }
     futures_util::stream::iter(sources)
@@ -74,6 +81,7 @@ pub(super) async fn prepare(
 fn source_of(credential: &CredentialRepr) -> Result<Option<Source>, String> {
     if let Some(secret_data) = &credential.secret_data {
         let credential_data = credential.credential_data.as_deref().unwrap_or("{}");
+        check_algorithm(credential_data)?;
         return phc_from_keycloak(secret_data, credential_data)
             .map(|phc| Some(Source::Stored(phc)));
     }
@@ -91,6 +99,23 @@ fn source_of(credential: &CredentialRepr) -> Result<Option<Source>, String> {
         .clone()
         .filter(|v| !v.is_empty())
         .map(Source::Plain))
+}
+
+/// The hash algorithms keywarden reads, by Keycloak's names.
+const KNOWN_ALGORITHMS: [&str; 4] = ["pbkdf2", "pbkdf2-sha256", "pbkdf2-sha512", "argon2"];
+
+/// Refuses an algorithm keywarden does not know before the rest is read, so that it is told
+/// apart from malformed data.
+fn check_algorithm(credential_data: &str) -> Result<(), String> {
+    let algorithm = serde_json::from_str::<serde_json::Value>(credential_data)
+        .ok()
+        .and_then(|data| data.get("algorithm")?.as_str().map(str::to_owned));
+    match algorithm {
+        Some(name) if !KNOWN_ALGORITHMS.contains(&name.as_str()) => {
+            Err(format!("unsupported password hash algorithm '{name}'"))
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
