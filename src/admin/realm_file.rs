@@ -156,15 +156,15 @@ fn list<T: DeserializeOwned>(value: Option<Value>, path: &str) -> Result<Option<
 
 /// Deserializes `value`; on failure, finds the field that fails and names its path.
 fn at<T: DeserializeOwned>(value: Value, path: &str) -> Result<T, String> {
-    let fields = match &value {
-        Value::Object(fields) => Some(fields.clone()),
-        _ => None,
-    };
-    serde_json::from_value(value).map_err(|err| {
-        let failing = fields.into_iter().flatten().find_map(|(key, field)| {
-            let alone = Value::Object(Map::from_iter([(key.clone(), field)]));
-            serde_json::from_value::<T>(alone).err().map(|e| (key, e))
-        });
+    T::deserialize(&value).map_err(|err| {
+        let failing = value
+            .as_object()
+            .into_iter()
+            .flatten()
+            .find_map(|(key, field)| {
+                let alone = Value::Object(Map::from_iter([(key.clone(), field.clone())]));
+                T::deserialize(&alone).err().map(|e| (key.clone(), e))
+            });
         match failing {
             Some((key, e)) if path.is_empty() => format!("{key}: {e}"),
             Some((key, e)) => format!("{path}.{key}: {e}"),

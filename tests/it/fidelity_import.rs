@@ -845,6 +845,65 @@ mod command_line {
     }
 
     #[test]
+    fn every_realm_exports_to_one_file_and_imports_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path();
+        for file in [
+            "kc9-todo-list-realm.json",
+            "kc26-openbeheer-realm-export.json",
+        ] {
+            let source = fixture_dir().join(file);
+            ok(path, &["import", "--file", source.to_str().unwrap()]);
+        }
+        ok(path, &["export", "--file", "all.json"]);
+        let all = read(&path.join("all.json"));
+        let names: Vec<&str> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["realm"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["master", "openbeheer-dev", "todo-list-realm"]);
+        let out = ok(
+            path,
+            &[
+                "import",
+                "--file",
+                "all.json",
+                "--db-url",
+                "sqlite://copy.db",
+            ],
+        );
+        assert!(out.contains("realm todo-list-realm imported"), "{out}");
+        ok(
+            path,
+            &[
+                "export",
+                "--realm",
+                "openbeheer-dev",
+                "--file",
+                "one.json",
+                "--db-url",
+                "sqlite://copy.db",
+            ],
+        );
+        assert_eq!(user_count(&read(&path.join("one.json"))), 2);
+        ok(
+            path,
+            &[
+                "export",
+                "--realm",
+                "openbeheer-dev",
+                "--file",
+                "none.json",
+                "--users",
+                "skip",
+            ],
+        );
+        assert_eq!(user_count(&read(&path.join("none.json"))), 0);
+    }
+
+    #[test]
     fn override_replaces_an_existing_realm_or_leaves_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path();
