@@ -974,6 +974,55 @@ mod command_line {
     }
 
     #[test]
+    fn a_keywarden_password_exports_in_keycloaks_argon2_form_and_signs_in_after_import() {
+        let first = tempfile::tempdir().unwrap();
+        let env = [
+            ("KC_BOOTSTRAP_ADMIN_USERNAME", "boss"),
+            ("KC_BOOTSTRAP_ADMIN_PASSWORD", "pw-123"),
+        ];
+        drop(Server::start(first.path(), &["start-dev"], &env));
+        ok(
+            first.path(),
+            &["export", "--realm", "master", "--file", "master.json"],
+        );
+        let master = read(&first.path().join("master.json"));
+        let boss = master["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == "boss")
+            .unwrap()
+            .clone();
+        let credential = &boss["credentials"][0];
+        let data: Value =
+            serde_json::from_str(credential["credentialData"].as_str().unwrap()).unwrap();
+        assert_eq!(data["algorithm"], "argon2");
+        assert!(credential.get("value").is_none());
+        assert!(!master.to_string().contains("pw-123"));
+        assert_eq!(
+            boss["realmRoles"],
+            json!(["admin", "create-realm", "default-roles-master"])
+        );
+
+        let second = tempfile::tempdir().unwrap();
+        let file = first.path().join("master.json");
+        ok(second.path(), &["import", "--file", file.to_str().unwrap()]);
+        let server = Server::start(second.path(), &["start-dev"], &[]);
+        let status = reqwest::blocking::Client::new()
+            .post(server.url("/realms/master/protocol/openid-connect/token"))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "admin-cli"),
+                ("username", "boss"),
+                ("password", "pw-123"),
+            ])
+            .send()
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+
+    #[test]
     fn import_realm_at_start_reads_realm_files_and_users_files() {
         let dir = tempfile::tempdir().unwrap();
         let import = dir.path().join("data/import");
