@@ -443,6 +443,7 @@ async fn the_realm_shows_keycloaks_fields_with_kept_values_over_the_defaults() {
     assert_eq!(realm["defaultSignatureAlgorithm"], "RS256");
     assert_eq!(realm["otpPolicyDigits"], 6);
     assert_eq!(realm["loginWithEmailAllowed"], true);
+    assert_eq!(realm["defaultRole"]["name"], "default-roles-plain");
     assert!(realm.get("authenticationFlows").is_none());
     let response = app
         .admin(

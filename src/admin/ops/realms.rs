@@ -137,11 +137,13 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<Realm>, OpsErro
 
 /// The realm's representation as Keycloak gives it: keywarden's settings, and the fields it
 /// keeps without implementing them over Keycloak's defaults.
-pub async fn representation(
-    db: impl sqlx::SqliteExecutor<'_>,
-    realm: &Realm,
-) -> Result<RealmRepr, OpsError> {
+pub async fn representation(db: &sqlx::SqlitePool, realm: &Realm) -> Result<RealmRepr, OpsError> {
     let mut repr = RealmRepr::of(realm);
+    if let Some(default) =
+        store::roles::find_builtin_realm_role(db, &realm.id, DEFAULT_ROLES).await?
+    {
+        repr.default_role = Some(crate::admin::repr::RoleRepr::of(&default, true));
+    }
     let kept = store::realms::kept(db, &realm.id).await?;
     repr.kept = crate::admin::realm_defaults::realm_fields(&kept);
     crate::admin::realm_defaults::mask_secrets(&mut repr.kept);
