@@ -16,7 +16,7 @@
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// The most PBKDF2 iterations an imported hash may ask for (about a third of a second of
 /// SHA-256 on one core; Keycloak's own defaults are 27,500 to 600,000).
@@ -321,12 +321,11 @@ pub fn keycloak_from_phc(phc: &str) -> Option<KeycloakPassword> {
     if let Some(pbkdf2) = Pbkdf2Hash::parse(phc) {
         return Some(KeycloakPassword {
             secret_data: secret_data(&pbkdf2.salt, &pbkdf2.hash),
-            credential_data: json!({
-                "hashIterations": pbkdf2.iterations,
-                "algorithm": pbkdf2.prf.keycloak_name(),
-                "additionalParameters": {},
-            })
-            .to_string(),
+            credential_data: credential_data(
+                pbkdf2.iterations,
+                pbkdf2.prf.keycloak_name(),
+                Map::new(),
+            ),
         });
     }
     let hash = argon2::password_hash::PasswordHash::new(phc).ok()?;
@@ -347,19 +346,53 @@ pub fn keycloak_from_phc(phc: &str) -> Option<KeycloakPassword> {
     let output = hash.hash?;
     Some(KeycloakPassword {
         secret_data: secret_data(salt, output.as_bytes()),
-        credential_data: json!({
-            "hashIterations": params.t_cost(),
-            "algorithm": "argon2",
-            "additionalParameters": {
-                "hashLength": [output.len().to_string()],
-                "memory": [params.m_cost().to_string()],
-                "type": [variant],
-                "version": [version],
-                "parallelism": [params.p_cost().to_string()],
+        credential_data: credential_data(
+            params.t_cost(),
+            "argon2",
+            Argon2Parameters {
+                hash_length: [output.len().to_string()],
+                memory: [params.m_cost().to_string()],
+                kind: [variant],
+                version: [version],
+                parallelism: [params.p_cost().to_string()],
             },
-        })
-        .to_string(),
+        ),
     })
+}
+
+/// `credentialData` with its keys in the order Keycloak writes them (`hashIterations`,
+/// `algorithm`, `additionalParameters`), so an export reads like Keycloak's own.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CredentialDataOut<P> {
+    hash_iterations: u32,
+    algorithm: &'static str,
+    additional_parameters: P,
+}
+
+/// Keycloak's argon2 `additionalParameters`, in the order it writes them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Argon2Parameters {
+    hash_length: [String; 1],
+    memory: [String; 1],
+    #[serde(rename = "type")]
+    kind: [&'static str; 1],
+    version: [&'static str; 1],
+    parallelism: [String; 1],
+}
+
+fn credential_data(
+    hash_iterations: u32,
+    algorithm: &'static str,
+    additional_parameters: impl Serialize,
+) -> String {
+    serde_json::to_string(&CredentialDataOut {
+        hash_iterations,
+        algorithm,
+        additional_parameters,
+    })
+    .unwrap_or_default()
 }
 
 fn secret_data(salt: &[u8], hash: &[u8]) -> String {
@@ -374,6 +407,7 @@ fn secret_data(salt: &[u8], hash: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// A pbkdf2-sha256 hash with a 64-byte key, as Keycloak 10 to 23 stored them.
     fn keycloak_pbkdf2_sha256(password: &str, iterations: u32, key_len: usize) -> (String, String) {
@@ -490,6 +524,31 @@ mod tests {
         assert!(phc_from_keycloak("not json", "{}").is_err());
         assert!(Pbkdf2Hash::parse("$pbkdf2-sha256$i=0,l=32$AAAA$AAAA").is_none());
         assert!(Pbkdf2Hash::parse("$argon2id$v=19$m=7168,t=5,p=1$AAAA$AAAA").is_none());
+    }
+
+    #[test]
+    fn credential_data_keys_come_in_keycloaks_order() {
+        let phc = crate::crypto::passwords::hash_blocking("s3cret").unwrap();
+        let data = keycloak_from_phc(&phc).unwrap().credential_data;
+        assert!(
+            data.starts_with(
+                "{\"hashIterations\":5,\"algorithm\":\"argon2\",\"additionalParameters\":\
+                 {\"hashLength\":[\"32\"],\"memory\":[\"7168\"],\"type\":[\"id\"],\
+                 \"version\":[\"1.3\"],\"parallelism\":[\"1\"]}}"
+            ),
+            "{data}"
+        );
+        let (secret, data) = keycloak_pbkdf2_sha256("pw", 27500, 64);
+        let back = keycloak_from_phc(&phc_from_keycloak(&secret, &data).unwrap()).unwrap();
+        assert_eq!(
+            back.credential_data,
+            "{\"hashIterations\":27500,\"algorithm\":\"pbkdf2-sha256\",\"additionalParameters\":{}}"
+        );
+        assert!(
+            back.secret_data.starts_with("{\"value\":"),
+            "{}",
+            back.secret_data
+        );
     }
 
     #[test]

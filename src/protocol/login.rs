@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use secrecy::SecretString;
 
-use crate::domain::{Realm, User, Username};
+use crate::crypto::passwords::Verdict;
+use crate::domain::{Realm, User, UserId, Username};
 use crate::protocol::brute_force;
 use crate::state::AppState;
 use crate::store::events::LoginEvent;
@@ -74,7 +75,14 @@ pub async fn verify_password(
         Some(user) => store::users::password_hash_cached(&state.db, &user.id).await?,
         None => None,
     };
-    let verified = state.passwords.verify(password, stored).await;
+    let verdict = state
+        .passwords
+        .check(password.clone(), stored.clone())
+        .await;
+    if let (Verdict::Outdated, Some(user), Some(stored)) = (verdict, &user, stored) {
+        rehash_later(state, user.id.clone(), stored, password);
+    }
+    let verified = verdict.is_right();
     let outcome = match user {
         None => Err((LoginFailure::UserNotFound, None)),
         Some(user) if !verified => Err((LoginFailure::InvalidCredentials, Some(user))),
@@ -94,6 +102,32 @@ pub async fn verify_password(
         }
     }
     Ok(outcome)
+}
+
+/// Re-hashes a right password whose stored hash is outdated (an imported Keycloak hash, or
+/// argon2 with other parameters), as Keycloak's `rehashPasswordIfRequired` does at every
+/// successful check: off the request, on the hashing pool, and written only if the stored
+/// hash is still the one just verified, so a password changed meanwhile is never undone.
+/// The credential keeps its id, label and creation date. A failure is logged; the next
+/// sign-in tries again.
+fn rehash_later(state: &AppState, user: UserId, verified: String, password: SecretString) {
+    let (passwords, db) = (state.passwords.clone(), state.db.clone());
+    tokio::spawn(async move {
+        let Some(fresh) = passwords.rehash(password, &verified).await else {
+            return;
+        };
+        let written = match fresh {
+            Ok(phc) => {
+                store::credentials::replace_password_hash(db.write(), &user, &verified, &phc)
+                    .await
+                    .map_err(anyhow::Error::from)
+            }
+            Err(err) => Err(err.into()),
+        };
+        if let Err(err) = written {
+            tracing::warn!(error = format!("{err:#}"), "re-hashing a password failed");
+        }
+    });
 }
 
 /// The user `username` names: by username or, as Keycloak allows by default, by email.

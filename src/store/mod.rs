@@ -5,6 +5,7 @@ pub mod auth_codes;
 pub mod cache;
 pub mod clients;
 pub mod console_sessions;
+pub mod credentials;
 pub mod events;
 pub mod groups;
 pub mod keys;

@@ -343,7 +343,9 @@ pub async fn any_in_realm(
     .await?)
 }
 
-/// Sets (or replaces) the user's password hash.
+/// Sets (or replaces) the user's password hash. A new password goes last in the user's
+/// credential list; a replaced one keeps its id and place but, as in Keycloak, is a new
+/// credential otherwise: created now, without a label.
 pub async fn set_password(
     db: impl SqliteExecutor<'_>,
     user: &UserId,
@@ -353,16 +355,18 @@ pub async fn set_password(
     let id = uuid::Uuid::new_v4().to_string();
     let now = crate::clock::now_secs();
     sqlx::query!(
-        "INSERT INTO credential (id, user_id, type, secret_data, temporary, created_at)
-         VALUES (?, ?, 'password', ?, ?, ?)
+        "INSERT INTO credential (id, user_id, type, secret_data, temporary, created_at, priority)
+         VALUES (?, ?, 'password', ?, ?, ?,
+            (SELECT COALESCE(MAX(priority), 0) + 10 FROM credential WHERE user_id = ?))
          ON CONFLICT (user_id, type) DO UPDATE SET
             secret_data = excluded.secret_data, temporary = excluded.temporary,
-            created_at = excluded.created_at",
+            created_at = excluded.created_at, user_label = NULL",
         id,
         user,
         phc,
         temporary,
         now,
+        user,
     )
     .execute(db)
     .await?;

@@ -561,9 +561,7 @@ async fn keycloak_argon2_passwords_sign_in_through_oidc_and_docker() {
     );
 }
 
-/// Needs the PBKDF2 verification of Keycloak's hashes (the passwords branch).
 #[tokio::test]
-#[ignore = "waits for PBKDF2/argon2 verification of imported Keycloak hashes"]
 async fn keycloak_hashed_passwords_sign_in_through_oidc_and_docker() {
     let app = spawn_app().await;
     import(&app, dir_fixture_as_one()).await;

@@ -8,6 +8,7 @@ mod groups;
 mod realms;
 mod roles;
 pub mod strict_json;
+mod user_credentials;
 mod users;
 
 use actix_web::http::header;
@@ -28,6 +29,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
             .configure(realms::routes)
             .configure(users::routes)
+            .configure(user_credentials::routes)
             .configure(clients::routes)
             .configure(roles::routes)
             .configure(groups::routes)

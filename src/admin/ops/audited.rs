@@ -171,7 +171,10 @@ impl<'a> Audited<'a> {
     /// the user between this check and the commit.
     pub async fn require_covers(&mut self, user: &UserId) -> Result<(), OpsError> {
         let roles = store::roles::effective_roles(&mut *self.tx, user).await?;
-        if self.actor.covers(&Powers::of(&roles, self.in_master)) {
+        if self
+            .actor
+            .covers(&self.realm, &Powers::of(&roles, self.in_master))
+        {
             Ok(())
         } else {
             Err(OpsError::Forbidden)
@@ -194,6 +197,13 @@ impl<'a> Audited<'a> {
     /// The connection to write through.
     pub fn conn(&mut self) -> &mut SqliteConnection {
         &mut self.tx
+    }
+
+    /// Commits one of the few writes Keycloak records no admin event for (a credential's
+    /// label or place in the user's list).
+    pub async fn commit_unrecorded(self) -> Result<(), OpsError> {
+        self.tx.commit().await?;
+        Ok(())
     }
 
     /// Records the admin event and commits: both happen, or neither.

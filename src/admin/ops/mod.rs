@@ -10,10 +10,12 @@ pub mod clients;
 pub mod event_settings;
 pub mod groups;
 pub mod keys;
+pub mod layout;
 pub mod realm_export;
 pub mod realm_import;
 pub mod realms;
 pub mod roles;
+pub mod user_credentials;
 pub mod user_sessions;
 pub mod users;
 

@@ -72,7 +72,7 @@ pub async fn introspect(
 /// Whether an access token was issued to `client` or is addressed to it.
 fn concerns(claims: &AccessClaims, client: &Client) -> bool {
     let client_id = client.client_id.as_str();
-    claims.azp == client_id || claims.aud.iter().any(|aud| aud == client_id)
+    claims.azp == client_id || claims.aud.contains(client_id)
 }
 
 /// What a signed token says of itself, whatever its expiry: its type and its client.
@@ -132,7 +132,7 @@ pub async fn revoke(
         }
     } else if let Some((claims, _)) = bearer::verify_access(&state, &realm, token).await? {
         if claims.azp == client.client_id.as_str() {
-            if let Some(session) = claims.sid.as_deref() {
+            if let Some(session) = super::claims::session_of(&claims) {
                 store::sessions::delete(state.db.write(), &realm.id, session).await?;
             }
         }

@@ -8,11 +8,15 @@ mod discovery;
 mod error;
 mod form;
 mod introspect;
+mod issue;
 mod logout;
+mod pkce;
 mod realm_info;
 pub mod redirects;
+mod scope;
 pub mod token;
 mod userinfo;
+mod web_origins;
 
 pub use error::OidcError;
 

@@ -17,6 +17,13 @@ pub(super) async fn enabled_realm(state: &AppState, name: &str) -> Result<Realm,
         .ok_or(OidcError::RealmNotFound)
 }
 
+/// Finds a realm by name, enabled or not, or answers 404.
+pub(super) async fn existing_realm(state: &AppState, name: &str) -> Result<Realm, OidcError> {
+    store::realms::find_by_name(state.db.read(), name)
+        .await?
+        .ok_or(OidcError::RealmNotFound)
+}
+
 /// The realm's public information, as Keycloak publishes it.
 pub async fn realm(
     state: web::Data<AppState>,

@@ -2,12 +2,14 @@
 //! built-in ones keep their settings), the others are created. A client without
 //! `publicClient` is confidential, as in Keycloak; a masked secret (`**********`) is never
 //! stored, a new one is made instead. Clients of a protocol keywarden does not speak (SAML)
-//! are left out and reported.
+//! are left out and reported, and so are master's `{realm}-realm` clients, which keywarden
+//! makes for each realm it holds.
 
 use std::collections::{HashMap, HashSet};
 
 use sqlx::SqliteConnection;
 
+use crate::admin::ops::realms::MASTER;
 use crate::admin::ops::{clients as client_ops, OpsError};
 use crate::admin::repr::{ClientRepr, RealmRepr};
 use crate::domain::{Client, ClientIdName, Protocol, Realm};
@@ -85,6 +87,13 @@ pub(super) async fn import(
                     store::clients::update(&mut *conn, &updated).await?;
                     updated
                 }
+            }
+            None if realm.name.as_str() == MASTER && client_id.as_str().ends_with("-realm") => {
+                left_out.push(format!(
+                    "{path}: {client_id} is made by keywarden for the realm it administers"
+                ));
+                clients.left_out.insert(client_id.to_string());
+                continue;
             }
             None => {
                 let mut created = Client::new(realm.id.clone(), client_id.clone(), protocol);

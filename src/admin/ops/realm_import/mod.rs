@@ -18,7 +18,8 @@ use std::collections::HashSet;
 
 use sqlx::SqliteConnection;
 
-use super::realms::provision;
+use super::layout;
+use super::realms::{provision, MASTER};
 use super::OpsError;
 use crate::admin::repr::{RealmRepr, UserRepr};
 use crate::domain::{ClientIdName, Realm, RealmName, Username};
@@ -68,6 +69,14 @@ pub async fn replace(state: &AppState, repr: &RealmRepr) -> Result<Imported, Ops
         store::realms::delete(&mut *tx, &existing.id).await?;
     }
     let imported = write(state, &mut tx, repr, prepared).await?;
+    if imported.realm.name.as_str() == MASTER {
+        // Master's clients that administer the other realms went with the old master.
+        for other in store::realms::list(&mut *tx).await? {
+            if other.id != imported.realm.id {
+                layout::ensure(&mut tx, &other).await?;
+            }
+        }
+    }
     tx.commit().await?;
     if let Some(existing) = existing {
         state.keyring.invalidate(&existing.id);
