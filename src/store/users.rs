@@ -508,6 +508,7 @@ pub struct StoredPassword {
     pub phc: String,
     pub temporary: bool,
     pub created_at: i64,
+    pub user_label: Option<String>,
 }
 
 /// The stored passwords of a realm's users.
@@ -517,7 +518,8 @@ pub async fn passwords_in_realm(
 ) -> Result<Vec<StoredPassword>, StoreError> {
     Ok(sqlx::query_as!(
         StoredPassword,
-        r#"SELECT c.user_id AS "user_id: UserId", c.secret_data AS phc, c.temporary, c.created_at
+        r#"SELECT c.user_id AS "user_id: UserId", c.secret_data AS phc, c.temporary, c.created_at,
+            c.user_label
          FROM credential c JOIN app_user u ON u.id = c.user_id
          WHERE u.realm_id = ? AND c.type = 'password'"#,
         realm

@@ -720,6 +720,7 @@ mod command_line {
             assert_eq!(secret(&after)["salt"], secret(&before)["salt"], "{name}");
             assert_eq!(data(&after)["hashIterations"], 27500);
             assert_eq!(data(&after)["algorithm"], "pbkdf2-sha256");
+            assert_eq!(after["userLabel"], "My password");
             assert!(after.get("value").is_none());
         }
         let app = exported["clients"]

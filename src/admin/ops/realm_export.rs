@@ -300,6 +300,7 @@ fn credential_of(password: &store::users::StoredPassword) -> Option<CredentialRe
     Some(CredentialRepr {
         kind: Some("password".into()),
         temporary: Some(true).filter(|_| password.temporary),
+        user_label: password.user_label.clone(),
         created_date: Some(password.created_at.saturating_mul(1000)),
         secret_data: Some(stored.secret_data),
         credential_data: Some(stored.credential_data),

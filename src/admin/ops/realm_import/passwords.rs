@@ -18,6 +18,8 @@ const HASHES_IN_FLIGHT: usize = 4;
 pub(super) struct Password {
     pub phc: String,
     pub temporary: bool,
+    /// The credential's `userLabel`.
+    pub label: Option<String>,
 }
 
 enum Source {
@@ -47,7 +49,8 @@ pub(super) async fn prepare(
             let path = format!("users[{index}].credentials[{at}]");
             match source_of(credential) {
                 Ok(Some(source)) => {
-                    found = Some((source, credential.temporary.unwrap_or(false)));
+                    let label = credential.user_label.clone().filter(|l| !l.is_empty());
+                    found = Some((source, credential.temporary.unwrap_or(false), label));
                     break;
                 }
                 Ok(None) => {}
@@ -59,7 +62,7 @@ pub(super) async fn prepare(
     }
     futures_util::stream::iter(sources)
         .map(|source| async move {
-            let Some((source, temporary)) = source else {
+            let Some((source, temporary, label)) = source else {
                 return Ok(None);
             };
             let phc = match source {
@@ -70,7 +73,11 @@ pub(super) async fn prepare(
                     .await
                     .map_err(anyhow::Error::from)?,
             };
-            Ok::<_, OpsError>(Some(Password { phc, temporary }))
+            Ok::<_, OpsError>(Some(Password {
+                phc,
+                temporary,
+                label,
+            }))
         })
         .buffered(HASHES_IN_FLIGHT)
         .try_collect()

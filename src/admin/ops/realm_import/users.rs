@@ -153,6 +153,12 @@ async fn import_user(
         })?;
     if let Some(password) = password {
         store::users::set_password(&mut *conn, &user.id, &password.phc, password.temporary).await?;
+        if let Some(label) = &password.label {
+            let stored = store::credentials::list_for_user(&mut *conn, &user.id).await?;
+            if let Some(credential) = stored.iter().find(|c| c.kind == "password") {
+                store::credentials::set_label(&mut *conn, &user.id, &credential.id, label).await?;
+            }
+        }
     }
     if let Some(client_id) = &repr.service_account_client_id {
         let client = clients.require(client_id, &format!("{path}.serviceAccountClientId"))?;
