@@ -901,6 +901,33 @@ mod command_line {
             ],
         );
         assert_eq!(user_count(&read(&path.join("none.json"))), 0);
+
+        // Master replaced in place keeps a client administering each other realm.
+        ok(
+            path,
+            &["export", "--realm", "master", "--file", "master.json"],
+        );
+        ok(path, &["import", "--file", "master.json"]);
+        ok(
+            path,
+            &["export", "--realm", "master", "--file", "master-again.json"],
+        );
+        let clients: Vec<String> = read(&path.join("master-again.json"))["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["clientId"].as_str().unwrap().to_owned())
+            .collect();
+        for managing in [
+            "master-realm",
+            "openbeheer-dev-realm",
+            "todo-list-realm-realm",
+        ] {
+            assert!(
+                clients.iter().any(|c| c == managing),
+                "{managing} in {clients:?}"
+            );
+        }
     }
 
     #[test]
