@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::admin::ops;
 use crate::admin::ops::realms::MASTER;
-use crate::admin::repr::RealmRepr;
+use crate::admin::realm_file;
 use crate::config::{BootstrapAdmin, Settings};
 use crate::crypto::passwords;
 use crate::domain::{User, Username};
@@ -33,22 +33,12 @@ pub async fn run(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Imports every `*.json` realm file of `dir`, skipping realms that already exist.
+/// Imports the realms of `dir` in Keycloak's shapes (realm files, with their users inside or
+/// in `{realm}-users-N.json` files beside them), skipping realms that already exist.
 pub async fn import_realms(state: &AppState, dir: &Path) -> anyhow::Result<()> {
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read import directory {}", dir.display()))?;
-    let mut files: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    for file in files {
-        let text = std::fs::read_to_string(&file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        let repr: RealmRepr = serde_json::from_str(&text)
-            .with_context(|| format!("invalid realm file {}", file.display()))?;
-        let name = repr.realm.clone().unwrap_or_default();
+    let realms = realm_file::read_dir(dir).map_err(anyhow::Error::msg)?;
+    for (file, realm) in realms {
+        let name = realm.repr.realm.clone().unwrap_or_default();
         if store::realms::find_by_name(state.db.read(), &name)
             .await?
             .is_some()
@@ -56,9 +46,12 @@ pub async fn import_realms(state: &AppState, dir: &Path) -> anyhow::Result<()> {
             tracing::info!(realm = %name, "realm exists; import skipped");
             continue;
         }
-        ops::realm_import::import(state, &repr)
+        let imported = ops::realm_import::import(state, &realm.repr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot import {}: {e}", file.display()))?;
+        for part in realm.left_out.iter().chain(&imported.left_out) {
+            tracing::warn!(realm = %name, "import left out {part}");
+        }
         tracing::info!(realm = %name, file = %file.display(), "imported realm");
     }
     Ok(())

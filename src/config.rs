@@ -2,8 +2,9 @@
 //! `KC_*` variables, and the classic `-Dkeycloak.profile.feature.docker=enabled -b 0.0.0.0`.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 use url::Url;
 
@@ -22,6 +23,75 @@ pub enum Command {
     /// Run in production mode: the hostname (or --hostname-strict=false) and a bootstrap admin
     /// for an empty master realm must be given.
     Start(ServerArgs),
+    /// Export realms to a directory or a file, as `kc.sh export` (the server must be stopped).
+    Export(ExportArgs),
+    /// Import realms from a directory or a file, as `kc.sh import` (the server must be stopped).
+    Import(ImportArgs),
+}
+
+/// Options of `keywarden export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Directory to write `{realm}-realm.json` (and `{realm}-users-N.json`) files to.
+    #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+    pub dir: Option<PathBuf>,
+
+    /// File to write the realm (or, without --realm, every realm) to, users included.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+
+    /// The realm to export (default: every realm).
+    #[arg(long)]
+    pub realm: Option<String>,
+
+    /// Where users go in a directory export.
+    #[arg(long, value_enum, default_value = "different_files")]
+    pub users: UsersExport,
+
+    /// Users per file with `--users different_files`.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub users_per_file: u32,
+
+    /// Database URL, as for `start`.
+    #[arg(long, env = "KC_DB_URL", default_value = "sqlite://data/keywarden.db")]
+    pub db_url: String,
+}
+
+/// Where `keywarden export --dir` writes users (Keycloak's `--users`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UsersExport {
+    /// Inside `{realm}-realm.json`.
+    #[value(name = "realm_file")]
+    RealmFile,
+    /// All in `{realm}-users-0.json`.
+    #[value(name = "same_file")]
+    SameFile,
+    /// In `{realm}-users-N.json`, `--users-per-file` each.
+    #[value(name = "different_files")]
+    DifferentFiles,
+    /// Not exported.
+    #[value(name = "skip")]
+    Skip,
+}
+
+/// Options of `keywarden import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Directory of realm files (with their users files).
+    #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+    pub dir: Option<PathBuf>,
+
+    /// A realm file (one realm, or an array of realms).
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+
+    /// Replace a realm that exists (true), or leave it and skip the file's (false).
+    #[arg(long = "override", default_value_t = true, action = clap::ArgAction::Set)]
+    pub replace: bool,
+
+    /// Database URL, as for `start`.
+    #[arg(long, env = "KC_DB_URL", default_value = "sqlite://data/keywarden.db")]
+    pub db_url: String,
 }
 
 /// Options shared by `start` and `start-dev`; each has a `KC_*` environment twin.
@@ -135,14 +205,35 @@ pub enum ConfigError {
     BadLegacyProperty(String),
     #[error("bootstrap admin is incomplete: {0} is set but its password is not")]
     BootstrapPasswordMissing(&'static str),
+    #[error("`{0}` does not run a server")]
+    NotAServer(&'static str),
 }
 
 impl Settings {
+    /// Settings for `keywarden export` and `import`: the database, nothing served.
+    pub fn for_tool(db_url: &str) -> Settings {
+        Settings {
+            dev_mode: false,
+            http_host: IpAddr::from([127, 0, 0, 1]),
+            http_port: 0,
+            hostname: None,
+            relative_path: None,
+            features: Features { docker: true },
+            proxy_headers: false,
+            import_realm: false,
+            db_url: db_url.to_owned(),
+            log_level: "warn".into(),
+            bootstrap_admin: None,
+        }
+    }
+
     /// Builds settings from parsed arguments and the bootstrap-admin environment variables.
     pub fn from_cli(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let (dev_mode, args) = match cli.command {
             Command::StartDev(args) => (true, args),
             Command::Start(args) => (false, args),
+            Command::Export(_) => return Err(ConfigError::NotAServer("export")),
+            Command::Import(_) => return Err(ConfigError::NotAServer("import")),
         };
         let hostname = args.hostname.as_deref().map(parse_hostname).transpose()?;
         if !dev_mode && ((hostname.is_none() && args.hostname_strict) || !args.http_enabled) {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod event_retention;
+pub mod export_import;
 pub mod health;
 pub mod http;
 pub mod keyring;

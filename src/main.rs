@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use keywarden::config::{rewrite_legacy_args, Cli, Settings};
+use keywarden::config::{rewrite_legacy_args, Cli, Command, Settings};
 use keywarden::Application;
 use tracing_subscriber::EnvFilter;
 
@@ -13,6 +13,27 @@ fn main() -> ExitCode {
         Err(err) => return fail(&err),
     };
     let cli = Cli::try_parse_from(args).unwrap_or_else(|err| err.exit());
+    match cli.command {
+        Command::Export(args) => run_tool(keywarden::export_import::export(&args)),
+        Command::Import(args) => run_tool(keywarden::export_import::import(&args)),
+        command => serve(Cli { command }),
+    }
+}
+
+/// Runs `export` or `import` to its end; warnings and errors are logged.
+fn run_tool(work: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new("warn"))
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+    match actix_web::rt::System::new().block_on(work) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&format!("{err:#}")),
+    }
+}
+
+fn serve(cli: Cli) -> ExitCode {
     let settings = match Settings::from_cli(cli, &|name| std::env::var(name).ok()) {
         Ok(settings) => settings,
         Err(err) => return fail(&err),

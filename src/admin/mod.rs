@@ -3,4 +3,6 @@
 pub mod api;
 pub mod console;
 pub mod ops;
+pub mod realm_defaults;
+pub mod realm_file;
 pub mod repr;

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
 
 use crate::domain::{setting_ranges, Client, EventTypes, Group, Realm, Role, User};
 use crate::protocol::docker::AccessPolicy;
@@ -77,13 +78,24 @@ pub struct RealmRepr {
     pub groups: Option<Vec<GroupRepr>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<RolesRepr>,
+    /// The composite role every user of the realm holds (`default-roles-{realm}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_role: Option<RoleRepr>,
+    /// Keycloak 12 and older: the realm roles new users get, instead of `defaultRole`.
+    #[serde(default, skip_serializing)]
+    pub default_roles: Option<Vec<String>>,
+    /// Every other field of Keycloak's representation, kept as it came (see migration 0012).
+    #[serde(flatten)]
+    pub kept: Map<String, Value>,
 }
 
-/// The `roles` of a realm export: realm roles (client roles are not imported).
+/// The `roles` of a realm export: realm roles, and client roles by clientId.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RolesRepr {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub realm: Option<Vec<RoleRepr>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<BTreeMap<String, Vec<RoleRepr>>>,
 }
 
 impl RealmRepr {
@@ -115,6 +127,9 @@ impl RealmRepr {
             clients: None,
             groups: None,
             roles: None,
+            default_role: None,
+            default_roles: None,
+            kept: Map::new(),
         }
     }
 
@@ -285,6 +300,25 @@ pub struct CredentialRepr {
         skip_serializing_if = "Option::is_none"
     )]
     pub temporary: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_label: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_date: Option<i64>,
+    /// A hashed password in Keycloak's stored form: `{"value", "salt", "additionalParameters"}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_data: Option<String>,
+    /// `{"hashIterations", "algorithm", "additionalParameters"}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_data: Option<String>,
+    /// The flat hashed form of Keycloak's oldest exports.
+    #[serde(default, skip_serializing)]
+    pub hashed_salted_value: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub salt: Option<String>,
+    #[serde(default, skip_serializing)]
+    pub hash_iterations: Option<i64>,
+    #[serde(default, skip_serializing)]
+    pub algorithm: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -324,6 +358,12 @@ pub struct UserRepr {
     pub groups: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realm_roles: Option<Vec<String>>,
+    /// Client roles by clientId.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_roles: Option<BTreeMap<String, Vec<String>>>,
+    /// The clientId of the client this user is the service account of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_account_client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub totp: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -475,6 +515,9 @@ pub struct ClientRepr {
     /// What the caller may do with the client (output only).
     #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub access: Option<BTreeMap<&'static str, bool>>,
+    /// Keycloak's fields keywarden does not implement, kept by imports (see migration 0012).
+    #[serde(flatten)]
+    pub kept: Map<String, Value>,
 }
 
 impl ClientRepr {
@@ -535,6 +578,17 @@ pub struct RoleRepr {
     pub container_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attributes: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub composites: Option<CompositesRepr>,
+}
+
+/// The parts of a composite role: realm roles by name, client roles by clientId.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CompositesRepr {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub realm: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<BTreeMap<String, Vec<String>>>,
 }
 
 impl RoleRepr {
@@ -564,6 +618,7 @@ impl RoleRepr {
                     .map_or_else(|| role.realm_id.to_string(), |c| c.to_string()),
             ),
             attributes: None,
+            composites: None,
         }
     }
 }

@@ -266,6 +266,34 @@ pub async fn builtin_of(
     )
 }
 
+/// The client representation's fields that keywarden keeps without implementing them.
+pub async fn kept(
+    db: impl SqliteExecutor<'_>,
+    id: &ClientUuid,
+) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+    let raw = sqlx::query_scalar!("SELECT kept FROM client WHERE id = ?", id)
+        .fetch_optional(db)
+        .await?
+        .unwrap_or_default();
+    if raw.is_empty() {
+        return Ok(serde_json::Map::new());
+    }
+    from_json("client.kept", &raw)
+}
+
+/// Replaces the fields kept for a client.
+pub async fn set_kept(
+    db: impl SqliteExecutor<'_>,
+    id: &ClientUuid,
+    kept: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), StoreError> {
+    let raw = to_json(kept);
+    sqlx::query!("UPDATE client SET kept = ? WHERE id = ?", raw, id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// The realm's built-in client `what` (its clientId may differ).
 pub async fn find_builtin(
     db: impl SqliteExecutor<'_>,

@@ -180,3 +180,21 @@ pub async fn set_details(
     .await?;
     Ok(())
 }
+
+/// Every membership of the realm's users, as (user, group) pairs.
+pub async fn memberships(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<Vec<(UserId, GroupId)>, StoreError> {
+    Ok(sqlx::query!(
+        r#"SELECT m.user_id AS "user_id: UserId", m.group_id AS "group_id: GroupId"
+         FROM group_membership m JOIN app_group g ON g.id = m.group_id
+         WHERE g.realm_id = ?"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| (row.user_id, row.group_id))
+    .collect())
+}

@@ -147,6 +147,35 @@ pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<Realm>, StoreError>
     .await?)
 }
 
+/// The realm representation's fields that keywarden keeps without implementing them (a JSON
+/// object by Keycloak's field names).
+pub async fn kept(
+    db: impl SqliteExecutor<'_>,
+    id: &RealmId,
+) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
+    let raw = sqlx::query_scalar!("SELECT kept FROM realm WHERE id = ?", id)
+        .fetch_optional(db)
+        .await?
+        .unwrap_or_default();
+    if raw.is_empty() {
+        return Ok(serde_json::Map::new());
+    }
+    super::from_json("realm.kept", &raw)
+}
+
+/// Replaces the fields kept for a realm.
+pub async fn set_kept(
+    db: impl SqliteExecutor<'_>,
+    id: &RealmId,
+    kept: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), StoreError> {
+    let raw = super::to_json(kept);
+    sqlx::query!("UPDATE realm SET kept = ? WHERE id = ?", raw, id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Which layout of built-in clients and roles the realm was brought to (0: made before any).
 pub async fn layout_version(db: impl SqliteExecutor<'_>, id: &RealmId) -> Result<i64, StoreError> {
     Ok(

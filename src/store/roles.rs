@@ -437,6 +437,75 @@ pub async fn find_builtin_realm_role(
     .await?)
 }
 
+/// Every role of a realm, realm and client roles alike (for export).
+pub async fn list_all(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<Vec<Role>, StoreError> {
+    Ok(sqlx::query_as!(
+        Role,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
+         FROM role WHERE realm_id = ? ORDER BY name"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// A link between two ids: a composite and its part, a user or group and its role.
+pub struct Link<A, B> {
+    pub from: A,
+    pub to: B,
+}
+
+/// Every composite of a realm as (composite, part) links.
+pub async fn composite_links(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<Vec<Link<RoleId, RoleId>>, StoreError> {
+    Ok(sqlx::query_as!(
+        Link::<RoleId, RoleId>,
+        r#"SELECT c.parent_id AS "from: RoleId", c.child_id AS "to: RoleId"
+         FROM role_composite c JOIN role r ON r.id = c.parent_id
+         WHERE r.realm_id = ?"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Every direct role mapping of the realm's users.
+pub async fn user_links(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<Vec<Link<UserId, RoleId>>, StoreError> {
+    Ok(sqlx::query_as!(
+        Link::<UserId, RoleId>,
+        r#"SELECT m.user_id AS "from: UserId", m.role_id AS "to: RoleId"
+         FROM user_role_mapping m JOIN role r ON r.id = m.role_id
+         WHERE r.realm_id = ?"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Every direct role mapping of the realm's groups.
+pub async fn group_links(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<Vec<Link<GroupId, RoleId>>, StoreError> {
+    Ok(sqlx::query_as!(
+        Link::<GroupId, RoleId>,
+        r#"SELECT m.group_id AS "from: GroupId", m.role_id AS "to: RoleId"
+         FROM group_role_mapping m JOIN role r ON r.id = m.role_id
+         WHERE r.realm_id = ?"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 /// Gives a role its description unless it already has one.
 pub async fn describe_if_blank(
     db: impl SqliteExecutor<'_>,

@@ -554,3 +554,75 @@ pub async fn find_service_account(
     .map(User::try_from)
     .transpose()
 }
+
+/// Every user of a realm, by username (for export).
+pub async fn list_all(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<Vec<User>, StoreError> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", username AS "username: _", email,
+            first_name, last_name, enabled, email_verified, created_timestamp_ms, attributes, required_actions
+         FROM app_user WHERE realm_id = ? ORDER BY username"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(User::try_from)
+    .collect()
+}
+
+/// A user's stored password, for export.
+pub struct StoredPassword {
+    pub user_id: UserId,
+    pub phc: String,
+    pub temporary: bool,
+    pub created_at: i64,
+    pub user_label: Option<String>,
+}
+
+/// The stored passwords of a realm's users.
+pub async fn passwords_in_realm(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<Vec<StoredPassword>, StoreError> {
+    Ok(sqlx::query_as!(
+        StoredPassword,
+        r#"SELECT c.user_id AS "user_id: UserId", c.secret_data AS phc, c.temporary, c.created_at,
+            c.user_label
+         FROM credential c JOIN app_user u ON u.id = c.user_id
+         WHERE u.realm_id = ? AND c.type = 'password'"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// The realm's service-account users with the client each belongs to.
+pub async fn service_account_links(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<Vec<(UserId, ClientUuid)>, StoreError> {
+    Ok(sqlx::query!(
+        r#"SELECT id AS "id: UserId", service_account_client_id AS "client!: ClientUuid"
+         FROM app_user WHERE realm_id = ? AND service_account_client_id IS NOT NULL"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| (row.id, row.client))
+    .collect())
+}
+
+/// Whether a user id is taken (in any realm).
+pub async fn id_taken(db: impl SqliteExecutor<'_>, id: &UserId) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM app_user WHERE id = ?) AS "taken!: bool""#,
+        id
+    )
+    .fetch_one(db)
+    .await?)
+}

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_keywarden");
+pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_keywarden");
 
 /// A keywarden process; killed on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     port: u16,
     log: std::path::PathBuf,
@@ -28,7 +28,7 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts the binary in `dir` with `args` and `env` (plus a free port through KC_HTTP_PORT)
     /// and waits until /health/ready answers.
-    fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+    pub(crate) fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let log = dir.join(format!("server-{port}.log"));
         let file = std::fs::File::create(&log).unwrap();
@@ -67,7 +67,7 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
@@ -127,7 +127,7 @@ fn token_status(server: &Server, username: &str, password: &str) -> u16 {
 /// Runs the binary to completion; it listens on a port of its own choosing (KC_HTTP_PORT=0)
 /// unless the arguments say otherwise, so a busy 8080 never masks the error under test.
 /// A run that panicked fails the test.
-fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let output = Command::new(BINARY)
         .args(args)
         .current_dir(dir)

@@ -127,7 +127,9 @@ async fn get(
     let (realm, id) = path.into_inner();
     let client = ops::clients::get(&state, &actor, &realm, &id).await?;
     let access = ops::clients::access(&state, &actor, &realm).await?;
-    Ok(HttpResponse::Ok().json(admin_view(&client, access)))
+    let mut repr = admin_view(&client, access);
+    repr.kept = ops::clients::kept_fields(&state, &client).await?;
+    Ok(HttpResponse::Ok().json(repr))
 }
 
 async fn update(

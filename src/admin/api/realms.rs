@@ -6,6 +6,7 @@ use serde_json::json;
 use super::created;
 use super::error::ApiError;
 use crate::admin::ops::{self, access::Actor};
+use crate::admin::realm_file;
 use crate::admin::repr::RealmRepr;
 use crate::crypto::keys::LoadedKey;
 use crate::http::client_gone::ClientGone;
@@ -23,29 +24,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn list(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
-    let realms: Vec<RealmRepr> = ops::realms::list(&state, &actor)
-        .await?
-        .iter()
-        .map(RealmRepr::of)
-        .collect();
+    let mut realms: Vec<RealmRepr> = Vec::new();
+    for realm in ops::realms::list(&state, &actor).await? {
+        realms.push(ops::realms::representation(state.db.read(), &realm).await?);
+    }
     Ok(HttpResponse::Ok().json(realms))
 }
 
+/// Creates a realm, importing what its representation carries. The body is read as
+/// Keycloak reads a realm file: of a key given twice the last wins, and an error names the
+/// JSON path of what is wrong.
 async fn create(
     state: web::Data<AppState>,
     actor: Actor,
     base: Base,
-    body: web::Json<RealmRepr>,
+    body: web::Bytes,
     client: ClientGone,
 ) -> Result<HttpResponse, ApiError> {
-    let realm = tokio::select! {
-        created = ops::realms::create(&state, &actor, &body) => created?,
+    let file = realm_file::parse(&body).map_err(ApiError::BadRequest)?;
+    let imported = tokio::select! {
+        created = ops::realms::create(&state, &actor, &file.repr) => created?,
         () = client.wait() => {
-            tracing::info!(realm = body.realm.as_deref(), "realm import stopped: the client left");
+            tracing::info!(realm = file.repr.realm.as_deref(), "realm import stopped: the client left");
             return Ok(HttpResponse::BadRequest().finish());
         }
     };
-    Ok(created(&base, &format!("/{}", realm.name)))
+    for part in file.left_out.iter().chain(&imported.left_out) {
+        tracing::info!(realm = %imported.realm.name, "import left out {part}");
+    }
+    Ok(created(&base, &format!("/{}", imported.realm.name)))
 }
 
 async fn get(
@@ -54,7 +61,7 @@ async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let realm = ops::realms::get(&state, &actor, &path).await?;
-    Ok(HttpResponse::Ok().json(RealmRepr::of(&realm)))
+    Ok(HttpResponse::Ok().json(ops::realms::representation(state.db.read(), &realm).await?))
 }
 
 async fn update(
@@ -91,11 +98,15 @@ async fn partial_export(
     path: web::Path<String>,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let parts = ops::realms::ExportParts {
-        clients: super::query_bool(&query.export_clients).unwrap_or(false),
-        groups_and_roles: super::query_bool(&query.export_groups_and_roles).unwrap_or(false),
-    };
-    Ok(HttpResponse::Ok().json(ops::realms::export(&state, &actor, &path, parts).await?))
+    let exported = ops::realm_export::partial(
+        &state,
+        &actor,
+        &path,
+        super::query_bool(&query.export_clients).unwrap_or(false),
+        super::query_bool(&query.export_groups_and_roles).unwrap_or(false),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(exported))
 }
 
 /// Keycloak's KeysMetadataRepresentation.

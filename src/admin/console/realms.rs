@@ -94,7 +94,7 @@ pub async fn create(posted: Posted) -> Result<HttpResponse, ConsoleError> {
         ..RealmRepr::default()
     };
     match ops::realms::create(&console.state, &console.actor, &repr).await {
-        Ok(realm) => Ok(console.done(
+        Ok(ops::realm_import::Imported { realm, .. }) => Ok(console.done(
             &format!("{}/settings", console.paths.realm(realm.name.as_str())),
             &format!("Realm {} created.", realm.name),
         )),

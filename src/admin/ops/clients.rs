@@ -151,7 +151,11 @@ fn protocol_of(state: &AppState, raw: Option<&str>) -> Result<Protocol, OpsError
 }
 
 /// Applies the present fields of `repr` to `client`, validated.
-fn merge(state: &AppState, client: &mut Client, repr: &ClientRepr) -> Result<(), OpsError> {
+pub(super) fn merge(
+    state: &AppState,
+    client: &mut Client,
+    repr: &ClientRepr,
+) -> Result<(), OpsError> {
     if let Some(client_id) = &repr.client_id {
         client.client_id = ClientIdName::parse(client_id)?;
     }
@@ -288,7 +292,7 @@ pub async fn insert_from(
 /// linked to the client (renamed with it) and, as in Keycloak, given the realm's default
 /// roles when made. A user who already has the name is never adopted: the write fails with a
 /// conflict.
-async fn ensure_service_account(
+pub(super) async fn ensure_service_account(
     conn: &mut sqlx::SqliteConnection,
     realm: &RealmId,
     client: &Client,
@@ -556,4 +560,15 @@ pub async fn client_id_of(
 ) -> Result<String, OpsError> {
     let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     Ok(find(state, &granted, id).await?.client_id.to_string())
+}
+
+/// The fields of Keycloak's client representation kept for the client (by an import), for
+/// its representation; a registration token is never shown.
+pub async fn kept_fields(
+    state: &AppState,
+    client: &Client,
+) -> Result<serde_json::Map<String, serde_json::Value>, OpsError> {
+    let mut kept = store::clients::kept(state.db.read(), &client.id).await?;
+    kept.remove("registrationAccessToken");
+    Ok(kept)
 }

@@ -14,6 +14,7 @@ pub mod group_views;
 pub mod groups;
 pub mod keys;
 pub mod layout;
+pub mod realm_export;
 pub mod realm_import;
 pub mod realms;
 pub mod role_composites;

@@ -4,13 +4,15 @@
 
 use sqlx::SqliteConnection;
 
-use super::access::{authorize, authorize_realm_creation, Actor, ManageRealm, ViewRealm};
+use super::access::{
+    authorize, authorize_realm_creation, Actor, ManageRealm, ViewRealm, DEFAULT_ROLES,
+};
 use super::audited::{Audited, Change};
 use super::OpsError;
 use super::{layout, realm_import};
-use crate::admin::repr::{GroupRepr, RealmRepr};
+use crate::admin::repr::RealmRepr;
 use crate::crypto::keys::generate_realm_key;
-use crate::domain::{Client, Group, KeyId, Realm, RealmKey, RealmName, Role, RoleId};
+use crate::domain::{Client, KeyId, Realm, RealmKey, RealmName, Role, RoleId};
 use crate::state::AppState;
 use crate::store;
 
@@ -71,6 +73,21 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<Realm>, OpsErro
         .collect())
 }
 
+/// The realm's representation as Keycloak gives it: keywarden's settings, and the fields it
+/// keeps without implementing them over Keycloak's defaults.
+pub async fn representation(db: &sqlx::SqlitePool, realm: &Realm) -> Result<RealmRepr, OpsError> {
+    let mut repr = RealmRepr::of(realm);
+    if let Some(default) =
+        store::roles::find_builtin_realm_role(db, &realm.id, DEFAULT_ROLES).await?
+    {
+        repr.default_role = Some(crate::admin::repr::RoleRepr::of(&default, true));
+    }
+    let kept = store::realms::kept(db, &realm.id).await?;
+    repr.kept = crate::admin::realm_defaults::realm_fields(&kept);
+    crate::admin::realm_defaults::mask_secrets(&mut repr.kept);
+    Ok(repr)
+}
+
 pub async fn get(state: &AppState, actor: &Actor, realm: &str) -> Result<Realm, OpsError> {
     Ok(authorize::<ViewRealm>(state, actor, realm)
         .await?
@@ -80,19 +97,24 @@ pub async fn get(state: &AppState, actor: &Actor, realm: &str) -> Result<Realm, 
 
 /// Creates (and imports) a realm from a representation, recording its admin event in the same
 /// transaction.
-pub async fn create(state: &AppState, actor: &Actor, repr: &RealmRepr) -> Result<Realm, OpsError> {
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    repr: &RealmRepr,
+) -> Result<realm_import::Imported, OpsError> {
     let creation = authorize_realm_creation(actor)?;
     let prepared = realm_import::prepare(state, repr).await?;
     let mut tx = creation.begin(state).await?;
-    let realm = realm_import::write(state, tx.conn(), repr, prepared).await?;
+    let imported = realm_import::write(state, tx.conn(), repr, prepared).await?;
+    let realm = &imported.realm;
     if !actor.is_master_admin() {
         layout::grant_to_creator(tx.conn(), &realm.id, &actor.user_id).await?;
     }
     tx.commit(
-        Change::create("REALM", format!("realms/{}", realm.name)).with(&RealmRepr::of(&realm)),
+        Change::create("REALM", format!("realms/{}", realm.name)).with(&RealmRepr::of(realm)),
     )
     .await?;
-    Ok(realm)
+    Ok(imported)
 }
 
 /// Merges realm settings (and a rename) from a partial representation.
@@ -122,6 +144,15 @@ pub async fn update(
     }
     let mut tx = granted.begin(state).await?;
     store::realms::update(tx.conn(), &realm).await?;
+    let mut kept = store::realms::kept(tx.conn(), &realm.id).await?;
+    let settable: Vec<(String, serde_json::Value)> =
+        crate::admin::realm_defaults::settable(&repr.kept)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+    if !settable.is_empty() {
+        kept.extend(settable);
+        store::realms::set_kept(tx.conn(), &realm.id, &kept).await?;
+    }
     layout::rename(tx.conn(), &old_name, &realm).await?;
     tx.commit(
         Change::update("REALM", format!("realms/{}", realm.name)).with(&RealmRepr::of(&realm)),
@@ -161,81 +192,4 @@ pub async fn keys(
     let granted = authorize::<ViewRealm>(state, actor, realm).await?;
     let keys = store::keys::list_usable(state.db.read(), &granted.realm().id).await?;
     Ok((granted.realm().clone(), keys))
-}
-
-/// What a partial export includes besides the realm settings.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ExportParts {
-    pub clients: bool,
-    pub groups_and_roles: bool,
-}
-
-/// The realm as a representation that `import` accepts (Keycloak's partial export): client
-/// secrets masked, no users.
-pub async fn export(
-    state: &AppState,
-    actor: &Actor,
-    realm: &str,
-    parts: ExportParts,
-) -> Result<RealmRepr, OpsError> {
-    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
-    let realm = granted.realm();
-    let mut repr = RealmRepr::of(realm);
-    if parts.clients {
-        let clients = store::clients::search(state.db.read(), &realm.id, "", 0, i64::MAX).await?;
-        repr.clients = Some(
-            clients
-                .iter()
-                .map(|client| {
-                    let mut client_repr = crate::admin::repr::ClientRepr::of(client);
-                    if client_repr.secret.is_some() {
-                        client_repr.secret = Some("**********".into());
-                    }
-                    client_repr
-                })
-                .collect(),
-        );
-    }
-    if parts.groups_and_roles {
-        let roles = store::roles::list_realm_roles(state.db.read(), &realm.id).await?;
-        repr.roles = Some(crate::admin::repr::RolesRepr {
-            realm: Some(
-                roles
-                    .iter()
-                    .map(|r| crate::admin::repr::RoleRepr::of(r, false))
-                    .collect(),
-            ),
-        });
-        let groups = store::groups::list_all(state.db.read(), &realm.id).await?;
-        let mut top = Vec::new();
-        for group in groups.iter().filter(|g| g.parent_id.is_none()) {
-            top.push(group_export(state, group, &groups).await?);
-        }
-        repr.groups = Some(top);
-    }
-    Ok(repr)
-}
-
-/// A group with its realm roles and subgroups, as import reads it.
-fn group_export<'a>(
-    state: &'a AppState,
-    group: &'a Group,
-    all: &'a [Group],
-) -> futures_util::future::BoxFuture<'a, Result<GroupRepr, OpsError>> {
-    Box::pin(async move {
-        let mut repr = GroupRepr::of(group, all, 0);
-        let roles = store::roles::group_realm_roles(state.db.read(), &group.id).await?;
-        repr.realm_roles = Some(roles.into_iter().map(|r| r.name).collect());
-        let mut children = Vec::new();
-        for child in all
-            .iter()
-            .filter(|g| g.parent_id.as_ref() == Some(&group.id))
-        {
-            children.push(group_export(state, child, all).await?);
-        }
-        repr.sub_groups = Some(children);
-        repr.id = None;
-        repr.parent_id = None;
-        Ok(repr)
-    })
 }

@@ -83,6 +83,7 @@ async fn set_password(
         kind: Some("password".into()),
         value: Some(password.to_owned()),
         temporary: Some(temporary),
+        ..CredentialRepr::default()
     };
     match ops::users::reset_password(
         &console.state,
