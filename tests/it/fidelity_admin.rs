@@ -1602,3 +1602,53 @@ async fn client_role_holders_and_role_groups_are_listed() {
     assert_eq!(full[0]["attributes"], json!({"a": ["b"]}));
     assert_eq!(full[0]["realmRoles"], json!(["reader"]));
 }
+
+#[tokio::test]
+async fn a_user_s_groups_are_searched_paged_and_counted() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    let user = app.create_user("team", "joiner", "pw").await;
+    for name in ["alpha", "beta", "alphabet"] {
+        let id = group(&app, "/team/groups", json!({"name": name})).await;
+        let joined = app
+            .admin(
+                Method::PUT,
+                &format!("/team/users/{user}/groups/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(joined.status(), StatusCode::NO_CONTENT);
+    }
+    let base = format!("/team/users/{user}/groups");
+    assert_eq!(
+        names(&json_of(&app, &format!("{base}?search=ALPHA")).await),
+        ["alpha", "alphabet"]
+    );
+    assert_eq!(
+        json_of(&app, &format!("{base}?first=1&max=1"))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        json_of(&app, &format!("{base}/count")).await,
+        json!({"count": 3})
+    );
+    assert_eq!(
+        json_of(&app, &format!("{base}/count?search=bet")).await,
+        json!({"count": 2})
+    );
+    let (status, body) = error_of(
+        app.admin(
+            Method::PUT,
+            &format!("/team/users/{user}/groups/0b1c9a44-6d5e-4b43-9a0e-5f2a8f5d3c11"),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"error": "Group not found"}));
+}

@@ -31,6 +31,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/{realm}/users/{id}/groups", web::get().to(groups))
         .route(
+            "/{realm}/users/{id}/groups/count",
+            web::get().to(groups_count),
+        )
+        .route(
             "/{realm}/users/{id}/groups/{group}",
             web::put().to(join_group),
         )
@@ -216,30 +220,80 @@ async fn reset_password(
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct BriefQuery {
+struct GroupsQuery {
     brief_representation: Option<String>,
+    search: Option<String>,
+    first: Option<i64>,
+    max: Option<i64>,
+}
+
+/// The groups the user belongs to directly whose name contains `search` (any case).
+async fn user_groups(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    id: &str,
+    search: Option<&str>,
+) -> Result<(ops::group_views::Listing, Vec<crate::domain::GroupId>), ApiError> {
+    let (ids, _) = ops::users::groups(state, actor, realm, id).await?;
+    let listing = ops::group_views::listing(state, actor, realm).await?;
+    let search = search.map(str::to_lowercase).filter(|s| !s.is_empty());
+    let matching = listing
+        .all
+        .iter()
+        .filter(|g| ids.contains(&g.id))
+        .filter(|g| {
+            search
+                .as_deref()
+                .is_none_or(|s| g.name.to_lowercase().contains(s))
+        })
+        .map(|g| g.id.clone())
+        .collect();
+    Ok((listing, matching))
 }
 
 /// The user's groups: id, name, path, parentId and an empty subGroups, with attributes and
-/// role names when `briefRepresentation=false`.
+/// role names when `briefRepresentation=false`; `search` and paging as Keycloak.
 async fn groups(
     state: web::Data<AppState>,
     actor: Actor,
     path: UserPath,
-    query: web::Query<BriefQuery>,
+    query: web::Query<GroupsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (realm, id) = path.into_inner();
-    let (ids, _) = ops::users::groups(&state, &actor, &realm, &id).await?;
-    let listing = ops::group_views::listing(&state, &actor, &realm).await?;
+    let (listing, ids) = user_groups(&state, &actor, &realm, &id, query.search.as_deref()).await?;
     let full = query_bool(&query.brief_representation) == Some(false);
-    let mut groups: Vec<GroupRepr> = Vec::with_capacity(ids.len());
-    for group in listing.all.iter().filter(|g| ids.contains(&g.id)) {
+    let first = query.first.filter(|f| *f >= 0).unwrap_or(0) as usize;
+    let max = query
+        .max
+        .filter(|m| *m >= 0)
+        .map_or(usize::MAX, |m| m as usize);
+    let mut groups: Vec<GroupRepr> = Vec::new();
+    for group in listing
+        .all
+        .iter()
+        .filter(|g| ids.contains(&g.id))
+        .skip(first)
+        .take(max)
+    {
         let mut repr = listing.repr(&state, group, full).await?;
         repr.sub_group_count = None;
         repr.access = None;
         groups.push(repr);
     }
     Ok(HttpResponse::Ok().json(groups))
+}
+
+/// `{"count": n}`: how many groups the user belongs to directly (matching `search`).
+async fn groups_count(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: UserPath,
+    query: web::Query<GroupsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (realm, id) = path.into_inner();
+    let (_, ids) = user_groups(&state, &actor, &realm, &id, query.search.as_deref()).await?;
+    Ok(HttpResponse::Ok().json(json!({"count": ids.len()})))
 }
 
 async fn join_group(
