@@ -166,10 +166,10 @@ pub async fn roles(
                 return Ok(Vec::new());
             }
             for role in candidates.into_iter().filter(|r| !mapped.contains(&r.id)) {
-                if granted
-                    .actor()
-                    .covers(&granted.realm().id, &powers_of(state, &granted, &role).await?)
-                {
+                if granted.actor().covers(
+                    &granted.realm().id,
+                    &powers_of(state, &granted, &role).await?,
+                ) {
                     available.push(role);
                 }
             }
