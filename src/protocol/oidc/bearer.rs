@@ -1,6 +1,7 @@
 //! Access-token verification shared by userinfo, introspection and the admin API: a valid
 //! RS256 signature by one of the realm's keys, an unexpired `Bearer` token issued by that
-//! realm, a session that still exists, and an enabled user.
+//! realm, a session that still exists, a token not revoked (alone or with its client's place
+//! in the session), and an enabled user.
 
 use crate::crypto::jwt;
 use crate::domain::{Realm, User, UserId};
@@ -31,6 +32,18 @@ pub async fn verify_access(
     if store::sessions::find(state.db.read(), &realm.id, session)
         .await?
         .is_none()
+    {
+        return Ok(None);
+    }
+    if store::revocations::access_revoked(
+        state.db.read(),
+        &realm.id,
+        &claims.jti,
+        session,
+        &claims.azp,
+        claims.iat,
+    )
+    .await?
     {
         return Ok(None);
     }

@@ -9,6 +9,12 @@ use serde_json::json;
 pub enum OidcError {
     #[error("Realm does not exist")]
     RealmNotFound,
+    /// Introspection and revocation in a disabled realm: 403 `access_denied`, as Keycloak.
+    #[error("Realm not enabled")]
+    RealmDisabled,
+    /// Introspection by a client that failed to authenticate: 401 `invalid_request`.
+    #[error("Authentication failed.")]
+    AuthenticationFailed,
     #[error("{0}")]
     InvalidRequest(String),
     #[error("{0}")]
@@ -25,7 +31,7 @@ pub enum OidcError {
     UnauthorizedClient(&'static str),
     #[error("{0}")]
     UnsupportedGrantType(String),
-    /// Revocation of a token issued to another client: 401 `unauthorized_client`, as Keycloak.
+    /// Revocation of a token issued to another client: 400 `invalid_request`, as Keycloak.
     #[error("Unmatching clients")]
     UnmatchingClients,
     /// Revocation of a token that is neither an access nor a refresh token (an ID token).
@@ -42,13 +48,13 @@ impl OidcError {
     fn code(&self) -> &'static str {
         match self {
             OidcError::RealmNotFound => "Realm does not exist",
+            OidcError::RealmDisabled => "access_denied",
+            OidcError::AuthenticationFailed | OidcError::UnmatchingClients => "invalid_request",
             OidcError::InvalidRequest(_) => "invalid_request",
             OidcError::InvalidClient(_) => "invalid_client",
             OidcError::InvalidGrant(_) | OidcError::InvalidUserCredentials => "invalid_grant",
             OidcError::ClientNotAllowed(_) => "invalid_request",
-            OidcError::UnauthorizedClient(_) | OidcError::UnmatchingClients => {
-                "unauthorized_client"
-            }
+            OidcError::UnauthorizedClient(_) => "unauthorized_client",
             OidcError::UnsupportedGrantType(_) => "unsupported_grant_type",
             OidcError::UnsupportedTokenType => "unsupported_token_type",
             OidcError::InvalidToken(_) => "invalid_token",
@@ -61,15 +67,17 @@ impl ResponseError for OidcError {
     fn status_code(&self) -> StatusCode {
         match self {
             OidcError::RealmNotFound => StatusCode::NOT_FOUND,
+            OidcError::RealmDisabled => StatusCode::FORBIDDEN,
             OidcError::InvalidClient(_)
             | OidcError::InvalidToken(_)
-            | OidcError::UnmatchingClients
+            | OidcError::AuthenticationFailed
             | OidcError::InvalidUserCredentials => StatusCode::UNAUTHORIZED,
             OidcError::ClientNotAllowed(_) => StatusCode::FORBIDDEN,
             OidcError::InvalidRequest(_)
             | OidcError::InvalidGrant(_)
             | OidcError::UnauthorizedClient(_)
             | OidcError::UnsupportedGrantType(_)
+            | OidcError::UnmatchingClients
             | OidcError::UnsupportedTokenType => StatusCode::BAD_REQUEST,
             OidcError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -9,8 +9,10 @@ mod error;
 mod form;
 mod introspect;
 mod logout;
+mod ordered;
 mod realm_info;
 pub mod redirects;
+mod revoke;
 pub mod token;
 mod userinfo;
 
@@ -55,7 +57,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/realms/{realm}/protocol/openid-connect/revoke",
-            web::post().to(introspect::revoke),
+            web::post().to(revoke::revoke),
         )
         .route(
             "/realms/{realm}/protocol/openid-connect/logout",
