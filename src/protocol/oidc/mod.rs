@@ -66,5 +66,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/realms/{realm}/protocol/openid-connect/logout",
             web::post().to(logout::post),
+        )
+        .route(
+            "/realms/{realm}/protocol/openid-connect/logout/logout-confirm",
+            web::post().to(logout::confirm),
         );
 }
