@@ -7,6 +7,7 @@ mod events;
 mod groups;
 mod realms;
 mod roles;
+mod sessions;
 pub mod strict_json;
 mod user_credentials;
 mod users;
@@ -33,7 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(clients::routes)
             .configure(roles::routes)
             .configure(groups::routes)
-            .configure(events::routes),
+            .configure(events::routes)
+            .configure(sessions::routes),
     );
 }
 

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod realm_import;
 pub mod realms;
 pub mod roles;
+pub mod sessions;
 pub mod user_credentials;
 pub mod user_sessions;
 pub mod users;
