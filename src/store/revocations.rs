@@ -16,12 +16,9 @@ pub async fn revoke_access(
     expires_at: i64,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query!(
-        "DELETE FROM revoked_access_token WHERE expires_at < ?",
-        now
-    )
-    .execute(db)
-    .await?;
+    sqlx::query!("DELETE FROM revoked_access_token WHERE expires_at < ?", now)
+        .execute(db)
+        .await?;
     sqlx::query!(
         "INSERT INTO revoked_access_token (jti, realm_id, expires_at) VALUES (?, ?, ?)
          ON CONFLICT (jti) DO NOTHING",

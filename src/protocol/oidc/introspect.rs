@@ -49,11 +49,7 @@ pub async fn introspect(
     let refresh_hint = match form.get("token_type_hint").map(String::as_str) {
         None | Some("access_token") | Some("requesting_party_token") => false,
         Some("refresh_token") => true,
-        Some(_) => {
-            return Err(OidcError::InvalidRequest(
-                "Unsupported token type.".into(),
-            ))
-        }
+        Some(_) => return Err(OidcError::InvalidRequest("Unsupported token type.".into())),
     };
     let found = match refresh_hint {
         true => match refresh_metadata(&state, &realm, &client, token).await? {
@@ -102,7 +98,11 @@ async fn access_metadata(
     let Some((claims, user)) = bearer::verify_access(state, realm, token).await? else {
         return Ok(None);
     };
-    if !claims.aud.iter().any(|aud| aud == client.client_id.as_str()) {
+    if !claims
+        .aud
+        .iter()
+        .any(|aud| aud == client.client_id.as_str())
+    {
         return Ok(None);
     }
     let keys = state.keyring.get(&state.db, &realm.id).await?;

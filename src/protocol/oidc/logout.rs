@@ -183,9 +183,7 @@ async fn rp_initiated(
     };
     let redirect = match target {
         Some(uri) => match &client {
-            Some(c) if redirects::allowed_after_logout(c, uri, base.as_str()) => {
-                Some(uri.clone())
-            }
+            Some(c) if redirects::allowed_after_logout(c, uri, base.as_str()) => Some(uri.clone()),
             _ => return Ok(error_page("Invalid redirect uri")),
         },
         None => None,
@@ -217,7 +215,11 @@ async fn rp_initiated(
 }
 
 /// A verified `id_token_hint` of this realm, or `None`.
-async fn verify_hint(state: &AppState, realm: &Realm, raw: &str) -> Result<Option<Hint>, OidcError> {
+async fn verify_hint(
+    state: &AppState,
+    realm: &Realm,
+    raw: &str,
+) -> Result<Option<Hint>, OidcError> {
     let keys = state.keyring.get(&state.db, &realm.id).await?;
     Ok(jwt::verify_signature::<Hint>(raw, &keys.keys)
         .ok()
@@ -290,7 +292,13 @@ async fn confirmation_page(
         "{}/protocol/openid-connect/logout/logout-confirm",
         base.issuer(realm.name.as_str())
     );
-    Ok(page(StatusCode::OK, "Logging out", None, Some(&code), &action))
+    Ok(page(
+        StatusCode::OK,
+        "Logging out",
+        None,
+        Some(&code),
+        &action,
+    ))
 }
 
 /// Keycloak's 400 page for a refused logout.

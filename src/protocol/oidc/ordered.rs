@@ -81,7 +81,10 @@ mod tests {
         object.set("a", Value::from(4));
         object.set("c", Value::from(5));
         object.remove("m");
-        assert_eq!(serde_json::to_string(&object).unwrap(), r#"{"z":1,"a":4,"c":5}"#);
+        assert_eq!(
+            serde_json::to_string(&object).unwrap(),
+            r#"{"z":1,"a":4,"c":5}"#
+        );
         assert!(Ordered::parse(b"[1]").is_none());
     }
 }

@@ -74,8 +74,14 @@ pub async fn revoke(
             store::sessions::delete(state.db.write(), &realm.id, &session).await?;
         }
     } else {
-        store::revocations::revoke_access(state.db.write(), &realm.id, &claims.jti, claims.exp, now)
-            .await?;
+        store::revocations::revoke_access(
+            state.db.write(),
+            &realm.id,
+            &claims.jti,
+            claims.exp,
+            now,
+        )
+        .await?;
     }
     Ok(HttpResponse::Ok().finish())
 }
@@ -91,8 +97,7 @@ async fn live_session(
     let Some(session_id) = claims.sid.as_deref() else {
         return Ok(None);
     };
-    let Some(session) = store::sessions::find(state.db.read(), &realm.id, session_id).await?
-    else {
+    let Some(session) = store::sessions::find(state.db.read(), &realm.id, session_id).await? else {
         return Ok(None);
     };
     let owner = UserId::parse(&claims.sub).filter(|id| *id == session.user_id);
