@@ -58,6 +58,28 @@ pub async fn access_revoked(
     Ok(found.is_some())
 }
 
+/// Whether the client `azp` was taken out of `session` after issuing a token at `issued_at`.
+pub async fn client_detached(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    session: &str,
+    azp: &str,
+    issued_at: i64,
+) -> Result<bool, StoreError> {
+    let found = sqlx::query_scalar!(
+        r#"SELECT 1 AS "hit!: i64" FROM client_session_revocation r
+           JOIN client c ON c.id = r.client_id
+           WHERE r.session_id = ? AND c.realm_id = ? AND c.client_id = ? AND r.revoked_at >= ?"#,
+        session,
+        realm,
+        azp,
+        issued_at
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// Takes `client` out of `session`: its refresh tokens there are deleted and the access
 /// tokens it was issued there until `now` stop working. Returns whether the session still
 /// has other clients.

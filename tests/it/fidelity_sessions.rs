@@ -147,7 +147,7 @@ fn key_order(text: &str) -> Vec<String> {
 #[tokio::test]
 async fn an_access_token_introspects_for_a_client_in_its_audience_as_its_claims_then_four_fields() {
     let app = spawn_app().await;
-    desk(&app).await;
+    let (_, _, api_id) = desk(&app).await;
     let access = field(&tokens(&app, "app").await, "access_token").to_owned();
     let response = post(&app, "/token/introspect", "api", &[("token", &access)]).await;
     assert_eq!(response.status(), 200);
@@ -173,6 +173,31 @@ async fn an_access_token_introspects_for_a_client_in_its_audience_as_its_claims_
     assert_eq!(body["username"], "ann");
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["active"], true);
+
+    let response = app
+        .admin(
+            Method::PUT,
+            &format!("/desk/clients/{api_id}"),
+            Some(json!({"attributes": {
+                "client.introspection.response.allow.jwt.claim.enabled": "true"}})),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    let with_jwt: Value = app
+        .client
+        .post(app.url(&format!("{BASE}/token/introspect")))
+        .basic_auth("api", Some("api-s"))
+        .header("accept", "application/jwt")
+        .form(&[("token", &access)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(with_jwt["jwt"], access.as_str());
+    assert_eq!(with_jwt["active"], true);
+    assert!(body.get("jwt").is_none(), "only when asked for and allowed");
 
     let own = post(&app, "/token/introspect", "app", &[("token", &access)]).await;
     assert_eq!(

@@ -107,16 +107,15 @@ async fn live_session(
     let enabled = store::users::find_by_id(state.db.read(), &realm.id, &owner)
         .await?
         .is_some_and(|u| u.enabled);
-    let detached = store::revocations::access_revoked(
+    let detached = store::revocations::client_detached(
         state.db.read(),
         &realm.id,
-        "",
         session_id,
         client.client_id.as_str(),
         claims.iat,
     )
     .await?;
-    Ok((enabled && !detached).then(|| session.id))
+    Ok((enabled && !detached).then_some(session.id))
 }
 
 /// Keycloak's answer to a token it cannot revoke: 200 with an `invalid_token` body.
