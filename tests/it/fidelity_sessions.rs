@@ -147,10 +147,11 @@ fn key_order(text: &str) -> Vec<String> {
 #[tokio::test]
 async fn an_access_token_introspects_for_a_client_in_its_audience_as_its_claims_then_four_fields() {
     let app = spawn_app().await;
-    let (_, _, api_id) = desk(&app).await;
+    let (_, app_id, api_id) = desk(&app).await;
     let access = field(&tokens(&app, "app").await, "access_token").to_owned();
     let response = post(&app, "/token/introspect", "api", &[("token", &access)]).await;
     assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-cache");
     let text = response.text().await.unwrap();
     let body: Value = serde_json::from_str(&text).unwrap();
     let claims = jwt_payload(&access);
@@ -200,10 +201,25 @@ async fn an_access_token_introspects_for_a_client_in_its_audience_as_its_claims_
     assert!(body.get("jwt").is_none(), "only when asked for and allowed");
 
     let own = post(&app, "/token/introspect", "app", &[("token", &access)]).await;
+    assert_eq!(own.headers()["cache-control"], "no-cache");
     assert_eq!(
         own.text().await.unwrap(),
         r#"{"active":false}"#,
         "not in its own audience"
+    );
+
+    let response = app
+        .admin(
+            Method::PUT,
+            &format!("/desk/clients/{app_id}"),
+            Some(json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        seen_by_api(&app, &access).await,
+        json!({"active": false}),
+        "issuer disabled"
     );
 }
 

@@ -1,7 +1,8 @@
 //! Token introspection (RFC 7662) as Keycloak 26 answers it, for confidential clients.
 //!
-//! An access token is shown to a client only if the client is in its audience (`aud`): a
-//! client never sees its own access tokens, as in Keycloak 26.7. A refresh token is shown
+//! An access token is shown to a client only if the client is in its audience (`aud`) and the
+//! client it was issued to is enabled: a client never sees its own access tokens, as in
+//! Keycloak 26.7. A refresh token is shown
 //! only to the client it was issued to. Anything else is `{"active": false}`. An active
 //! answer is the token's claims in their order, then `client_id`, `username`, `token_type`
 //! and `active`.
@@ -59,7 +60,7 @@ pub async fn introspect(
         false => access_metadata(&state, &realm, &client, token).await?,
     };
     let Some(mut metadata) = found else {
-        return Ok(HttpResponse::Ok().json(json!({"active": false})));
+        return Ok(answer(json!({"active": false})));
     };
     let wants_jwt = req
         .headers()
@@ -73,7 +74,14 @@ pub async fn introspect(
     {
         metadata.set("jwt", json!(token));
     }
-    Ok(HttpResponse::Ok().json(metadata))
+    Ok(answer(metadata))
+}
+
+/// An introspection answer, never cached (Keycloak's `@NoCache`).
+fn answer(body: impl serde::Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .json(body)
 }
 
 /// The realm of an OIDC endpoint that Keycloak serves only while the realm is enabled: an
@@ -103,6 +111,12 @@ async fn access_metadata(
         .iter()
         .any(|aud| aud == client.client_id.as_str())
     {
+        return Ok(None);
+    }
+    let issuer_enabled = store::clients::find_by_client_id(state.db.read(), &realm.id, &claims.azp)
+        .await?
+        .is_some_and(|issuer| issuer.enabled);
+    if !issuer_enabled {
         return Ok(None);
     }
     let keys = state.keyring.get(&state.db, &realm.id).await?;
