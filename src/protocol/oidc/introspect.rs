@@ -2,10 +2,9 @@
 //!
 //! An access token is shown to a client only if the client is in its audience (`aud`) and the
 //! client it was issued to is enabled: a client never sees its own access tokens, as in
-//! Keycloak 26.7. A refresh token is shown
-//! only to the client it was issued to. Anything else is `{"active": false}`. An active
-//! answer is the token's claims in their order, then `client_id`, `username`, `token_type`
-//! and `active`.
+//! Keycloak 26.7. A refresh token is shown only to the client it was issued to. Anything else
+//! is `{"active": false}`. An active answer is the token's claims in their order, then
+//! `client_id`, `username`, `token_type` and `active`.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
