@@ -57,6 +57,9 @@ impl Application {
                     http::trailing_slash::trim_admin_api,
                 ))
                 .wrap(actix_web::middleware::from_fn(
+                    http::security_headers::security_headers,
+                ))
+                .wrap(actix_web::middleware::from_fn(
                     http::request_span::request_span,
                 ))
                 .configure(|cfg| mount(cfg, layout.as_deref(), docker))

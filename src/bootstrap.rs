@@ -1,5 +1,6 @@
-//! First start: the master realm, the bootstrap admin while master has no users, and the
-//! realm files of `--import-realm`.
+//! First start: the master realm, the bootstrap admin while master has no users, the built-in
+//! clients and roles that realms of an older database lack, and the realm files of
+//! `--import-realm`.
 
 use std::path::Path;
 
@@ -15,6 +16,9 @@ use crate::domain::{User, Username};
 use crate::state::AppState;
 use crate::store::{self, Db};
 
+/// The access token lifespan Keycloak gives a new master realm, in seconds.
+const MASTER_ACCESS_TOKEN_LIFESPAN: i64 = 60;
+
 /// Where `--import-realm` looks for realm JSON files, as in Keycloak.
 pub const IMPORT_DIR: &str = "data/import";
 
@@ -22,6 +26,7 @@ pub const IMPORT_DIR: &str = "data/import";
 /// imports realm files when asked.
 pub async fn run(state: &AppState) -> anyhow::Result<()> {
     bootstrap_master(&state.db, &state.settings).await?;
+    ops::layout::backfill(&state.db).await?;
     if state.settings.import_realm {
         import_realms(state, Path::new(IMPORT_DIR)).await?;
     }
@@ -64,7 +69,10 @@ async fn bootstrap_master(db: &Db, settings: &Settings) -> anyhow::Result<()> {
         Some(realm) => realm,
         None => {
             let mut tx = db.begin().await?;
-            let realm = ops::realms::create_named(&mut tx, MASTER).await?;
+            let mut realm = ops::realms::create_named(&mut tx, MASTER).await?;
+            // Keycloak's master realm issues access tokens for one minute.
+            realm.access_token_lifespan = MASTER_ACCESS_TOKEN_LIFESPAN;
+            store::realms::update(&mut *tx, &realm).await?;
             tx.commit().await?;
             tracing::info!("created the master realm");
             realm

@@ -110,6 +110,9 @@ pub struct Jwk {
     pub n: String,
     pub e: String,
     pub x5c: Vec<String>,
+    /// SHA-1 thumbprint of the certificate DER, base64url (JWKS `x5t`).
+    pub x5t: String,
+    /// SHA-256 thumbprint of the certificate DER, base64url.
     #[serde(rename = "x5t#S256")]
     pub x5t_s256: String,
 }
@@ -145,6 +148,10 @@ impl LoadedKey {
             n: URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero()),
             e: URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero()),
             x5c: vec![certificate_b64.clone()],
+            x5t: URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+                &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+                &stored.certificate_der,
+            )),
             x5t_s256: URL_SAFE_NO_PAD.encode(Sha256::digest(&stored.certificate_der)),
         };
         Ok(LoadedKey {

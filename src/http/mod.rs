@@ -7,6 +7,7 @@ pub mod cookies;
 pub mod cors;
 pub mod csrf;
 pub mod request_span;
+pub mod security_headers;
 pub mod trailing_slash;
 
 pub use base::Base;

@@ -18,6 +18,8 @@ pub struct AuthCode {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub expires_at: i64,
+    /// Whether the code was issued by single sign-on, without asking for credentials.
+    pub sso: bool,
 }
 
 pub async fn insert(
@@ -27,8 +29,8 @@ pub async fn insert(
 ) -> Result<(), StoreError> {
     sqlx::query!(
         "INSERT INTO auth_code (code_hash, realm_id, client_id, user_id, session_id, redirect_uri,
-            scope, nonce, code_challenge, code_challenge_method, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            scope, nonce, code_challenge, code_challenge_method, expires_at, sso)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         code_hash,
         code.realm_id,
         code.client_id,
@@ -40,6 +42,7 @@ pub async fn insert(
         code.code_challenge,
         code.code_challenge_method,
         code.expires_at,
+        code.sso,
     )
     .execute(db)
     .await?;
@@ -57,7 +60,7 @@ pub async fn take(
         r#"DELETE FROM auth_code WHERE code_hash = ? AND realm_id = ?
          RETURNING realm_id AS "realm_id!: _", client_id AS "client_id!: _", user_id AS "user_id!: _",
             session_id AS "session_id!", redirect_uri AS "redirect_uri!", scope, nonce, code_challenge,
-            code_challenge_method, expires_at AS "expires_at!""#,
+            code_challenge_method, expires_at AS "expires_at!", sso AS "sso!: bool""#,
         code_hash,
         realm
     )

@@ -265,3 +265,62 @@ pub async fn builtin_of(
             .flatten(),
     )
 }
+
+/// The realm's built-in client `what` (its clientId may differ).
+pub async fn find_builtin(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+    what: &str,
+) -> Result<Option<Client>, StoreError> {
+    sqlx::query_as!(
+        ClientRow,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name,
+            description, protocol, enabled, public_client, secret, root_url, base_url,
+            redirect_uris, web_origins, standard_flow_enabled, direct_access_grants_enabled,
+            service_accounts_enabled, attributes, access_policy
+         FROM client WHERE realm_id = ? AND builtin = ? AND manages_realm_id IS NULL
+         ORDER BY client_id LIMIT 1"#,
+        realm,
+        what
+    )
+    .fetch_optional(db)
+    .await?
+    .map(Client::try_from)
+    .transpose()
+}
+
+/// The client of master whose roles administer `managed` (`master-realm`, `{realm}-realm`).
+pub async fn find_managing(
+    db: impl SqliteExecutor<'_>,
+    managed: &RealmId,
+) -> Result<Option<Client>, StoreError> {
+    sqlx::query_as!(
+        ClientRow,
+        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name,
+            description, protocol, enabled, public_client, secret, root_url, base_url,
+            redirect_uris, web_origins, standard_flow_enabled, direct_access_grants_enabled,
+            service_accounts_enabled, attributes, access_policy
+         FROM client WHERE manages_realm_id = ? LIMIT 1"#,
+        managed
+    )
+    .fetch_optional(db)
+    .await?
+    .map(Client::try_from)
+    .transpose()
+}
+
+/// Links a client of master to the realm its roles administer.
+pub async fn link_managed_realm(
+    db: impl SqliteExecutor<'_>,
+    client: &ClientUuid,
+    managed: &RealmId,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE client SET manages_realm_id = ? WHERE id = ?",
+        managed,
+        client
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -146,3 +146,29 @@ pub async fn list(db: impl SqliteExecutor<'_>) -> Result<Vec<Realm>, StoreError>
     .fetch_all(db)
     .await?)
 }
+
+/// Which layout of built-in clients and roles the realm was brought to (0: made before any).
+pub async fn layout_version(db: impl SqliteExecutor<'_>, id: &RealmId) -> Result<i64, StoreError> {
+    Ok(
+        sqlx::query_scalar!("SELECT layout_version FROM realm WHERE id = ?", id)
+            .fetch_optional(db)
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
+/// Records that the realm was brought to layout `version`.
+pub async fn set_layout_version(
+    db: impl SqliteExecutor<'_>,
+    id: &RealmId,
+    version: i64,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE realm SET layout_version = ? WHERE id = ?",
+        version,
+        id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}

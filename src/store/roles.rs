@@ -184,6 +184,9 @@ pub struct EffectiveRole {
     pub builtin: Option<String>,
     /// What the role's client is when it is built in.
     pub client_builtin: Option<String>,
+    /// The realm that the role's client administers, for the clients of master that carry
+    /// one realm's admin roles (`master-realm`, `{realm}-realm`).
+    pub managed_realm: Option<RealmId>,
 }
 
 /// Every role the user holds in effect.
@@ -208,7 +211,7 @@ pub async fn effective_roles(
                 UNION
                 SELECT rc.child_id FROM role_composite rc JOIN effective e ON rc.parent_id = e.id)
          SELECT r.name AS "name!", c.client_id AS "client?", r.builtin AS "builtin?",
-                c.builtin AS "client_builtin?"
+                c.builtin AS "client_builtin?", c.manages_realm_id AS "managed_realm?: RealmId"
          FROM role r LEFT JOIN client c ON c.id = r.client_id
          WHERE r.id IN (SELECT id FROM effective)
          ORDER BY c.client_id, r.name"#,
@@ -346,7 +349,7 @@ pub async fn group_effective_roles(
                 UNION
                 SELECT rc.child_id FROM role_composite rc JOIN effective e ON rc.parent_id = e.id)
          SELECT r.name AS "name!", c.client_id AS "client?", r.builtin AS "builtin?",
-                c.builtin AS "client_builtin?"
+                c.builtin AS "client_builtin?", c.manages_realm_id AS "managed_realm?: RealmId"
          FROM role r LEFT JOIN client c ON c.id = r.client_id
          WHERE r.id IN (SELECT id FROM effective)"#,
         group
@@ -368,7 +371,7 @@ pub async fn role_effective_roles(
                 UNION
                 SELECT rc.child_id FROM role_composite rc JOIN effective e ON rc.parent_id = e.id)
          SELECT r.name AS "name!", c.client_id AS "client?", r.builtin AS "builtin?",
-                c.builtin AS "client_builtin?"
+                c.builtin AS "client_builtin?", c.manages_realm_id AS "managed_realm?: RealmId"
          FROM role r LEFT JOIN client c ON c.id = r.client_id
          WHERE r.id IN (SELECT id FROM effective)"#,
         role
@@ -417,4 +420,20 @@ pub async fn find_builtin_realm_role(
     )
     .fetch_optional(db)
     .await?)
+}
+
+/// Gives a role its description unless it already has one.
+pub async fn describe_if_blank(
+    db: impl SqliteExecutor<'_>,
+    role: &RoleId,
+    description: &str,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "UPDATE role SET description = ? WHERE id = ? AND description IS NULL",
+        description,
+        role
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }

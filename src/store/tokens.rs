@@ -39,6 +39,10 @@ pub struct StoredToken {
     pub created_at: i64,
     pub last_used_at: i64,
     pub expires_at: i64,
+    /// Whether the login this token continues was single sign-on (`acr` "0").
+    pub sso: bool,
+    /// The `auth_time` of the login this token continues, if it has one.
+    pub auth_time: Option<i64>,
 }
 
 /// A token to insert.
@@ -51,6 +55,10 @@ pub struct NewToken<'a> {
     pub kind: TokenKind,
     pub ip_address: Option<&'a str>,
     pub expires_at: i64,
+    /// Whether the login this token continues was single sign-on (`acr` "0").
+    pub sso: bool,
+    /// The `auth_time` of the login this token continues, if it has one.
+    pub auth_time: Option<i64>,
 }
 
 pub async fn insert(
@@ -62,8 +70,8 @@ pub async fn insert(
     let kind = token.kind.as_str();
     sqlx::query!(
         "INSERT INTO refresh_token (id, realm_id, user_id, client_id, session_id, token_hash,
-            kind, ip_address, created_at, last_used_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            kind, ip_address, created_at, last_used_at, expires_at, sso, auth_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         id,
         token.realm_id,
         token.user_id,
@@ -75,6 +83,8 @@ pub async fn insert(
         now,
         now,
         token.expires_at,
+        token.sso,
+        token.auth_time,
     )
     .execute(db)
     .await?;
@@ -91,7 +101,8 @@ pub async fn find_live(
     Ok(sqlx::query_as!(
         StoredToken,
         r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _",
-            client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at
+            client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at,
+            sso AS "sso: bool", auth_time
          FROM refresh_token WHERE token_hash = ? AND realm_id = ? AND expires_at > ?"#,
         token_hash,
         realm,
@@ -145,7 +156,8 @@ pub async fn list_for_user(
     Ok(sqlx::query_as!(
         StoredToken,
         r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _",
-            client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at
+            client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at,
+            sso AS "sso: bool", auth_time
          FROM refresh_token WHERE realm_id = ? AND user_id = ? AND expires_at > ?
          ORDER BY created_at DESC"#,
         realm,

@@ -162,7 +162,7 @@ fn each_bootstrap_admin_variable_pair_creates_a_working_admin() {
             "{user_var}\n{}",
             server.log()
         );
-        assert_eq!(token_status(&server, "boss", "wrong"), 401, "{user_var}");
+        assert_eq!(token_status(&server, "boss", "wrong"), 400, "{user_var}");
     }
 }
 
@@ -247,7 +247,7 @@ fn a_restart_keeps_users_and_the_same_kid() {
     let first = Server::start(dir.path(), &["start-dev"], &env);
     let before = kid(&first);
     enable_master_events(&first, "admin", "pw");
-    assert_eq!(token_status(&first, "admin", "wrong"), 401);
+    assert_eq!(token_status(&first, "admin", "wrong"), 400);
     first.stop();
     let second = Server::start(
         dir.path(),
@@ -265,7 +265,7 @@ fn a_restart_keeps_users_and_the_same_kid() {
     );
     assert_eq!(
         token_status(&second, "other", "x"),
-        401,
+        400,
         "no second bootstrap admin"
     );
     let failures = login_failures_of(&second, "admin", "pw");

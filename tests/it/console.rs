@@ -491,6 +491,37 @@ async fn a_team_admin_sees_and_changes_only_their_realm() {
 }
 
 #[tokio::test]
+async fn in_master_the_role_mapping_tab_hands_out_master_realm_roles() {
+    let app = spawn_app().await;
+    let admin = master_admin(&app).await;
+    let id = app.create_user("master", "helper", "helper-password").await;
+    let (status, html) = admin.page(&format!("/master/users/{id}/roles")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Realm administration (master-realm)"));
+    assert!(html.contains(r#"value="impersonation""#));
+    assert!(!html.contains(r#"value="realm-admin""#));
+    let response = admin
+        .post(
+            &format!("/master/users/{id}/roles"),
+            &[
+                ("kind", "client"),
+                ("action", "add"),
+                ("role", "view-users"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let mut helper = Browser::new(&app, "master");
+    helper.sign_in("helper", "helper-password").await;
+    let (status, _) = helper.page(&format!("/master/users/{id}")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "master-realm view-users shows master's users"
+    );
+}
+
+#[tokio::test]
 async fn a_view_users_holder_sees_users_but_cannot_change_them() {
     let app = spawn_app().await;
     let admin = master_admin(&app).await;

@@ -892,7 +892,7 @@ async fn brute_force_protection_locks_docker_logins_too() {
         .send()
         .await
         .unwrap();
-    assert_eq!(oidc.status(), 401, "the lock holds for every protocol");
+    assert_eq!(oidc.status(), 400, "the lock holds for every protocol");
     let events: Value = app
         .admin(Method::GET, "/team/events?type=LOGIN_ERROR", None)
         .await

@@ -217,12 +217,18 @@ impl TestApp {
         assert_eq!(response.status(), 204, "enable events in {realm}");
     }
 
-    /// Gives `user` the `realm-management` roles named.
+    /// Gives `user` the admin roles named: of `realm-management`, or in master (which has
+    /// none, as in Keycloak) of `master-realm`.
     pub async fn grant_management(&self, realm: &str, user: &str, roles: &[&str]) {
+        let container = if realm == "master" {
+            "master-realm"
+        } else {
+            "realm-management"
+        };
         let clients: Value = self
             .admin(
                 reqwest::Method::GET,
-                &format!("/{realm}/clients?clientId=realm-management"),
+                &format!("/{realm}/clients?clientId={container}"),
                 None,
             )
             .await
@@ -241,8 +247,8 @@ impl TestApp {
         assert_eq!(response.status(), 204, "grant {roles:?}");
     }
 
-    /// Creates a user of `realm` holding the `realm-management` roles named; answers the user's
-    /// id and admin token.
+    /// Creates a user of `realm` holding the admin roles named (see `grant_management`);
+    /// answers the user's id and admin token.
     pub async fn realm_admin(
         &self,
         realm: &str,

@@ -13,6 +13,8 @@ mod console_e2e;
 mod docker_peers;
 mod docker_token;
 mod fidelity_credentials;
+mod fidelity_layout;
+mod fidelity_oidc;
 mod fidelity_sessions;
 mod foundation;
 mod helpers;

@@ -150,8 +150,8 @@ async fn bad_credentials_and_clients_get_oauth_errors() {
     .await;
     assert_eq!(
         response.status(),
-        401,
-        "Keycloak answers wrong credentials with 401"
+        400,
+        "Keycloak 26 answers wrong credentials with 400"
     );
     assert_eq!(
         response.json::<Value>().await.unwrap()["error"],
@@ -171,7 +171,7 @@ async fn bad_credentials_and_clients_get_oauth_errors() {
     assert_eq!(response.status(), 401);
     assert_eq!(
         response.json::<Value>().await.unwrap()["error"],
-        "invalid_client"
+        "unauthorized_client"
     );
     let response = app
         .client
@@ -816,7 +816,11 @@ async fn a_disabled_account_is_told_apart_only_with_the_right_password() {
         ],
     )
     .await;
-    assert_eq!(response.status(), 401);
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error_description"],
+        "Invalid user credentials"
+    );
 }
 
 #[tokio::test]

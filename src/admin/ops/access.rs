@@ -1,12 +1,15 @@
 //! Who may do what. Master-realm admins manage every realm; a realm's own admins hold client
-//! roles of its `realm-management` client and manage only that realm. Built-in roles are known
-//! by the marker they were created with (`role.builtin`), never by their editable names.
+//! roles of its `realm-management` client and manage only that realm; a master user holding
+//! roles of master's `{realm}-realm` client (`master-realm` for master) manages that one realm
+//! with them, as Keycloak delegates a realm. Built-in roles and clients are known by the marker
+//! they were created with (`builtin`), never by their editable names.
 //!
 //! Every operation starts from `authorize::<R>`, whose `Granted<R>` proves, in the type, that
 //! the actor holds right `R` over one realm: a function that reads users takes a grant of a
 //! right that sees users, and every write goes through `Granted::begin` (see `audited`), which
 //! only rights that write can call and whose commit records the admin event.
 
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use crate::domain::{Realm, RealmId, UserId};
@@ -16,7 +19,9 @@ use crate::store::roles::EffectiveRole;
 
 use super::OpsError;
 
-/// The client roles of `realm-management`; `realm-admin` is a composite of all the others.
+/// The `realm-management` roles keywarden implements; `realm-admin` is a composite of all of
+/// Keycloak's admin roles (`layout::ADMIN_ROLES`). The others it makes are held but carry
+/// nothing here (impersonation, identity providers, authorization, organizations).
 pub const MANAGEMENT_ROLES: [&str; 13] = [
     "realm-admin",
     "view-realm",
@@ -43,10 +48,21 @@ pub const DEFAULT_ROLES: &str = "default-roles";
 pub const REALM_MANAGEMENT_CLIENT: &str = "realm-management";
 /// The built-in marker of the client administrators sign in with.
 pub const ADMIN_CLI_CLIENT: &str = "admin-cli";
+/// The built-in marker of master's clients whose roles administer one realm each
+/// (`master-realm`, `{realm}-realm`; Keycloak's master admin client).
+pub const MASTER_ADMIN_CLIENT: &str = "master-admin-client";
 
 /// A set of `realm-management` roles.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ManagementRoles(u16);
+
+impl std::ops::BitOr for ManagementRoles {
+    type Output = ManagementRoles;
+
+    fn bitor(self, other: ManagementRoles) -> ManagementRoles {
+        ManagementRoles(self.0 | other.0)
+    }
+}
 
 impl ManagementRoles {
     /// The set holding the roles named (unknown names are ignored).
@@ -81,7 +97,7 @@ impl ManagementRoles {
 }
 
 /// What a user may administer, from their effective roles.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Powers {
     /// Holds master's built-in `admin` role: manages every realm.
     pub master_admin: bool,
@@ -89,6 +105,9 @@ pub struct Powers {
     pub create_realm: bool,
     /// The built-in `realm-management` roles held in the user's own realm.
     pub management: ManagementRoles,
+    /// For a master user: the admin roles held on master's client of each realm
+    /// (`master-realm`, `{realm}-realm`), by the realm they administer.
+    pub delegated: BTreeMap<RealmId, ManagementRoles>,
 }
 
 impl Powers {
@@ -100,6 +119,18 @@ impl Powers {
                 .iter()
                 .any(|r| r.client.is_none() && r.builtin.as_deref() == Some(what))
         };
+        let mut delegated = BTreeMap::<RealmId, ManagementRoles>::new();
+        for role in roles.iter().filter(|_| in_master) {
+            if let (Some(MASTER_ADMIN_CLIENT), Some(realm), Some(name)) = (
+                role.client_builtin.as_deref(),
+                &role.managed_realm,
+                role.builtin.as_deref(),
+            ) {
+                let held = delegated.entry(realm.clone()).or_default();
+                *held = *held | ManagementRoles::of([name]);
+            }
+        }
+        delegated.retain(|_, held| !held.is_empty());
         Powers {
             master_admin: in_master && realm_role(MASTER_ADMIN_ROLE),
             create_realm: in_master && realm_role(CREATE_REALM_ROLE),
@@ -109,20 +140,40 @@ impl Powers {
                     .filter(|r| r.client_builtin.as_deref() == Some(REALM_MANAGEMENT_CLIENT))
                     .filter_map(|r| r.builtin.as_deref()),
             ),
+            delegated,
         }
     }
 
     /// Whether these powers administer anything at all.
     pub fn any(&self) -> bool {
-        self.master_admin || self.create_realm || !self.management.is_empty()
+        self.master_admin
+            || self.create_realm
+            || !self.management.is_empty()
+            || !self.delegated.is_empty()
     }
 
-    /// Whether these powers include every power in `other` (in the same realm).
-    pub fn covers(&self, other: &Powers) -> bool {
+    /// The admin roles these powers hold over `realm`, for a user of `own` realm: those of
+    /// `realm-management` in their own realm, and those delegated through master's clients.
+    pub fn over(&self, own: &RealmId, realm: &RealmId) -> ManagementRoles {
+        let local = if own == realm {
+            self.management
+        } else {
+            ManagementRoles::default()
+        };
+        local | self.delegated.get(realm).copied().unwrap_or_default()
+    }
+
+    /// Whether these powers (of a user of `own` realm) include every power in `other`, the
+    /// powers of a user, role or group of realm `realm`.
+    pub fn covers(&self, own: &RealmId, realm: &RealmId, other: &Powers) -> bool {
         self.master_admin
             || (!other.master_admin
                 && (self.create_realm || !other.create_realm)
-                && self.management.contains_all(other.management))
+                && self.over(own, realm).contains_all(other.management)
+                && other
+                    .delegated
+                    .iter()
+                    .all(|(managed, held)| self.over(own, managed).contains_all(*held)))
     }
 }
 
@@ -217,19 +268,21 @@ impl Actor {
     /// Whether the actor holds right `R` over `realm`.
     pub fn may<R: Right>(&self, realm: &Realm) -> bool {
         self.powers.master_admin
-            || (realm.id == self.realm_id && self.powers.management.holds_any(R::CARRIED_BY))
+            || self
+                .powers
+                .over(&self.realm_id, &realm.id)
+                .holds_any(R::CARRIED_BY)
     }
 
     /// Whether the actor can see the realm at all.
     pub fn sees(&self, realm: &Realm) -> bool {
-        self.powers.master_admin
-            || (realm.id == self.realm_id && !self.powers.management.is_empty())
+        self.powers.master_admin || !self.powers.over(&self.realm_id, &realm.id).is_empty()
     }
 
-    /// Whether the actor may act on someone (or hand out something) with `powers`: only with
-    /// every one of those powers, so nobody acts above their own rights.
-    pub fn covers(&self, powers: &Powers) -> bool {
-        self.powers.covers(powers)
+    /// Whether the actor may act on someone (or hand out something) of `realm` with `powers`:
+    /// only with every one of those powers, so nobody acts above their own rights.
+    pub fn covers(&self, realm: &RealmId, powers: &Powers) -> bool {
+        self.powers.covers(&self.realm_id, realm, powers)
     }
 }
 
@@ -262,7 +315,7 @@ impl<R: Right> Granted<R> {
     /// Refuses unless the actor holds every power that `powers` carry (those of a user acted
     /// on, or of a role or group handed out).
     pub fn require_covers(&self, powers: &Powers) -> Result<(), OpsError> {
-        if self.actor.covers(powers) {
+        if self.actor.covers(&self.realm.id, powers) {
             Ok(())
         } else {
             Err(OpsError::Forbidden)
@@ -362,6 +415,7 @@ mod tests {
             client: client.map(|c| c.to_owned()),
             builtin: builtin.map(|b| b.to_owned()),
             client_builtin: client.map(|c| c.to_owned()),
+            managed_realm: None,
         }
     }
 
@@ -397,10 +451,54 @@ mod tests {
             master_admin: true,
             ..Powers::default()
         };
-        assert!(admin.covers(&users));
-        assert!(!users.covers(&admin));
-        assert!(!admin.covers(&master));
-        assert!(master.covers(&admin));
-        assert!(users.covers(&Powers::default()));
+        let realm = RealmId::new();
+        let covers = |a: &Powers, b: &Powers| a.covers(&realm, &realm, b);
+        assert!(covers(&admin, &users));
+        assert!(!covers(&users, &admin));
+        assert!(!covers(&admin, &master));
+        assert!(covers(&master, &admin));
+        assert!(covers(&users, &Powers::default()));
+    }
+
+    fn delegated(managed: &RealmId, name: &str) -> EffectiveRole {
+        EffectiveRole {
+            managed_realm: Some(managed.clone()),
+            ..role(name, Some(name), Some(MASTER_ADMIN_CLIENT))
+        }
+    }
+
+    #[test]
+    fn a_master_client_role_manages_only_the_realm_it_names_and_only_from_master() {
+        let (master, team_a, team_b) = (RealmId::new(), RealmId::new(), RealmId::new());
+        let roles = [
+            delegated(&team_a, "manage-users"),
+            delegated(&team_a, "impersonation"),
+        ];
+        let powers = Powers::of(&roles, true);
+        assert!(powers.over(&master, &team_a).contains("manage-users"));
+        assert!(powers.over(&master, &team_b).is_empty());
+        assert!(powers.over(&master, &master).is_empty());
+        assert!(powers.management.is_empty() && !powers.master_admin);
+        assert!(Powers::of(&roles, false).delegated.is_empty());
+        let only_impersonation = Powers::of(&[delegated(&team_a, "impersonation")], true);
+        assert!(
+            !only_impersonation.any(),
+            "unimplemented roles carry nothing"
+        );
+    }
+
+    #[test]
+    fn covering_delegated_powers_needs_them_over_the_same_realm() {
+        let (master, team_a, team_b) = (RealmId::new(), RealmId::new(), RealmId::new());
+        let team_a_users = Powers::of(&[delegated(&team_a, "manage-users")], true);
+        let team_b_users = Powers::of(&[delegated(&team_b, "manage-users")], true);
+        assert!(team_a_users.covers(&master, &master, &team_a_users));
+        assert!(!team_a_users.covers(&master, &master, &team_b_users));
+        let local = Powers {
+            management: ManagementRoles::of(["manage-users"]),
+            ..Powers::default()
+        };
+        assert!(team_a_users.covers(&master, &team_a, &local));
+        assert!(!team_a_users.covers(&master, &team_b, &local));
     }
 }

@@ -171,7 +171,10 @@ impl<'a> Audited<'a> {
     /// the user between this check and the commit.
     pub async fn require_covers(&mut self, user: &UserId) -> Result<(), OpsError> {
         let roles = store::roles::effective_roles(&mut *self.tx, user).await?;
-        if self.actor.covers(&Powers::of(&roles, self.in_master)) {
+        if self
+            .actor
+            .covers(&self.realm, &Powers::of(&roles, self.in_master))
+        {
             Ok(())
         } else {
             Err(OpsError::Forbidden)

@@ -59,9 +59,10 @@ async fn hide_secret_unless_covered<R: Right>(
 ) -> Result<(), OpsError> {
     if client.secret.is_some()
         && !granted.actor().is_master_admin()
-        && !granted
-            .actor()
-            .covers(&service_account_powers(state, granted, client).await?)
+        && !granted.actor().covers(
+            &granted.realm().id,
+            &service_account_powers(state, granted, client).await?,
+        )
     {
         client.secret = Some(MASKED.to_owned());
     }

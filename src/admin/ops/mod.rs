@@ -10,6 +10,7 @@ pub mod clients;
 pub mod event_settings;
 pub mod groups;
 pub mod keys;
+pub mod layout;
 pub mod realm_import;
 pub mod realms;
 pub mod roles;

@@ -132,10 +132,7 @@ pub async fn write(
         import_group(&mut *conn, &realm, None, group).await?;
     }
     for client in repr.clients.iter().flatten() {
-        let builtin = matches!(
-            client.client_id.as_deref(),
-            Some("admin-cli" | "realm-management")
-        );
+        let builtin = super::layout::is_layout_client(client.client_id.as_deref().unwrap_or(""));
         if !builtin {
             super::clients::insert_from(state, &mut *conn, &realm, client).await?;
         }

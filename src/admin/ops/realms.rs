@@ -1,21 +1,16 @@
 //! Realm operations. A new realm gets what Keycloak gives one: a signing key and certificate,
-//! the `admin-cli` and `realm-management` clients, and the default roles. A realm
-//! representation may carry roles, groups, clients and users to import.
+//! and the built-in clients and roles (see `layout`). A realm representation may carry roles,
+//! groups, clients and users to import.
 
 use sqlx::SqliteConnection;
 
-use super::access::{
-    authorize, authorize_realm_creation, Actor, ManageRealm, ViewRealm, ADMIN_CLI_CLIENT,
-    CREATE_REALM_ROLE, DEFAULT_ROLES, MANAGEMENT_ROLES, MASTER_ADMIN_ROLE, REALM_MANAGEMENT_CLIENT,
-};
+use super::access::{authorize, authorize_realm_creation, Actor, ManageRealm, ViewRealm};
 use super::audited::{Audited, Change};
-use super::realm_import;
 use super::OpsError;
+use super::{layout, realm_import};
 use crate::admin::repr::{GroupRepr, RealmRepr};
 use crate::crypto::keys::generate_realm_key;
-use crate::domain::{
-    Client, ClientIdName, Group, KeyId, Protocol, Realm, RealmKey, RealmName, Role, RoleId,
-};
+use crate::domain::{Client, Group, KeyId, Realm, RealmKey, RealmName, Role, RoleId};
 use crate::state::AppState;
 use crate::store;
 
@@ -47,67 +42,8 @@ pub async fn provision(conn: &mut SqliteConnection, realm: Realm) -> Result<Real
     )
     .await?;
 
-    let admin_cli = Client {
-        name: Some("${client_admin-cli}".into()),
-        standard_flow_enabled: false,
-        ..Client::new(
-            realm.id.clone(),
-            ClientIdName::parse("admin-cli")?,
-            Protocol::OpenIdConnect,
-        )
-    };
-    store::clients::insert(&mut *conn, &admin_cli).await?;
-    store::clients::mark_builtin(&mut *conn, &admin_cli.id, ADMIN_CLI_CLIENT).await?;
-
-    let management = Client {
-        name: Some("${client_realm-management}".into()),
-        public_client: false,
-        standard_flow_enabled: false,
-        direct_access_grants_enabled: false,
-        attributes: [("bearerOnly".to_owned(), "true".to_owned())].into(),
-        ..Client::new(
-            realm.id.clone(),
-            ClientIdName::parse("realm-management")?,
-            Protocol::OpenIdConnect,
-        )
-    };
-    store::clients::insert(&mut *conn, &management).await?;
-    store::clients::mark_builtin(&mut *conn, &management.id, REALM_MANAGEMENT_CLIENT).await?;
-    let realm_admin = builtin_role(&mut *conn, &realm, Some(&management), "realm-admin").await?;
-    for name in MANAGEMENT_ROLES
-        .iter()
-        .filter(|name| **name != "realm-admin")
-    {
-        let child = builtin_role(&mut *conn, &realm, Some(&management), name).await?;
-        store::roles::add_composite(&mut *conn, &realm_admin.id, &child.id).await?;
-    }
-
-    let default_roles = role(&realm, None, &format!("default-roles-{}", realm.name));
-    store::roles::insert(&mut *conn, &default_roles).await?;
-    store::roles::mark_builtin(&mut *conn, &default_roles.id, DEFAULT_ROLES).await?;
-    for name in ["offline_access", "uma_authorization"] {
-        let child = builtin_role(&mut *conn, &realm, None, name).await?;
-        store::roles::add_composite(&mut *conn, &default_roles.id, &child.id).await?;
-    }
-    if realm.name.as_str() == MASTER {
-        for name in [MASTER_ADMIN_ROLE, CREATE_REALM_ROLE] {
-            builtin_role(&mut *conn, &realm, None, name).await?;
-        }
-    }
+    layout::ensure(&mut *conn, &realm).await?;
     Ok(realm)
-}
-
-/// Inserts a role every realm is made with, marked as such under its Keycloak name.
-async fn builtin_role(
-    conn: &mut SqliteConnection,
-    realm: &Realm,
-    client: Option<&Client>,
-    name: &str,
-) -> Result<Role, OpsError> {
-    let role = role(realm, client, name);
-    store::roles::insert(&mut *conn, &role).await?;
-    store::roles::mark_builtin(&mut *conn, &role.id, name).await?;
-    Ok(role)
 }
 
 pub(super) fn role(realm: &Realm, client: Option<&Client>, name: &str) -> Role {
@@ -149,6 +85,9 @@ pub async fn create(state: &AppState, actor: &Actor, repr: &RealmRepr) -> Result
     let prepared = realm_import::prepare(state, repr).await?;
     let mut tx = creation.begin(state).await?;
     let realm = realm_import::write(state, tx.conn(), repr, prepared).await?;
+    if !actor.is_master_admin() {
+        layout::grant_to_creator(tx.conn(), &realm.id, &actor.user_id).await?;
+    }
     tx.commit(
         Change::create("REALM", format!("realms/{}", realm.name)).with(&RealmRepr::of(&realm)),
     )
@@ -165,6 +104,7 @@ pub async fn update(
 ) -> Result<Realm, OpsError> {
     let granted = authorize::<ManageRealm>(state, actor, realm).await?;
     let mut realm = granted.realm().clone();
+    let old_name = realm.name.to_string();
     if let Some(name) = &repr.realm {
         let name = RealmName::parse(name)?;
         if name != realm.name && realm.name.as_str() == MASTER {
@@ -182,6 +122,7 @@ pub async fn update(
     }
     let mut tx = granted.begin(state).await?;
     store::realms::update(tx.conn(), &realm).await?;
+    layout::rename(tx.conn(), &old_name, &realm).await?;
     tx.commit(
         Change::update("REALM", format!("realms/{}", realm.name)).with(&RealmRepr::of(&realm)),
     )

@@ -436,6 +436,8 @@ async fn new_identity_token(
             session_id: None,
             token_hash: &digest,
             kind: TokenKind::Docker,
+            sso: false,
+            auth_time: None,
             ip_address: ip,
             expires_at: crate::clock::expiry(
                 state.clock.now_secs(),

@@ -219,15 +219,15 @@ fn render(
     match page.render() {
         Ok(html) => {
             let mut response = HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header(("X-Frame-Options", "DENY"))
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .insert_header((
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-            ))
-            .body(html);
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                // Keycloak's framing rules and policy, then ours: no script, no base, inline style only.
+                .insert_header((
+                    header::CONTENT_SECURITY_POLICY,
+                    "frame-src 'self'; frame-ancestors 'self'; object-src 'none'; \
+                 default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'",
+                ))
+                .body(html);
             cookies::set(
                 &mut response,
                 &cookies::build(CSRF_COOKIE, csrf.to_owned(), &realm_scope(base, realm)),
@@ -434,6 +434,7 @@ async fn finish_login(
     let client_id = request.client.client_id.to_string();
     let scope = realm_scope(base, realm);
     let mut identity = None;
+    let sso = session.is_some();
     let session = match session {
         Some(session) => session,
         None => {
@@ -464,6 +465,7 @@ async fn finish_login(
                 .map(|_| param("code_challenge_method").unwrap_or_else(|| "plain".into())),
             code_challenge: challenge,
             expires_at: clock::expiry(state.clock.now_secs(), CODE_LIFETIME_SECS),
+            sso,
         },
     )
     .await?;
@@ -606,30 +608,4 @@ async fn update_password(
         ip: ip.as_deref(),
     };
     finish_login(state, realm, base, request, form, signed_in, details).await
-}
-
-/// Whether a PKCE verifier answers the stored challenge.
-pub fn pkce_matches(method: Option<&str>, challenge: &str, verifier: &str) -> bool {
-    use base64::Engine;
-    use sha2::{Digest, Sha256};
-    let computed = match method {
-        Some("S256") => base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(Sha256::digest(verifier.as_bytes())),
-        _ => verifier.to_owned(),
-    };
-    crypto::constant_time_eq(computed.as_bytes(), challenge.as_bytes())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pkce_s256_matches_the_rfc_7636_example() {
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-        assert!(pkce_matches(Some("S256"), challenge, verifier));
-        assert!(!pkce_matches(Some("S256"), challenge, "wrong"));
-        assert!(pkce_matches(Some("plain"), "abc", "abc"));
-    }
 }

@@ -1,7 +1,8 @@
 //! Access-token verification shared by userinfo, introspection and the admin API: a valid
 //! RS256 signature by one of the realm's keys, an unexpired `Bearer` token issued by that
-//! realm, a session that still exists, a token not revoked (alone or with its client's place
-//! in the session), and an enabled user.
+//! realm, a session that still exists (a service account's token names its session in its
+//! `jti`), a token not revoked (alone or with its client's place in the session), and an
+//! enabled user.
 
 use crate::crypto::jwt;
 use crate::domain::{Realm, User, UserId};
@@ -26,7 +27,7 @@ pub async fn verify_access(
     if claims.typ != "Bearer" || !claims.iss.ends_with(&format!("/realms/{}", realm.name)) {
         return Ok(None);
     }
-    let Some(session) = claims.sid.as_deref() else {
+    let Some(session) = crate::protocol::oidc::claims::session_of(&claims) else {
         return Ok(None);
     };
     if store::sessions::find(state.db.read(), &realm.id, session)

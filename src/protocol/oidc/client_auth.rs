@@ -14,7 +14,9 @@ use crate::state::AppState;
 use crate::store;
 
 /// Identifies the client by Basic credentials or the `client_id` field; confidential clients
-/// must present their secret (compared in constant time).
+/// must present their secret (compared in constant time). Failures are worded as Keycloak's
+/// client authenticator words them: no client named is 400 `invalid_client`, an unknown or
+/// disabled client 401 `invalid_client`, a missing or wrong secret 401 `unauthorized_client`.
 pub async fn authenticate_client(
     state: &AppState,
     realm: &Realm,
@@ -38,7 +40,7 @@ pub async fn authenticate_client(
         Some(pair) => pair,
         None => {
             let id = field(form, "client_id")
-                .ok_or(OidcError::InvalidClient("Missing parameter: client_id"))?;
+                .ok_or(OidcError::BadClient("Missing client_id parameter"))?;
             (
                 id.to_owned(),
                 field(form, "client_secret").map(|s| SecretString::from(s.to_owned())),
@@ -56,7 +58,7 @@ pub async fn authenticate_client(
             .map(|s| s.expose_secret().as_bytes())
             .unwrap_or_default();
         if expected.is_empty() || !crypto::constant_time_eq(expected.as_bytes(), given) {
-            return Err(OidcError::InvalidClient(INVALID));
+            return Err(OidcError::ClientUnauthorized(INVALID));
         }
     }
     Ok(client)

@@ -4,12 +4,16 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+/// The type of a bearer error's empty body, as Keycloak labels it.
+const BEARER_ERROR_TYPE: &str = "text/plain;charset=UTF-8";
+
 /// An error answered by an OIDC endpoint.
 #[derive(Debug, thiserror::Error)]
 pub enum OidcError {
     #[error("Realm does not exist")]
     RealmNotFound,
-    /// Introspection and revocation in a disabled realm: 403 `access_denied`, as Keycloak.
+    /// A token, introspection or revocation request to a disabled realm: 403 `access_denied`,
+    /// as Keycloak answers.
     #[error("Realm not enabled")]
     RealmDisabled,
     /// Introspection by a client that failed to authenticate: 401 `invalid_request`.
@@ -17,11 +21,19 @@ pub enum OidcError {
     AuthenticationFailed,
     #[error("{0}")]
     InvalidRequest(String),
+    /// Client authentication failed (unknown or disabled client): 401 `invalid_client`.
     #[error("{0}")]
     InvalidClient(&'static str),
+    /// A request naming no client, or a client that may not use the endpoint: 400 `invalid_client`.
+    #[error("{0}")]
+    BadClient(&'static str),
+    /// A confidential client without the right secret, or one refused a grant: 401
+    /// `unauthorized_client`, as Keycloak answers.
+    #[error("{0}")]
+    ClientUnauthorized(&'static str),
     #[error("{0}")]
     InvalidGrant(&'static str),
-    /// The password grant's wrong credentials: `invalid_grant`, but 401 as Keycloak answers.
+    /// The password grant's wrong credentials: 400 `invalid_grant`, as Keycloak 26 answers.
     #[error("Invalid user credentials")]
     InvalidUserCredentials,
     /// A client authenticated but not allowed to use the endpoint (public clients introspecting).
@@ -31,15 +43,34 @@ pub enum OidcError {
     UnauthorizedClient(&'static str),
     #[error("{0}")]
     UnsupportedGrantType(String),
+    /// A `scope` naming no client scope: 400 `invalid_scope`.
+    #[error("{0}")]
+    InvalidScope(String),
+    /// A client whose service account is missing or disabled: 401 `invalid_request`.
+    #[error("{0}")]
+    ServiceAccountUnavailable(String),
     /// Revocation of a token issued to another client: 400 `invalid_request`, as Keycloak.
     #[error("Unmatching clients")]
     UnmatchingClients,
     /// Revocation of a token that is neither an access nor a refresh token (an ID token).
     #[error("Unsupported token type")]
     UnsupportedTokenType,
-    /// A missing, invalid or revoked bearer token (userinfo).
-    #[error("{0}")]
-    InvalidToken(&'static str),
+    /// No bearer token (userinfo): 401, an empty body and a bare Bearer challenge.
+    #[error("Missing token")]
+    MissingToken { realm: String },
+    /// An invalid or revoked bearer token (userinfo): 401, an empty body, the reason in the
+    /// challenge.
+    #[error("{description}")]
+    InvalidToken {
+        realm: String,
+        description: &'static str,
+    },
+    /// A bearer token without the scope the endpoint needs: 403 `insufficient_scope`.
+    #[error("{description}")]
+    InsufficientScope {
+        realm: String,
+        description: &'static str,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -49,15 +80,21 @@ impl OidcError {
         match self {
             OidcError::RealmNotFound => "Realm does not exist",
             OidcError::RealmDisabled => "access_denied",
-            OidcError::AuthenticationFailed | OidcError::UnmatchingClients => "invalid_request",
-            OidcError::InvalidRequest(_) => "invalid_request",
-            OidcError::InvalidClient(_) => "invalid_client",
+            OidcError::InvalidRequest(_)
+            | OidcError::ServiceAccountUnavailable(_)
+            | OidcError::AuthenticationFailed
+            | OidcError::UnmatchingClients => "invalid_request",
+            OidcError::InvalidClient(_) | OidcError::BadClient(_) => "invalid_client",
             OidcError::InvalidGrant(_) | OidcError::InvalidUserCredentials => "invalid_grant",
             OidcError::ClientNotAllowed(_) => "invalid_request",
-            OidcError::UnauthorizedClient(_) => "unauthorized_client",
+            OidcError::UnauthorizedClient(_) | OidcError::ClientUnauthorized(_) => {
+                "unauthorized_client"
+            }
             OidcError::UnsupportedGrantType(_) => "unsupported_grant_type",
+            OidcError::InvalidScope(_) => "invalid_scope",
             OidcError::UnsupportedTokenType => "unsupported_token_type",
-            OidcError::InvalidToken(_) => "invalid_token",
+            OidcError::MissingToken { .. } | OidcError::InvalidToken { .. } => "invalid_token",
+            OidcError::InsufficientScope { .. } => "insufficient_scope",
             OidcError::Internal(_) => "server_error",
         }
     }
@@ -67,16 +104,22 @@ impl ResponseError for OidcError {
     fn status_code(&self) -> StatusCode {
         match self {
             OidcError::RealmNotFound => StatusCode::NOT_FOUND,
-            OidcError::RealmDisabled => StatusCode::FORBIDDEN,
             OidcError::InvalidClient(_)
-            | OidcError::InvalidToken(_)
-            | OidcError::AuthenticationFailed
-            | OidcError::InvalidUserCredentials => StatusCode::UNAUTHORIZED,
-            OidcError::ClientNotAllowed(_) => StatusCode::FORBIDDEN,
+            | OidcError::ClientUnauthorized(_)
+            | OidcError::ServiceAccountUnavailable(_)
+            | OidcError::MissingToken { .. }
+            | OidcError::InvalidToken { .. }
+            | OidcError::AuthenticationFailed => StatusCode::UNAUTHORIZED,
+            OidcError::ClientNotAllowed(_)
+            | OidcError::RealmDisabled
+            | OidcError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             OidcError::InvalidRequest(_)
+            | OidcError::BadClient(_)
             | OidcError::InvalidGrant(_)
+            | OidcError::InvalidUserCredentials
             | OidcError::UnauthorizedClient(_)
             | OidcError::UnsupportedGrantType(_)
+            | OidcError::InvalidScope(_)
             | OidcError::UnmatchingClients
             | OidcError::UnsupportedTokenType => StatusCode::BAD_REQUEST,
             OidcError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -86,18 +129,31 @@ impl ResponseError for OidcError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CACHE_CONTROL, "no-store"));
+        response.insert_header((header::PRAGMA, "no-cache"));
         let body = match self {
             OidcError::RealmNotFound => json!({"error": "Realm does not exist"}),
             OidcError::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "internal error");
                 json!({"error": "server_error", "error_description": "internal error"})
             }
-            OidcError::InvalidToken(description) => {
-                response.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    format!("Bearer realm=\"keywarden\", error=\"invalid_token\", error_description=\"{description}\""),
-                ));
-                json!({"error": "invalid_token", "error_description": description})
+            // Bearer errors carry their reason in the challenge and no body, as Keycloak's.
+            OidcError::MissingToken { realm } => {
+                let challenge = format!("Bearer realm=\"{realm}\"");
+                return response
+                    .insert_header((header::WWW_AUTHENTICATE, challenge))
+                    .content_type(BEARER_ERROR_TYPE)
+                    .finish();
+            }
+            OidcError::InvalidToken { realm, description }
+            | OidcError::InsufficientScope { realm, description } => {
+                let challenge = format!(
+                    "Bearer realm=\"{realm}\", error=\"{}\", error_description=\"{description}\"",
+                    self.code()
+                );
+                return response
+                    .insert_header((header::WWW_AUTHENTICATE, challenge))
+                    .content_type(BEARER_ERROR_TYPE)
+                    .finish();
             }
             other => json!({"error": other.code(), "error_description": other.to_string()}),
         };

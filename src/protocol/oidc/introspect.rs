@@ -10,7 +10,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use super::claims::{self, Grant};
+use super::claims::{self, Flow, Grant, Subject};
 use super::client_auth::authenticate_client;
 use super::form::{parse_form, reject_duplicates};
 use super::ordered::Ordered;
@@ -105,11 +105,7 @@ async fn access_metadata(
     let Some((claims, user)) = bearer::verify_access(state, realm, token).await? else {
         return Ok(None);
     };
-    if !claims
-        .aud
-        .iter()
-        .any(|aud| aud == client.client_id.as_str())
-    {
+    if !claims.aud.contains(client.client_id.as_str()) {
         return Ok(None);
     }
     let issuer_enabled = store::clients::find_by_client_id(state.db.read(), &realm.id, &claims.azp)
@@ -188,6 +184,9 @@ async fn refresh_metadata(
     let Some(user) = user else {
         return Ok(None);
     };
+    let Some(session_id) = refresh.sid.as_deref() else {
+        return Ok(None);
+    };
     let roles = store::roles::effective_roles(state.db.read(), &user.id).await?;
     let issuer = refresh_issuer(token).unwrap_or_default();
     let access = claims::access_claims(
@@ -195,10 +194,17 @@ async fn refresh_metadata(
             realm,
             issuer,
             user: &user,
-            client_id: &refresh.azp,
-            session_id: refresh.sid.as_deref(),
+            client,
+            subject: Subject::Session {
+                id: session_id,
+                auth_time: None,
+                sso: false,
+                flow: Flow::Refresh,
+            },
             scope: &refresh.scope,
+            nonce: None,
             roles: &roles,
+            exp: refresh.exp,
         },
         refresh.iat,
     );

@@ -8,13 +8,17 @@ mod discovery;
 mod error;
 mod form;
 mod introspect;
+mod issue;
 mod logout;
 mod ordered;
+mod pkce;
 mod realm_info;
 pub mod redirects;
 mod revoke;
+mod scope;
 pub mod token;
 mod userinfo;
+mod web_origins;
 
 pub use error::OidcError;
 

@@ -17,6 +17,13 @@ pub(super) async fn enabled_realm(state: &AppState, name: &str) -> Result<Realm,
         .ok_or(OidcError::RealmNotFound)
 }
 
+/// Finds a realm by name, enabled or not, or answers 404.
+pub(super) async fn existing_realm(state: &AppState, name: &str) -> Result<Realm, OidcError> {
+    store::realms::find_by_name(state.db.read(), name)
+        .await?
+        .ok_or(OidcError::RealmNotFound)
+}
+
 /// `GET /realms/{realm}`, in the order of Keycloak's `PublicRealmRepresentation`.
 #[derive(serde::Serialize)]
 struct PublicRealm<'a> {

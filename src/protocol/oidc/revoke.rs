@@ -94,7 +94,11 @@ async fn live_session(
     client: &Client,
     claims: &Revocable,
 ) -> Result<Option<String>, OidcError> {
-    let Some(session_id) = claims.sid.as_deref() else {
+    let session_id = claims
+        .sid
+        .as_deref()
+        .or_else(|| claims.jti.strip_prefix(super::claims::SERVICE_ACCOUNT_JTI));
+    let Some(session_id) = session_id else {
         return Ok(None);
     };
     let Some(session) = store::sessions::find(state.db.read(), &realm.id, session_id).await? else {

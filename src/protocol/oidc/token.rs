@@ -1,26 +1,49 @@
 //! The token endpoint: password, refresh_token, authorization_code and client_credentials
-//! grants.
+//! grants, each failure worded as Keycloak 26 words it.
 
 use std::collections::BTreeMap;
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
-use serde_json::{json, Value};
 
-use super::claims::{self, Grant, IdClaims, Profile};
+use super::claims::{Flow, RefreshClaims, Subject};
 use super::client_auth::authenticate_client;
 use super::form::{field, parse_form, reject_duplicates, Form};
-use super::realm_info::enabled_realm;
+use super::issue::{issue, Request, TokenResponse};
+use super::realm_info::existing_realm;
 use super::OidcError;
 use crate::clock;
 use crate::crypto::{self, jwt};
-use crate::domain::{Client, Realm, User};
+use crate::domain::{Client, Realm};
 use crate::http::Base;
 use crate::protocol::login;
 use crate::state::AppState;
-use crate::store::tokens::{NewToken, TokenKind};
+use crate::store::tokens::TokenKind;
 use crate::store::{self};
+
+/// The grants the endpoint serves.
+enum GrantType {
+    Password,
+    RefreshToken,
+    AuthorizationCode,
+    ClientCredentials,
+}
+
+/// Reads `grant_type` before the client is authenticated, as Keycloak does.
+fn grant_type(form: &Form) -> Result<GrantType, OidcError> {
+    match field(form, "grant_type") {
+        Some("password") => Ok(GrantType::Password),
+        Some("refresh_token") => Ok(GrantType::RefreshToken),
+        Some("authorization_code") => Ok(GrantType::AuthorizationCode),
+        Some("client_credentials") => Ok(GrantType::ClientCredentials),
+        Some(_) => Err(OidcError::UnsupportedGrantType(
+            "Unsupported grant_type".into(),
+        )),
+        None => Err(OidcError::InvalidRequest(
+            "Missing form parameter: grant_type".into(),
+        )),
+    }
+}
 
 /// `POST /realms/{realm}/protocol/openid-connect/token`.
 pub async fn token(
@@ -30,50 +53,57 @@ pub async fn token(
     base: Base,
     body: web::Bytes,
 ) -> Result<HttpResponse, OidcError> {
-    let realm = enabled_realm(&state, &realm).await?;
+    let realm = existing_realm(&state, &realm).await?;
+    if !realm.enabled {
+        return Err(OidcError::RealmDisabled);
+    }
     let form = parse_form(&body);
+    let grant = grant_type(&form)?;
     let client = authenticate_client(&state, &realm, &req, &form).await?;
     reject_duplicates(&body)?;
     let ip = login::client_ip(&req, &state);
-    let body = match field(&form, "grant_type") {
-        Some("password") => {
-            password_grant(&state, &realm, &base, &client, &form, ip.as_deref()).await?
-        }
-        Some("refresh_token") => refresh_grant(&state, &realm, &base, &client, &form).await?,
-        Some("authorization_code") => code_grant(&state, &realm, &base, &client, &form).await?,
-        Some("client_credentials") => {
-            client_credentials_grant(&state, &realm, &base, &client, &form, ip.as_deref()).await?
-        }
-        Some(other) => {
-            return Err(OidcError::UnsupportedGrantType(format!(
-                "Unsupported grant_type: {other}"
-            )))
-        }
-        None => {
-            return Err(OidcError::InvalidRequest(
-                "Missing form parameter: grant_type".into(),
-            ))
-        }
+    let at = Endpoint {
+        state: &state,
+        realm: &realm,
+        base: &base,
+        client: &client,
+        form: &form,
+        ip: ip.as_deref(),
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(body))
+    let response = match grant {
+        GrantType::Password => password_grant(&at).await?,
+        GrantType::RefreshToken => refresh_grant(&at).await?,
+        GrantType::AuthorizationCode => code_grant(&at).await?,
+        GrantType::ClientCredentials => client_credentials_grant(&at).await?,
+    };
+    Ok(response.respond())
 }
 
-async fn password_grant(
-    state: &AppState,
-    realm: &Realm,
-    base: &Base,
-    client: &Client,
-    form: &Form,
-    ip: Option<&str>,
-) -> Result<Value, OidcError> {
+/// What every grant works with.
+struct Endpoint<'a> {
+    state: &'a AppState,
+    realm: &'a Realm,
+    base: &'a Base,
+    client: &'a Client,
+    form: &'a Form,
+    ip: Option<&'a str>,
+}
+
+async fn password_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
+    let Endpoint {
+        state,
+        realm,
+        client,
+        form,
+        ip,
+        ..
+    } = *at;
     if !client.direct_access_grants_enabled {
         return Err(OidcError::UnauthorizedClient(
             "Client not allowed for direct access grants",
         ));
     }
+    super::scope::check(field(form, "scope"))?;
     let username = field(form, "username").unwrap_or_default();
     let password = SecretString::from(form.get("password").cloned().unwrap_or_default());
     let mut details = BTreeMap::from([
@@ -105,15 +135,24 @@ async fn password_grant(
         }
     };
     let session = store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;
-    let body = issue(
+    let now = state.clock.now_secs();
+    let response = issue(
         state,
-        realm,
-        base,
-        client,
-        &user,
-        Some(&session),
-        field(form, "scope"),
-        None,
+        Request {
+            realm,
+            base: at.base,
+            client,
+            user: &user,
+            subject: Subject::Session {
+                id: &session,
+                auth_time: None,
+                sso: false,
+                flow: Flow::Password,
+            },
+            session_started: now,
+            requested_scope: field(form, "scope"),
+            nonce: None,
+        },
     )
     .await?;
     details.insert("session", session);
@@ -130,264 +169,219 @@ async fn password_grant(
         ),
     )
     .await;
-    Ok(body)
+    Ok(response)
 }
 
-async fn refresh_grant(
-    state: &AppState,
-    realm: &Realm,
-    base: &Base,
-    client: &Client,
-    form: &Form,
-) -> Result<Value, OidcError> {
+/// The checks of Keycloak's `TokenManager.refreshAccessToken`, in its order and words: the
+/// token itself, then its session, then whether it was already spent.
+async fn refresh_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
     const INVALID: &str = "Invalid refresh token";
-    let token = field(form, "refresh_token").ok_or(OidcError::InvalidRequest(
-        "Missing parameter: refresh_token".into(),
-    ))?;
+    let Endpoint {
+        state,
+        realm,
+        client,
+        form,
+        ..
+    } = *at;
+    let token =
+        field(form, "refresh_token").ok_or(OidcError::InvalidRequest("No refresh token".into()))?;
+    let keys = state.keyring.get(&state.db, &realm.id).await?;
+    let claims = jwt::verify_signature::<RefreshClaims>(token, &keys.keys)
+        .ok()
+        .filter(|c| matches!(c.typ.as_str(), "Refresh" | "Offline"))
+        .ok_or(OidcError::InvalidGrant(INVALID))?;
     let now = state.clock.now_secs();
+    if claims.exp <= now {
+        return Err(OidcError::InvalidGrant("Token is not active"));
+    }
+    if claims.azp != client.client_id.as_str() {
+        return Err(OidcError::InvalidGrant(
+            "Invalid refresh token. Token client and authorized client don't match",
+        ));
+    }
+    const ENDED: OidcError = OidcError::InvalidGrant("Session not active");
+    let session_id = claims.sid.as_deref().ok_or(ENDED)?;
+    let session = store::sessions::find(state.db.read(), &realm.id, session_id)
+        .await?
+        .filter(|s| session_alive(realm, s.started_at, s.last_access_at, now))
+        .ok_or(ENDED)?;
+    let user = store::users::find_by_id(state.db.read(), &realm.id, &session.user_id)
+        .await?
+        .filter(|u| u.enabled)
+        .ok_or(ENDED)?;
+    // Refresh tokens rotate (Keycloak's "Revoke Refresh Token" with no reuse allowed): the
+    // presented one is spent, and a spent one is answered as Keycloak answers a replay.
+    const REPLAYED: OidcError =
+        OidcError::InvalidGrant("Maximum allowed refresh token reuse exceeded");
     let digest = crypto::token_digest(token);
     let stored = store::tokens::find_live(state.db.read(), &realm.id, &digest, now)
         .await?
         .filter(|t| t.kind != TokenKind::Docker.as_str() && t.client_id == client.id)
-        .ok_or(OidcError::InvalidGrant(INVALID))?;
-    let session_id = stored.session_id.clone();
-    let session = match &session_id {
-        Some(id) => Some(
-            store::sessions::find(state.db.read(), &realm.id, id)
-                .await?
-                .filter(|s| session_alive(realm, s.started_at, s.last_access_at, now))
-                .ok_or(OidcError::InvalidGrant("Session not active"))?,
-        ),
-        None => None,
-    };
-    let user = store::users::find_by_id(state.db.read(), &realm.id, &stored.user_id)
-        .await?
-        .filter(|u| u.enabled)
-        .ok_or(OidcError::InvalidGrant(INVALID))?;
-    // Refresh tokens rotate: the presented one is spent.
+        .ok_or(REPLAYED)?;
     if !store::tokens::revoke_by_hash(state.db.write(), &realm.id, &digest).await? {
-        return Err(OidcError::InvalidGrant(INVALID));
+        return Err(REPLAYED);
     }
-    if let Some(session) = &session {
-        store::sessions::touch(state.db.write(), &session.id, now).await?;
-    }
+    store::sessions::touch(state.db.write(), &session.id, now).await?;
+    let service_account = client.service_accounts_enabled
+        && store::users::find_service_account(state.db.read(), &realm.id, &client.id)
+            .await?
+            .is_some_and(|account| account.id == user.id);
+    let subject = if service_account {
+        Subject::ServiceAccount {
+            session_id: &session.id,
+            host: session.ip_address.as_deref(),
+            refreshable: true,
+        }
+    } else {
+        Subject::Session {
+            id: &session.id,
+            auth_time: stored.auth_time,
+            sso: stored.sso,
+            flow: Flow::Refresh,
+        }
+    };
     issue(
         state,
-        realm,
-        base,
-        client,
-        &user,
-        session_id.as_deref(),
-        field(form, "scope"),
-        None,
+        Request {
+            realm,
+            base: at.base,
+            client,
+            user: &user,
+            subject,
+            session_started: session.started_at,
+            requested_scope: Some(claims.scope.as_str()),
+            nonce: claims.nonce.clone(),
+        },
     )
     .await
 }
 
-async fn code_grant(
-    state: &AppState,
-    realm: &Realm,
-    base: &Base,
-    client: &Client,
-    form: &Form,
-) -> Result<Value, OidcError> {
+async fn code_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
     const INVALID: &str = "Code not valid";
+    let Endpoint {
+        state,
+        realm,
+        client,
+        form,
+        ..
+    } = *at;
     let code =
         field(form, "code").ok_or(OidcError::InvalidRequest("Missing parameter: code".into()))?;
+    let now = state.clock.now_secs();
     let grant = store::auth_codes::take(state.db.write(), &realm.id, &crypto::token_digest(code))
         .await?
-        .filter(|g| g.client_id == client.id && g.expires_at > state.clock.now_secs())
+        .filter(|g| g.expires_at > now)
         .ok_or(OidcError::InvalidGrant(INVALID))?;
+    let session = store::sessions::find(state.db.read(), &realm.id, &grant.session_id)
+        .await?
+        .ok_or(OidcError::InvalidGrant("User session not found"))?;
+    let user = store::users::find_by_id(state.db.read(), &realm.id, &grant.user_id)
+        .await?
+        .ok_or(OidcError::InvalidGrant("User not found"))?;
+    if !user.enabled {
+        return Err(OidcError::InvalidGrant("User disabled"));
+    }
     if field(form, "redirect_uri") != Some(grant.redirect_uri.as_str()) {
         return Err(OidcError::InvalidGrant("Incorrect redirect_uri"));
     }
-    if let Some(challenge) = &grant.code_challenge {
-        let verifier = field(form, "code_verifier").ok_or(OidcError::InvalidGrant(
-            "PKCE verification failed: Code verifier missing",
-        ))?;
-        if !super::authorize::pkce_matches(
-            grant.code_challenge_method.as_deref(),
-            challenge,
-            verifier,
-        ) {
-            return Err(OidcError::InvalidGrant(
-                "PKCE verification failed: Invalid code verifier",
-            ));
-        }
+    if grant.client_id != client.id {
+        return Err(OidcError::InvalidGrant(
+            "Auth error: Found different client_id in clientSession",
+        ));
     }
-    store::sessions::find(state.db.read(), &realm.id, &grant.session_id)
-        .await?
-        .ok_or(OidcError::InvalidGrant("Session not active"))?;
-    let user = store::users::find_by_id(state.db.read(), &realm.id, &grant.user_id)
-        .await?
-        .filter(|u| u.enabled)
-        .ok_or(OidcError::InvalidGrant(INVALID))?;
+    if !client.standard_flow_enabled {
+        return Err(OidcError::InvalidGrant(
+            "Client not allowed to exchange code",
+        ));
+    }
+    if !session_alive(realm, session.started_at, session.last_access_at, now) {
+        return Err(OidcError::InvalidGrant("Session not active"));
+    }
+    super::pkce::verify(
+        grant.code_challenge_method.as_deref(),
+        grant.code_challenge.as_deref(),
+        field(form, "code_verifier"),
+    )?;
     issue(
         state,
-        realm,
-        base,
-        client,
-        &user,
-        Some(&grant.session_id),
-        grant.scope.as_deref(),
-        grant.nonce,
+        Request {
+            realm,
+            base: at.base,
+            client,
+            user: &user,
+            subject: Subject::Session {
+                id: &session.id,
+                auth_time: Some(session.started_at),
+                sso: grant.sso,
+                flow: Flow::Code,
+            },
+            session_started: session.started_at,
+            requested_scope: grant.scope.as_deref(),
+            nonce: grant.nonce.clone(),
+        },
     )
     .await
 }
 
-async fn client_credentials_grant(
-    state: &AppState,
-    realm: &Realm,
-    base: &Base,
-    client: &Client,
-    form: &Form,
-    ip: Option<&str>,
-) -> Result<Value, OidcError> {
-    if client.public_client || !client.service_accounts_enabled {
-        return Err(OidcError::UnauthorizedClient(
+/// Keycloak's `ClientCredentialsGrantType`: a token for the client's service account, with
+/// no session claims and, unless the client asks for one, no refresh token.
+async fn client_credentials_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
+    let Endpoint {
+        state,
+        realm,
+        client,
+        form,
+        ip,
+        ..
+    } = *at;
+    if client.public_client {
+        return Err(OidcError::ClientUnauthorized(
+            "Public client not allowed to retrieve service account",
+        ));
+    }
+    if !client.service_accounts_enabled {
+        return Err(OidcError::ClientUnauthorized(
             "Client not enabled to retrieve service account",
         ));
     }
     let user = store::users::find_service_account(state.db.read(), &realm.id, &client.id)
         .await?
-        .filter(|u| u.enabled)
-        .ok_or(OidcError::UnauthorizedClient(
-            "Client not enabled to retrieve service account",
-        ))?;
-    let session = store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;
-    let mut body = issue(
-        state,
-        realm,
-        base,
-        client,
-        &user,
-        Some(&session),
-        field(form, "scope"),
-        None,
-    )
-    .await?;
-    // Keycloak issues no refresh token for client credentials.
-    if let Some(object) = body.as_object_mut() {
-        object.remove("refresh_token");
-        object.insert("refresh_expires_in".into(), json!(0));
+        .ok_or_else(|| {
+            OidcError::ServiceAccountUnavailable(
+                "The associated service account for the client does not exist".into(),
+            )
+        })?;
+    if !user.enabled {
+        return Err(OidcError::ServiceAccountUnavailable(format!(
+            "User '{}' disabled",
+            user.username
+        )));
     }
-    Ok(body)
-}
-
-/// The claims of a refresh token.
-#[derive(serde::Serialize)]
-struct RefreshClaims<'a> {
-    exp: i64,
-    iat: i64,
-    jti: String,
-    iss: String,
-    aud: String,
-    sub: String,
-    typ: &'static str,
-    azp: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sid: Option<&'a str>,
-    scope: &'a str,
+    super::scope::check(field(form, "scope"))?;
+    // A session row, never shown in the token, lets the token be revoked and listed.
+    let session = store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;
+    issue(
+        state,
+        Request {
+            realm,
+            base: at.base,
+            client,
+            user: &user,
+            subject: Subject::ServiceAccount {
+                session_id: &session,
+                host: ip,
+                refreshable: false,
+            },
+            session_started: state.clock.now_secs(),
+            requested_scope: field(form, "scope"),
+            nonce: None,
+        },
+    )
+    .await
 }
 
 /// Whether a session is within the realm's idle and absolute limits.
 pub fn session_alive(realm: &Realm, started_at: i64, last_access_at: i64, now: i64) -> bool {
     now <= clock::expiry(last_access_at, realm.sso_session_idle_timeout)
         && now <= clock::expiry(started_at, realm.sso_session_max_lifespan)
-}
-
-/// Issues the access token, a refresh token and (for `openid`) an ID token.
-#[allow(clippy::too_many_arguments)]
-pub async fn issue(
-    state: &AppState,
-    realm: &Realm,
-    base: &Base,
-    client: &Client,
-    user: &User,
-    session_id: Option<&str>,
-    requested_scope: Option<&str>,
-    nonce: Option<String>,
-) -> Result<Value, OidcError> {
-    let now = state.clock.now_secs();
-    let roles = store::roles::effective_roles(state.db.read(), &user.id).await?;
-    let scope = claims::effective_scope(requested_scope);
-    let issuer = base.issuer(realm.name.as_str());
-    let access = claims::access_claims(
-        &Grant {
-            realm,
-            issuer: issuer.clone(),
-            user,
-            client_id: client.client_id.as_str(),
-            session_id,
-            scope: &scope,
-            roles: &roles,
-        },
-        now,
-    );
-    let keys = state.keyring.get(&state.db, &realm.id).await?;
-    let key = keys.active()?;
-    let access_token = jwt::sign(&access, key, jwt::HeaderKind::Plain)?;
-
-    // Shaped like Keycloak's (a JWT of `typ` Refresh, which some clients read); what makes
-    // it unguessable is the random `jti`, and it is looked up by its digest like any token.
-    let refresh_lifetime = realm.sso_session_idle_timeout;
-    let refresh_claims = RefreshClaims {
-        exp: clock::expiry(now, refresh_lifetime),
-        iat: now,
-        jti: crypto::random_token(),
-        iss: access.iss.clone(),
-        aud: access.iss.clone(),
-        sub: user.id.to_string(),
-        typ: "Refresh",
-        azp: client.client_id.as_str(),
-        sid: session_id,
-        scope: &scope,
-    };
-    let refresh_token = jwt::sign(&refresh_claims, key, jwt::HeaderKind::Plain)?;
-    store::tokens::insert(
-        state.db.write(),
-        &NewToken {
-            realm_id: &realm.id,
-            user_id: &user.id,
-            client_id: &client.id,
-            session_id,
-            token_hash: &crypto::token_digest(&refresh_token),
-            kind: TokenKind::Refresh,
-            ip_address: None,
-            expires_at: clock::expiry(now, refresh_lifetime),
-        },
-    )
-    .await?;
-
-    let mut body = json!({
-        "access_token": access_token,
-        "expires_in": realm.access_token_lifespan,
-        "refresh_expires_in": refresh_lifetime,
-        "refresh_token": refresh_token,
-        "token_type": "Bearer",
-        "not-before-policy": 0,
-        "scope": scope,
-    });
-    if let Some(session) = session_id {
-        body["session_state"] = json!(session);
-    }
-    if scope.split_whitespace().any(|s| s == "openid") {
-        let id = IdClaims {
-            exp: access.exp,
-            iat: now,
-            auth_time: now,
-            jti: uuid::Uuid::new_v4().to_string(),
-            iss: issuer,
-            aud: client.client_id.to_string(),
-            sub: user.id.to_string(),
-            typ: "ID".into(),
-            azp: client.client_id.to_string(),
-            nonce,
-            sid: session_id.map(str::to_owned),
-            at_hash: claims::at_hash(&access_token),
-            profile: Profile::of(user),
-        };
-        body["id_token"] = json!(jwt::sign(&id, key, jwt::HeaderKind::Plain)?);
-    }
-    Ok(body)
 }

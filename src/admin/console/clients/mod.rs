@@ -30,9 +30,6 @@ const FIELDS: [(&str, &str); 3] = [
     ("protocol", "protocol"),
 ];
 
-/// Clients every realm has, which cannot be deleted.
-const BUILT_IN: [&str; 2] = ["admin-cli", "realm-management"];
-
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{target}/clients", web::get().to(list))
         .route("/{target}/clients/new", web::get().to(new_form))
@@ -75,7 +72,8 @@ impl ClientView {
             docker: client.protocol == Protocol::DockerV2,
             enabled: client.enabled,
             public_client: client.public_client,
-            built_in: BUILT_IN.contains(&client.client_id.as_str()),
+            built_in: crate::admin::ops::layout::is_layout_client(client.client_id.as_str())
+                || client.client_id.as_str() == "master-realm",
         }
     }
 

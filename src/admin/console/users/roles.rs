@@ -1,5 +1,5 @@
 //! A user's Role mapping tab: realm roles, and the `realm-management` client roles that make
-//! the user an administrator of the realm.
+//! the user an administrator of the realm (in master, those of `master-realm`, as in Keycloak).
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -11,8 +11,14 @@ use crate::admin::console::page::{render, Layout};
 use crate::admin::console::session::Console;
 use crate::admin::ops::{self, OpsError};
 
-/// The client whose roles grant rights over a realm.
-const MANAGEMENT_CLIENT: &str = "realm-management";
+/// The client whose roles grant rights over the realm `target`.
+fn management_client(target: &str) -> &'static str {
+    if target == ops::realms::MASTER {
+        "master-realm"
+    } else {
+        "realm-management"
+    }
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{target}/users/{id}/roles", web::get().to(show))
@@ -32,6 +38,8 @@ struct RolesPage {
     tab: &'static str,
     user: UserView,
     realm_roles: Mapping,
+    management_title: String,
+    management_about: &'static str,
     management_roles: Mapping,
 }
 
@@ -52,9 +60,14 @@ async fn show(console: Console, path: web::Path<UserPath>) -> Result<HttpRespons
         .into_iter()
         .filter(|name: &String| !assigned.contains(name))
         .collect();
-    let management =
-        ops::client_role_mappings::of_user(state, actor, &path.target, &path.id, MANAGEMENT_CLIENT)
-            .await?;
+    let management = ops::client_role_mappings::of_user(
+        state,
+        actor,
+        &path.target,
+        &path.id,
+        management_client(&path.target),
+    )
+    .await?;
     let names = |roles: Vec<crate::domain::Role>| roles.into_iter().map(|r| r.name).collect();
     let layout = console
         .layout(
@@ -70,6 +83,12 @@ async fn show(console: Console, path: web::Path<UserPath>) -> Result<HttpRespons
         realm_roles: Mapping {
             assigned,
             available,
+        },
+        management_title: format!("Realm administration ({})", management_client(&path.target)),
+        management_about: if path.target == ops::realms::MASTER {
+            "Rights over master in the console and the admin API (each realm's are on its own client in master)."
+        } else {
+            "Rights over this realm in the console and the admin API. realm-admin includes all the others."
         },
         management_roles: Mapping {
             assigned: names(management.assigned),
@@ -98,7 +117,7 @@ async fn change(posted: Posted, path: web::Path<UserPath>) -> Result<HttpRespons
             actor,
             &path.target,
             &path.id,
-            MANAGEMENT_CLIENT,
+            management_client(&path.target),
             &roles,
             add,
         )
