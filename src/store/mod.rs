@@ -11,6 +11,7 @@ pub mod groups;
 pub mod keys;
 pub mod login_failures;
 pub mod realms;
+pub mod revocations;
 pub mod roles;
 pub mod sessions;
 pub mod sso;

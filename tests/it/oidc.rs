@@ -256,6 +256,25 @@ async fn userinfo_introspection_and_logout() {
         .json()
         .await
         .unwrap();
+    assert_eq!(
+        introspected,
+        json!({"active": false}),
+        "a client is not in its own access tokens' audience"
+    );
+    let introspected: Value = app
+        .client
+        .post(app.url("/realms/shop/protocol/openid-connect/token/introspect"))
+        .basic_auth("web", Some("s3cret"))
+        .form(&[
+            ("token", body["refresh_token"].as_str().unwrap()),
+            ("token_type_hint", "refresh_token"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(introspected["active"], true);
     assert_eq!(introspected["username"], "ann");
     let response = app
@@ -839,6 +858,20 @@ async fn a_signed_in_browser_gets_codes_without_the_form_until_logout() {
     assert_eq!(forced.status(), 200, "prompt=login shows the form");
     let logout = app.get("/realms/shop/protocol/openid-connect/logout").await;
     assert_eq!(logout.status(), 200);
+    let page = logout.text().await.unwrap();
+    let code = page
+        .split("name=\"session_code\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the logout asks for a confirmation");
+    let confirmed = app
+        .client
+        .post(app.url("/realms/shop/protocol/openid-connect/logout/logout-confirm"))
+        .form(&[("session_code", code), ("confirmLogout", "Logout")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
     let after = app
         .get(&format!(
             "/realms/shop/protocol/openid-connect/auth?{query}"

@@ -9,6 +9,7 @@ mod groups;
 mod realms;
 mod role_mappings;
 mod roles;
+mod sessions;
 pub mod strict_json;
 mod user_credentials;
 mod users;
@@ -37,7 +38,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(roles::routes)
             .configure(role_mappings::routes)
             .configure(groups::routes)
-            .configure(events::routes),
+            .configure(events::routes)
+            .configure(sessions::routes),
     );
 }
 

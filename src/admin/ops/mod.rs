@@ -21,6 +21,7 @@ pub mod role_composites;
 pub mod role_edits;
 pub mod role_mappings;
 pub mod roles;
+pub mod sessions;
 pub mod user_credentials;
 pub mod user_profile;
 pub mod user_sessions;

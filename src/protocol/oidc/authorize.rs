@@ -273,7 +273,7 @@ pub(super) async fn end_browser_session(
 }
 
 /// The live session a browser's identity cookie names, with its enabled, ready user.
-async fn sso_session(
+pub(super) async fn sso_session(
     req: &HttpRequest,
     state: &AppState,
     realm: &Realm,

@@ -1,7 +1,8 @@
 //! Access-token verification shared by userinfo, introspection and the admin API: a valid
 //! RS256 signature by one of the realm's keys, an unexpired `Bearer` token issued by that
 //! realm, a session that is still alive (a service account's token names its session in its
-//! `jti`), and an enabled user.
+//! `jti`), a token not revoked (alone or with its client's place in the session), and an
+//! enabled user.
 
 use crate::crypto::jwt;
 use crate::domain::{Realm, User, UserId};
@@ -57,15 +58,27 @@ pub async fn check_session(
     realm: &Realm,
     claims: &AccessClaims,
 ) -> Result<Result<User, Rejection>, StoreError> {
-    let Some(session) = crate::protocol::oidc::claims::session_of(claims) else {
+    let Some(session_id) = crate::protocol::oidc::claims::session_of(claims) else {
         return Ok(Err(Rejection::NoSession));
     };
-    let Some(session) = store::sessions::find(state.db.read(), &realm.id, session).await? else {
+    let Some(session) = store::sessions::find(state.db.read(), &realm.id, session_id).await? else {
         return Ok(Err(Rejection::NoSession));
     };
     let now = state.clock.now_secs();
     if !super::token::session_alive(realm, session.started_at, session.last_access_at, now) {
         return Ok(Err(Rejection::SessionExpired));
+    }
+    if store::revocations::access_revoked(
+        state.db.read(),
+        &realm.id,
+        &claims.jti,
+        session_id,
+        &claims.azp,
+        claims.iat,
+    )
+    .await?
+    {
+        return Ok(Err(Rejection::Unverified));
     }
     let Some(user_id) = UserId::parse(&claims.sub) else {
         return Ok(Err(Rejection::UserNotFound));

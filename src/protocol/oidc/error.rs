@@ -12,9 +12,13 @@ const BEARER_ERROR_TYPE: &str = "text/plain;charset=UTF-8";
 pub enum OidcError {
     #[error("Realm does not exist")]
     RealmNotFound,
-    /// A token request to a disabled realm: 403 `access_denied`, as Keycloak answers.
+    /// A token, introspection or revocation request to a disabled realm: 403 `access_denied`,
+    /// as Keycloak answers.
     #[error("Realm not enabled")]
     RealmDisabled,
+    /// Introspection by a client that failed to authenticate: 401 `invalid_request`.
+    #[error("Authentication failed.")]
+    AuthenticationFailed,
     #[error("{0}")]
     InvalidRequest(String),
     /// Client authentication failed (unknown or disabled client): 401 `invalid_client`.
@@ -45,7 +49,7 @@ pub enum OidcError {
     /// A client whose service account is missing or disabled: 401 `invalid_request`.
     #[error("{0}")]
     ServiceAccountUnavailable(String),
-    /// Revocation of a token issued to another client: 401 `unauthorized_client`, as Keycloak.
+    /// Revocation of a token issued to another client: 400 `invalid_request`, as Keycloak.
     #[error("Unmatching clients")]
     UnmatchingClients,
     /// Revocation of a token that is neither an access nor a refresh token (an ID token).
@@ -80,17 +84,18 @@ impl OidcError {
         match self {
             OidcError::RealmNotFound => "Realm does not exist",
             OidcError::RealmDisabled => "access_denied",
-            OidcError::InvalidRequest(_) | OidcError::ServiceAccountUnavailable(_) => {
-                "invalid_request"
-            }
+            OidcError::InvalidRequest(_)
+            | OidcError::ServiceAccountUnavailable(_)
+            | OidcError::AuthenticationFailed
+            | OidcError::UnmatchingClients => "invalid_request",
             OidcError::InvalidClient(_)
             | OidcError::BadClient(_)
             | OidcError::BasicChallenge { .. } => "invalid_client",
             OidcError::InvalidGrant(_) | OidcError::InvalidUserCredentials => "invalid_grant",
             OidcError::ClientNotAllowed(_) => "invalid_request",
-            OidcError::UnauthorizedClient(_)
-            | OidcError::ClientUnauthorized(_)
-            | OidcError::UnmatchingClients => "unauthorized_client",
+            OidcError::UnauthorizedClient(_) | OidcError::ClientUnauthorized(_) => {
+                "unauthorized_client"
+            }
             OidcError::UnsupportedGrantType(_) => "unsupported_grant_type",
             OidcError::InvalidScope(_) => "invalid_scope",
             OidcError::UnsupportedTokenType => "unsupported_token_type",
@@ -111,7 +116,7 @@ impl ResponseError for OidcError {
             | OidcError::BasicChallenge { .. }
             | OidcError::MissingToken { .. }
             | OidcError::InvalidToken { .. }
-            | OidcError::UnmatchingClients => StatusCode::UNAUTHORIZED,
+            | OidcError::AuthenticationFailed => StatusCode::UNAUTHORIZED,
             OidcError::ClientNotAllowed(_)
             | OidcError::RealmDisabled
             | OidcError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
@@ -122,6 +127,7 @@ impl ResponseError for OidcError {
             | OidcError::UnauthorizedClient(_)
             | OidcError::UnsupportedGrantType(_)
             | OidcError::InvalidScope(_)
+            | OidcError::UnmatchingClients
             | OidcError::UnsupportedTokenType => StatusCode::BAD_REQUEST,
             OidcError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -10,9 +10,11 @@ mod form;
 mod introspect;
 mod issue;
 mod logout;
+mod ordered;
 mod pkce;
 mod realm_info;
 pub mod redirects;
+mod revoke;
 mod scope;
 pub mod token;
 mod userinfo;
@@ -59,7 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/realms/{realm}/protocol/openid-connect/revoke",
-            web::post().to(introspect::revoke),
+            web::post().to(revoke::revoke),
         )
         .route(
             "/realms/{realm}/protocol/openid-connect/logout",
@@ -68,5 +70,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/realms/{realm}/protocol/openid-connect/logout",
             web::post().to(logout::post),
+        )
+        .route(
+            "/realms/{realm}/protocol/openid-connect/logout/logout-confirm",
+            web::post().to(logout::confirm),
         );
 }

@@ -24,6 +24,19 @@ pub(super) async fn existing_realm(state: &AppState, name: &str) -> Result<Realm
         .ok_or(OidcError::RealmNotFound)
 }
 
+/// `GET /realms/{realm}`, in the order of Keycloak's `PublicRealmRepresentation`.
+#[derive(serde::Serialize)]
+struct PublicRealm<'a> {
+    realm: &'a str,
+    public_key: &'a str,
+    #[serde(rename = "token-service")]
+    token_service: String,
+    #[serde(rename = "account-service")]
+    account_service: String,
+    #[serde(rename = "tokens-not-before")]
+    tokens_not_before: i64,
+}
+
 /// The realm's public information, as Keycloak publishes it.
 pub async fn realm(
     state: web::Data<AppState>,
@@ -33,13 +46,13 @@ pub async fn realm(
     let realm = enabled_realm(&state, &path).await?;
     let keys = state.keyring.get(&state.db, &realm.id).await?;
     let issuer = base.issuer(realm.name.as_str());
-    Ok(HttpResponse::Ok().json(json!({
-        "realm": realm.name,
-        "public_key": keys.active()?.public_key_b64,
-        "token-service": format!("{issuer}/protocol/openid-connect"),
-        "account-service": format!("{issuer}/account"),
-        "tokens-not-before": 0,
-    })))
+    Ok(HttpResponse::Ok().json(PublicRealm {
+        realm: realm.name.as_str(),
+        public_key: &keys.active()?.public_key_b64,
+        token_service: format!("{issuer}/protocol/openid-connect"),
+        account_service: format!("{issuer}/account"),
+        tokens_not_before: 0,
+    }))
 }
 
 /// The realm's JSON Web Key Set.

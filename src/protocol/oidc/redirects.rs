@@ -14,10 +14,17 @@ pub fn allowed(client: &Client, uri: &str, server_base: &str) -> bool {
             .any(|pattern| matches(&resolved(client, pattern, server_base), uri))
 }
 
-/// Whether `uri` may follow a logout: the `post.logout.redirect.uris` attribute (`+` meaning
-/// "the redirect URIs", entries separated by `##`), else the redirect URIs.
+/// Whether `uri` may follow a logout: the `post.logout.redirect.uris` attribute (entries
+/// separated by `##`, `+` meaning "the redirect URIs"; `-` alone allows nothing), else, when
+/// it is absent or empty, the redirect URIs.
 pub fn allowed_after_logout(client: &Client, uri: &str, server_base: &str) -> bool {
-    match client.attributes.get("post.logout.redirect.uris") {
+    match client
+        .attributes
+        .get("post.logout.redirect.uris")
+        .map(|list| list.trim())
+        .filter(|list| !list.is_empty())
+    {
+        Some("-") => false,
         Some(list) => list.split("##").any(|pattern| match pattern.trim() {
             "+" => allowed(client, uri, server_base),
             pattern => is_followable(uri) && matches(&resolved(client, pattern, server_base), uri),

@@ -320,6 +320,26 @@ def test_user_logout_ends_sessions(server, layout, realm, admin):
         kc.userinfo(token["access_token"])
 
 
+def test_sessions_are_listed_and_ended_as_keycloak_does(server, layout, realm, admin):
+    user_id, username = new_user(admin, password="Pass-word-1")
+    token = openid(server, layout, realm).token(username, "Pass-word-1")
+    cli = admin.get_client_id("admin-cli")
+    [session] = admin.get_sessions(user_id)
+    assert session["id"] == token["session_state"]
+    assert session["username"] == username
+    assert session["userId"] == user_id
+    assert session["clients"] == {cli: "admin-cli"}
+    assert session["start"] % 1000 == 0
+    assert session["rememberMe"] is False
+    assert any(s["id"] == session["id"] for s in admin.get_client_all_sessions(cli))
+    row = next(r for r in admin.get_client_sessions_stats() if r["clientId"] == "admin-cli")
+    assert row["id"] == cli
+    assert row["offline"] == "0"
+    assert int(row["active"]) >= 1
+    admin.user_logout(user_id)
+    assert admin.get_sessions(user_id) == []
+
+
 def test_unknown_user_is_404(admin):
     with pytest.raises(KeycloakGetError) as err:
         admin.get_user("00000000-0000-0000-0000-000000000000")

@@ -326,6 +326,32 @@ for (const layout of LAYOUTS) {
       assert.equal(res.status, 400);
     });
 
+    check("lists and ends sessions (users, clients, client-session-stats, DELETE /sessions, logout-all)", async () => {
+      const { id, username } = await newUser();
+      await kc.users.resetPassword({
+        id,
+        credential: { type: "password", value: "Node-pass-1", temporary: false },
+      });
+      const { body } = await passwordToken(layout, realm, username, "Node-pass-1");
+      const [cli] = await kc.clients.find({ clientId: "admin-cli" });
+      const [session] = await kc.users.listSessions({ id });
+      assert.equal(session.id, body.session_state);
+      assert.equal(session.username, username);
+      assert.equal(session.userId, id);
+      assert.deepEqual(session.clients, { [cli.id]: "admin-cli" });
+      assert.ok((await kc.clients.listSessions({ id: cli.id })).some((s) => s.id === session.id));
+      assert.ok((await kc.clients.getSessionCount({ id: cli.id })).count >= 1);
+      const stats = await kc.realms.getClientSessionStats({ realm });
+      assert.equal(stats.find((row) => row.clientId === "admin-cli").offline, "0");
+      await kc.realms.deleteSession({ realm, session: session.id, isOffline: false });
+      assert.deepEqual(await kc.users.listSessions({ id }), []);
+      await passwordToken(layout, realm, username, "Node-pass-1");
+      assert.equal((await kc.users.listSessions({ id })).length, 1);
+      await kc.realms.logoutAll({ realm });
+      assert.deepEqual(await kc.users.listSessions({ id }), []);
+      assert.deepEqual(await kc.realms.pushRevocation({ realm }), {});
+    });
+
     check("reads the realm keys", async () => {
       const keys = await kc.realms.getKeys({ realm });
       const kid = keys.active.RS256;

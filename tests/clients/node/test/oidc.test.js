@@ -86,6 +86,7 @@ for (const layout of LAYOUTS) {
     let realm;
     let issuer;
     let secret;
+    let resourceSecret;
     let userId;
 
     // Setup through the admin REST API by hand (fetch), so that this file tests openid-client
@@ -142,7 +143,30 @@ for (const layout of LAYOUTS) {
         }),
       );
       ({ value: secret } = await (await admin("GET", `/${realm}/clients/${clientUuid}/client-secret`)).json());
+      // A resource server: carol and node-app's service account hold its role, so it is in
+      // the audience of their access tokens and may introspect them (Keycloak 26.7 shows an
+      // access token to no other client, not even the one it was issued to).
+      const resourceUuid = idOf(
+        await admin("POST", `/${realm}/clients`, { clientId: "node-resource", publicClient: false }),
+      );
+      ({ value: resourceSecret } = await (
+        await admin("GET", `/${realm}/clients/${resourceUuid}/client-secret`)
+      ).json());
+      await admin("POST", `/${realm}/clients/${resourceUuid}/roles`, { name: "reader" });
+      const reader = await (await admin("GET", `/${realm}/clients/${resourceUuid}/roles/reader`)).json();
+      const [robot] = await (
+        await admin("GET", `/${realm}/users?username=service-account-node-app&exact=true`)
+      ).json();
+      for (const holder of [userId, robot.id]) {
+        await admin("POST", `/${realm}/users/${holder}/role-mappings/clients/${resourceUuid}`, [reader]);
+      }
     });
+
+    async function resourceServer() {
+      return oidc.discovery(new URL(issuer), "node-resource", resourceSecret, undefined, {
+        execute: [oidc.allowInsecureRequests],
+      });
+    }
 
     async function config() {
       const c = await oidc.discovery(new URL(issuer), "node-app", secret, undefined, {
@@ -210,11 +234,14 @@ for (const layout of LAYOUTS) {
       });
       assert.equal(tokens.token_type.toLowerCase(), "bearer");
       assert.equal(tokens.claims().sub, userId);
-      const active = await oidc.tokenIntrospection(c, tokens.access_token);
+      const resource = await resourceServer();
+      const active = await oidc.tokenIntrospection(resource, tokens.access_token);
       assert.equal(active.active, true);
       assert.equal(active.username, "carol");
-      await oidc.tokenRevocation(c, tokens.access_token);
+      assert.equal(active.client_id, "node-app");
       assert.equal((await oidc.tokenIntrospection(c, tokens.access_token)).active, false);
+      await oidc.tokenRevocation(c, tokens.access_token);
+      assert.equal((await oidc.tokenIntrospection(resource, tokens.access_token)).active, false);
       await oidc.tokenRevocation(c, tokens.refresh_token);
       await assert.rejects(oidc.refreshTokenGrant(c, tokens.refresh_token), (err) => {
         assert.equal(err.error, "invalid_grant");
@@ -225,7 +252,7 @@ for (const layout of LAYOUTS) {
     it("client_credentials grant", async () => {
       const c = await config();
       const tokens = await oidc.clientCredentialsGrant(c);
-      const info = await oidc.tokenIntrospection(c, tokens.access_token);
+      const info = await oidc.tokenIntrospection(await resourceServer(), tokens.access_token);
       assert.equal(info.active, true);
       assert.equal(info.client_id, "node-app");
     });
