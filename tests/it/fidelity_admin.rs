@@ -476,7 +476,11 @@ async fn user_role_mappings_have_keycloaks_shape() {
         client_available.contains(&"manage-users") && !client_available.contains(&"view-users")
     );
     let client_effective = json_of(&app, &format!("{base}/clients/{management}/composite")).await;
-    assert_eq!(names(&client_effective), ["view-users"]);
+    assert_eq!(
+        names(&client_effective),
+        ["query-groups", "query-users", "view-users"],
+        "view-users holds query-users and query-groups, as in Keycloak"
+    );
 
     let cleared = app
         .admin(

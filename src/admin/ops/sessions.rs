@@ -54,7 +54,13 @@ pub async fn offline_of_user(
 ) -> Result<Vec<SessionView>, OpsError> {
     let granted = authorize::<ViewUsers>(state, actor, realm).await?;
     super::users::find(state, &granted, user_id).await?;
-    super::clients::find(state, &granted, client).await?;
+    // Keycloak words this one lookup differently from the client resources.
+    super::clients::find(state, &granted, client)
+        .await
+        .map_err(|err| match err {
+            OpsError::NotFound(_) => OpsError::NotFound("Client"),
+            other => other,
+        })?;
     Ok(Vec::new())
 }
 
