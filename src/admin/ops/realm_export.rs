@@ -16,6 +16,7 @@ use crate::crypto::keycloak_credential::keycloak_from_phc;
 use crate::domain::{Client, ClientUuid, Group, GroupId, Realm, Role, RoleId, UserId};
 use crate::state::AppState;
 use crate::store;
+use crate::store::groups::GroupDetails;
 
 /// What an export includes besides the realm's settings.
 #[derive(Debug, Clone, Copy, Default)]
@@ -164,9 +165,20 @@ async fn roles_of(
     for link in store::roles::composite_links(db, &realm.id).await? {
         parts.entry(link.from).or_default().push(link.to);
     }
+    let mut attributes = HashMap::with_capacity(roles.len());
+    for role in roles {
+        attributes.insert(
+            role.id.clone(),
+            store::roles::attributes_of(db, &role.id).await?,
+        );
+    }
     let role_repr = |role: &Role| {
         let children = parts.get(&role.id);
-        let mut repr = RoleRepr::of(role, children.is_some());
+        let mut repr = RoleRepr::full(
+            role,
+            children.is_some(),
+            attributes.get(&role.id).cloned().unwrap_or_default(),
+        );
         if let Some(children) = children {
             let (realm, client) = names.split(children.iter());
             repr.composites = Some(CompositesRepr {
@@ -208,32 +220,53 @@ async fn groups_of(
     for link in store::roles::group_links(db, &realm.id).await? {
         mappings.entry(link.from).or_default().push(link.to);
     }
+    let details = store::groups::details_in(db, &realm.id).await?;
+    let of = GroupsOf {
+        all: &groups,
+        mappings: &mappings,
+        details: &details,
+        names,
+    };
     Ok(groups
         .iter()
         .filter(|g| g.parent_id.is_none())
-        .map(|g| group_of(g, &groups, &mappings, names))
+        .map(|g| of.group(g))
         .collect())
 }
 
-fn group_of(
-    group: &Group,
-    all: &[Group],
-    mappings: &HashMap<GroupId, Vec<RoleId>>,
-    names: &RoleNames,
-) -> GroupRepr {
-    let mut repr = GroupRepr::of(group, all, 0);
-    let (realm, client) = names.split(mappings.get(&group.id).into_iter().flatten());
-    repr.realm_roles = Some(realm);
-    repr.client_roles = Some(client);
-    repr.parent_id = None;
-    repr.sub_group_count = None;
-    repr.sub_groups = Some(
-        all.iter()
-            .filter(|g| g.parent_id.as_ref() == Some(&group.id))
-            .map(|child| group_of(child, all, mappings, names))
-            .collect(),
-    );
-    repr
+/// What a group of the export is made from: every group of the realm, their role mappings,
+/// descriptions and attributes.
+struct GroupsOf<'a> {
+    all: &'a [Group],
+    mappings: &'a HashMap<GroupId, Vec<RoleId>>,
+    details: &'a BTreeMap<GroupId, GroupDetails>,
+    names: &'a RoleNames,
+}
+
+impl GroupsOf<'_> {
+    /// A group as Keycloak exports it: with its attributes (`{}` when none), its description
+    /// when it has one, its role mappings and its subgroups.
+    fn group(&self, group: &Group) -> GroupRepr {
+        let mut repr = GroupRepr::of(group, self.all, 0);
+        let details = self.details.get(&group.id);
+        repr.description = details.and_then(|d| d.description.clone());
+        repr.attributes = Some(details.map(|d| d.attributes.clone()).unwrap_or_default());
+        let (realm, client) = self
+            .names
+            .split(self.mappings.get(&group.id).into_iter().flatten());
+        repr.realm_roles = Some(realm);
+        repr.client_roles = Some(client);
+        repr.parent_id = None;
+        repr.sub_group_count = None;
+        repr.sub_groups = Some(
+            self.all
+                .iter()
+                .filter(|g| g.parent_id.as_ref() == Some(&group.id))
+                .map(|child| self.group(child))
+                .collect(),
+        );
+        repr
+    }
 }
 
 async fn users_of(

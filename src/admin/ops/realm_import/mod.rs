@@ -155,6 +155,15 @@ fn check_client_ids(repr: &RealmRepr) -> Result<(), OpsError> {
     Ok(())
 }
 
+/// A refusal of the attributes of the role or group at `path` (`roles.realm[2]`), naming
+/// `{path}.attributes` as every import refusal names its path.
+fn attributes_at(err: OpsError, path: &str) -> OpsError {
+    match err {
+        OpsError::Invalid(message) => OpsError::Invalid(format!("{path}.attributes: {message}")),
+        other => other,
+    }
+}
+
 /// Writes a prepared realm and its content through `conn` (the caller's transaction).
 pub async fn write(
     state: &AppState,

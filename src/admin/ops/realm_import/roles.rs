@@ -7,6 +7,7 @@
 use sqlx::SqliteConnection;
 
 use super::clients::Clients;
+use crate::admin::ops::role_edits::checked_attributes;
 use crate::admin::ops::access::DEFAULT_ROLES;
 use crate::admin::ops::realms::role;
 use crate::admin::ops::OpsError;
@@ -91,8 +92,10 @@ pub(super) async fn create_realm_roles(
     adopt_default_role_name(conn, realm, repr).await?;
     let roles = repr.roles.as_ref().and_then(|r| r.realm.as_ref());
     for (index, role_repr) in roles.into_iter().flatten().enumerate() {
-        let name = name_of(role_repr, &format!("roles.realm[{index}]"))?;
-        find_or_create(conn, realm, None, name, role_repr.description.as_ref()).await?;
+        let path = format!("roles.realm[{index}]");
+        let name = name_of(role_repr, &path)?;
+        let role = find_or_create(conn, realm, None, name, role_repr.description.as_ref()).await?;
+        set_attributes(conn, &role, role_repr, &path).await?;
     }
     Ok(())
 }
@@ -111,8 +114,9 @@ pub(super) async fn create_client_roles(
         let path = format!("roles.client.{client_id}");
         let client = clients.require(client_id, &path)?;
         for (index, role_repr) in roles.iter().enumerate() {
-            let name = name_of(role_repr, &format!("{path}[{index}]"))?;
-            find_or_create(
+            let path = format!("{path}[{index}]");
+            let name = name_of(role_repr, &path)?;
+            let role = find_or_create(
                 conn,
                 realm,
                 Some(client),
@@ -120,8 +124,24 @@ pub(super) async fn create_client_roles(
                 role_repr.description.as_ref(),
             )
             .await?;
+            set_attributes(conn, &role, role_repr, &path).await?;
         }
     }
+    Ok(())
+}
+
+/// Gives the role the attributes its representation carries, within the admin API's caps.
+async fn set_attributes(
+    conn: &mut SqliteConnection,
+    role: &Role,
+    repr: &RoleRepr,
+    path: &str,
+) -> Result<(), OpsError> {
+    let Some(given) = &repr.attributes else {
+        return Ok(());
+    };
+    let attributes = checked_attributes(given).map_err(|e| super::attributes_at(e, path))?;
+    store::roles::set_attributes(&mut *conn, &role.id, &attributes).await?;
     Ok(())
 }
 

@@ -9,13 +9,16 @@ use std::collections::HashMap;
 use futures_util::future::BoxFuture;
 use sqlx::SqliteConnection;
 
+use super::attributes_at;
 use super::clients::Clients;
 use super::passwords::Password;
 use super::roles::find_or_create;
+use crate::admin::ops::groups::details_of;
 use crate::admin::ops::{users as user_ops, OpsError};
 use crate::admin::repr::{GroupRepr, RealmRepr, UserRepr};
 use crate::domain::{Group, GroupId, Realm, User, UserId, Username};
 use crate::store;
+use crate::store::groups::GroupDetails;
 
 pub(super) async fn import_groups(
     conn: &mut SqliteConnection,
@@ -59,6 +62,8 @@ fn import_group<'a>(
             name: name.to_owned(),
         };
         store::groups::insert(&mut *conn, &group).await?;
+        let details = details_of(repr, GroupDetails::default()).map_err(|e| attributes_at(e, &path))?;
+        store::groups::set_details(&mut *conn, &group.id, &details).await?;
         for role_name in repr.realm_roles.iter().flatten() {
             let role = find_or_create(conn, realm, None, role_name.trim(), None).await?;
             store::roles::grant_to_group(&mut *conn, &group.id, &role.id).await?;
