@@ -209,7 +209,7 @@ async fn a_composite_may_name_a_role_listed_after_it() {
                 {"name": "all", "composite": true, "composites": {"realm": ["later"], "client": {"shop": ["buy"]}}},
                 {"name": "later"}
             ], "client": {"shop": [{"name": "buy"}]}},
-            "clients": [{"clientId": "shop", "publicClient": true}],
+            "clients": [{"clientId": "shop", "publicClient": true, "bearerOnly": false}],
         }),
     )
     .await;
@@ -602,6 +602,163 @@ async fn keycloak_hashed_passwords_sign_in_through_oidc_and_docker() {
                 .unwrap();
             assert_eq!(docker.status(), StatusCode::OK, "docker {username}");
         }
+    }
+}
+
+/// A realm whose roles and groups carry attributes, as Keycloak exports them.
+fn realm_with_attributes(realm: &str) -> Value {
+    json!({
+        "realm": realm,
+        "roles": {
+            "realm": [
+                {"name": "auditor", "description": "Reads the books",
+                 "attributes": {"level": ["2"], "scope": ["books", "ledgers"]}},
+                {"name": "plain", "attributes": {}}
+            ],
+            "client": {"shop": [{"name": "clerk", "attributes": {"till": ["3"]}}]}
+        },
+        "clients": [{"clientId": "shop", "publicClient": true, "bearerOnly": false}],
+        "groups": [{
+            "name": "staff",
+            "description": "Everyone on the payroll",
+            "attributes": {"gidnumber": ["500"]},
+            "subGroups": [{"name": "night", "attributes": {"shift": ["22-06"]}}]
+        }]
+    })
+}
+
+async fn group_named(app: &TestApp, realm: &str, path: &str) -> Value {
+    let response = app
+        .admin(
+            Method::GET,
+            &format!("/{realm}/group-by-path/{}", path.trim_start_matches('/')),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn role_and_group_attributes_of_a_file_arrive() {
+    let app = spawn_app().await;
+    let response = import(&app, realm_with_attributes("attrs")).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let auditor = get(&app, "/attrs/roles/auditor").await;
+    assert_eq!(
+        auditor["attributes"],
+        json!({"level": ["2"], "scope": ["books", "ledgers"]})
+    );
+    assert_eq!(auditor["description"], "Reads the books");
+    assert_eq!(
+        get(&app, "/attrs/roles/plain").await["attributes"],
+        json!({})
+    );
+    let shop = client_uuid(&app, "attrs", "shop").await;
+    let clerk = get(&app, &format!("/attrs/clients/{shop}/roles/clerk")).await;
+    assert_eq!(clerk["attributes"], json!({"till": ["3"]}));
+    let staff = group_named(&app, "attrs", "staff").await;
+    assert_eq!(staff["description"], "Everyone on the payroll");
+    assert_eq!(staff["attributes"], json!({"gidnumber": ["500"]}));
+    let night = group_named(&app, "attrs", "staff/night").await;
+    assert_eq!(night["attributes"], json!({"shift": ["22-06"]}));
+}
+
+#[tokio::test]
+async fn the_export_shows_role_and_group_attributes_as_keycloak_writes_them() {
+    let app = spawn_app().await;
+    import(&app, realm_with_attributes("attrs")).await;
+    let exported = partial_export(&app, "attrs").await;
+    let realm_role = |name: &str| {
+        exported["roles"]["realm"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        realm_role("auditor")["attributes"],
+        json!({"level": ["2"], "scope": ["books", "ledgers"]})
+    );
+    // Keycloak writes `{}` for a role without attributes, built-in roles included.
+    assert_eq!(realm_role("plain")["attributes"], json!({}));
+    assert_eq!(realm_role("offline_access")["attributes"], json!({}));
+    assert_eq!(
+        exported["roles"]["client"]["shop"][0]["attributes"],
+        json!({"till": ["3"]})
+    );
+    let staff = &exported["groups"][0];
+    assert_eq!(staff["name"], "staff");
+    assert_eq!(staff["description"], "Everyone on the payroll");
+    assert_eq!(staff["attributes"], json!({"gidnumber": ["500"]}));
+    let night = &staff["subGroups"][0];
+    assert_eq!(night["attributes"], json!({"shift": ["22-06"]}));
+    assert!(night.get("description").is_none(), "{night}");
+}
+
+#[tokio::test]
+async fn role_and_group_attributes_round_trip_through_export_and_import() {
+    let app = spawn_app().await;
+    import(&app, realm_with_attributes("attrs")).await;
+    let first = partial_export(&app, "attrs").await;
+    let deleted = app.admin(Method::DELETE, "/attrs", None).await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let response = import(&app, first.clone()).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let second = partial_export(&app, "attrs").await;
+    assert_eq!(
+        second["groups"][0]["attributes"],
+        json!({"gidnumber": ["500"]})
+    );
+    assert_eq!(without_volatile(first), without_volatile(second));
+}
+
+#[tokio::test]
+async fn the_directory_fixtures_group_attributes_arrive() {
+    let app = spawn_app().await;
+    let response = import(&app, dir_fixture_as_one()).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    for (group, gid) in [("group01", "500"), ("group02", "501")] {
+        let found = group_named(&app, "test", group).await;
+        assert_eq!(found["attributes"], json!({"gidnumber": [gid]}), "{group}");
+    }
+}
+
+#[tokio::test]
+async fn attributes_beyond_the_admin_apis_caps_are_refused_naming_their_path() {
+    let app = spawn_app().await;
+    let many: Vec<String> = (0..257).map(|i| i.to_string()).collect();
+    let long_name = "n".repeat(256);
+    let long_value = "v".repeat(4097);
+    let cases = [
+        (
+            json!({"realm": "bad", "roles": {"realm": [{"name": "ok"}, {"name": "r", "attributes": {"k": many}}]}}),
+            "roles.realm[1].attributes",
+        ),
+        (
+            json!({"realm": "bad", "clients": [{"clientId": "app"}],
+                   "roles": {"client": {"app": [{"name": "r", "attributes": {"k": [long_value]}}]}}}),
+            "roles.client.app[0].attributes",
+        ),
+        (
+            json!({"realm": "bad", "groups": [{"name": "g", "subGroups": [
+                {"name": "s", "attributes": {long_name: ["v"]}}]}]}),
+            "groups[0].subGroups[0].attributes",
+        ),
+        (
+            json!({"realm": "bad", "groups": [{"name": "g", "attributes": {"k": "not a list"}}]}),
+            "groups[0].attributes",
+        ),
+    ];
+    for (body, path) in cases {
+        let response = import(&app, body).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        let text = response.text().await.unwrap();
+        assert!(text.contains(path), "{path}: {text}");
+        let realm = app.admin(Method::GET, "/bad", None).await;
+        assert_eq!(realm.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
 

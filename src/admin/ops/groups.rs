@@ -94,7 +94,10 @@ fn sibling_conflict(err: store::StoreError, group: &Group) -> OpsError {
 
 /// The description and attributes `repr` sets, as Keycloak's group update does: the
 /// description given (absent clears it), the attributes given (absent keeps `current`'s).
-pub(super) fn details_of(repr: &GroupRepr, current: GroupDetails) -> Result<GroupDetails, OpsError> {
+pub(super) fn details_of(
+    repr: &GroupRepr,
+    current: GroupDetails,
+) -> Result<GroupDetails, OpsError> {
     let attributes = match &repr.attributes {
         Some(given) => super::role_edits::checked_attributes(given)?,
         None => current.attributes,

@@ -7,9 +7,9 @@
 use sqlx::SqliteConnection;
 
 use super::clients::Clients;
-use crate::admin::ops::role_edits::checked_attributes;
 use crate::admin::ops::access::DEFAULT_ROLES;
 use crate::admin::ops::realms::role;
+use crate::admin::ops::role_edits::checked_attributes;
 use crate::admin::ops::OpsError;
 use crate::admin::repr::{CompositesRepr, RealmRepr, RoleRepr};
 use crate::domain::{Client, Realm, Role};

@@ -62,7 +62,8 @@ fn import_group<'a>(
             name: name.to_owned(),
         };
         store::groups::insert(&mut *conn, &group).await?;
-        let details = details_of(repr, GroupDetails::default()).map_err(|e| attributes_at(e, &path))?;
+        let details =
+            details_of(repr, GroupDetails::default()).map_err(|e| attributes_at(e, &path))?;
         store::groups::set_details(&mut *conn, &group.id, &details).await?;
         for role_name in repr.realm_roles.iter().flatten() {
             let role = find_or_create(conn, realm, None, role_name.trim(), None).await?;
