@@ -768,7 +768,7 @@ mod command_line {
 
     use serde_json::{json, Value};
 
-    use super::{fixture, fixture_dir, without_volatile, FIXTURES};
+    use super::{fixture, fixture_dir, realm_with_attributes, without_volatile, FIXTURES};
     use crate::cli::{run, Server};
 
     fn ok(dir: &Path, args: &[&str]) -> String {
@@ -998,6 +998,39 @@ mod command_line {
         assert_eq!(
             account["clientRoles"]["realm-management"],
             json!(["query-groups", "query-users", "view-users"])
+        );
+    }
+
+    #[test]
+    fn role_and_group_attributes_move_through_import_and_export_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path();
+        let source = path.join("attrs.json");
+        std::fs::write(&source, realm_with_attributes("attrs").to_string()).unwrap();
+        ok(path, &["import", "--file", source.to_str().unwrap()]);
+        ok(path, &["export", "--realm", "attrs", "--file", "out.json"]);
+        let exported = read(&path.join("out.json"));
+        let auditor = exported["roles"]["realm"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "auditor")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            auditor["attributes"],
+            json!({"level": ["2"], "scope": ["books", "ledgers"]})
+        );
+        assert_eq!(
+            exported["roles"]["client"]["shop"][0]["attributes"],
+            json!({"till": ["3"]})
+        );
+        let staff = &exported["groups"][0];
+        assert_eq!(staff["description"], "Everyone on the payroll");
+        assert_eq!(staff["attributes"], json!({"gidnumber": ["500"]}));
+        assert_eq!(
+            staff["subGroups"][0]["attributes"],
+            json!({"shift": ["22-06"]})
         );
     }
 
@@ -1269,6 +1302,14 @@ mod command_line {
                 .unwrap();
             assert_eq!(count, json!(users), "{realm}");
         }
+        let groups: Value = client
+            .get(server.url("/admin/realms/test/group-by-path/group01"))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(groups["attributes"], json!({"gidnumber": ["500"]}));
         drop(server);
         // A second start finds the realms and skips them.
         let again = Server::start(dir.path(), &["start-dev", "--import-realm"], &env);
