@@ -1,6 +1,6 @@
 //! Realm and client roles, composites, and user/group role mappings.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::SqliteExecutor;
 
@@ -546,6 +546,22 @@ pub async fn set_attributes(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// The attributes of every role of the realm that has any, by role.
+pub async fn attributes_in(
+    db: impl SqliteExecutor<'_>,
+    realm: &RealmId,
+) -> Result<HashMap<RoleId, BTreeMap<String, Vec<String>>>, StoreError> {
+    let rows = sqlx::query!(
+        r#"SELECT id AS "id: RoleId", attributes FROM role WHERE realm_id = ? AND attributes <> '{}'"#,
+        realm
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|row| Ok((row.id, from_json("role.attributes", &row.attributes)?)))
+        .collect()
 }
 
 /// Stops `parent` from granting `child`.

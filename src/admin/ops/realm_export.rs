@@ -165,13 +165,7 @@ async fn roles_of(
     for link in store::roles::composite_links(db, &realm.id).await? {
         parts.entry(link.from).or_default().push(link.to);
     }
-    let mut attributes = HashMap::with_capacity(roles.len());
-    for role in roles {
-        attributes.insert(
-            role.id.clone(),
-            store::roles::attributes_of(db, &role.id).await?,
-        );
-    }
+    let attributes = store::roles::attributes_in(db, &realm.id).await?;
     let role_repr = |role: &Role| {
         let children = parts.get(&role.id);
         let mut repr = RoleRepr::full(
