@@ -1,6 +1,6 @@
-//! The roles of an imported realm: realm roles, then client roles, then (once every role
-//! exists, so that a composite may name a role listed after it) their composites, as
-//! Keycloak imports them. The realm's default role (`default-roles-{realm}`) is the one the
+//! The roles of an imported realm: realm roles, then client roles (each with its attributes,
+//! within the admin API's caps), then (once every role exists, so that a composite may name a
+//! role listed after it) their composites, as Keycloak imports them. The realm's default role (`default-roles-{realm}`) is the one the
 //! realm was made with, never a second one; an export older than Keycloak 13 lists default
 //! roles instead (`defaultRoles`, and `defaultRoles` on clients), which become its parts.
 
