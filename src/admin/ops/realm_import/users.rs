@@ -1,8 +1,9 @@
 //! The groups (with their descriptions and attributes) and users of an imported realm. Users
 //! keep their ids (unless another user has it already), attributes, required actions,
-//! creation time, role mappings, groups and password; a user with `serviceAccountClientId` becomes that client's service account. As
-//! in Keycloak, imported users get exactly the roles they list (not the realm's default
-//! role on top), and a role a mapping names is created when missing.
+//! creation time, role mappings, groups and password; a user with `serviceAccountClientId`
+//! becomes that client's service account. As in Keycloak, imported users get exactly the
+//! roles they list (not the realm's default role on top), and a role a mapping names is
+//! created when missing.
 
 use std::collections::HashMap;
 
