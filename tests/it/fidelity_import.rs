@@ -712,6 +712,10 @@ async fn role_and_group_attributes_round_trip_through_export_and_import() {
         second["groups"][0]["attributes"],
         json!({"gidnumber": ["500"]})
     );
+    assert_eq!(
+        second["roles"]["client"]["shop"][0]["attributes"],
+        json!({"till": ["3"]})
+    );
     assert_eq!(without_volatile(first), without_volatile(second));
 }
 
