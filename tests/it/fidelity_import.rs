@@ -209,7 +209,7 @@ async fn a_composite_may_name_a_role_listed_after_it() {
                 {"name": "all", "composite": true, "composites": {"realm": ["later"], "client": {"shop": ["buy"]}}},
                 {"name": "later"}
             ], "client": {"shop": [{"name": "buy"}]}},
-            "clients": [{"clientId": "shop", "publicClient": true, "bearerOnly": false}],
+            "clients": [{"clientId": "shop", "publicClient": true}],
         }),
     )
     .await;
@@ -617,7 +617,7 @@ fn realm_with_attributes(realm: &str) -> Value {
             ],
             "client": {"shop": [{"name": "clerk", "attributes": {"till": ["3"]}}]}
         },
-        "clients": [{"clientId": "shop", "publicClient": true, "bearerOnly": false}],
+        "clients": [{"clientId": "shop", "publicClient": true}],
         "groups": [{
             "name": "staff",
             "description": "Everyone on the payroll",

@@ -214,8 +214,16 @@ pub(super) fn merge(
     if let Some(attributes) = &repr.attributes {
         client.attributes.extend(attributes.clone());
     }
-    if let Some(v) = repr.bearer_only {
-        client.attributes.insert("bearerOnly".into(), v.to_string());
+    // Not bearer-only is the absence of the attribute, so that `"bearerOnly": false` (as
+    // every export writes it) stores the same client as a representation without it.
+    match repr.bearer_only {
+        Some(true) => {
+            client.attributes.insert("bearerOnly".into(), "true".into());
+        }
+        Some(false) => {
+            client.attributes.remove("bearerOnly");
+        }
+        None => {}
     }
     if let Some(policy) = &repr.docker_access_policy {
         set_policy(client, policy.clone())?;
