@@ -481,7 +481,10 @@ mod tests {
         let slow = huge.replace("m=4194304,t=1", "m=262144,t=100");
         let started = std::time::Instant::now();
         assert!(!verify_with_memory("correct horse", &slow, &mut blocks));
-        assert!(started.elapsed().as_secs() < 1, "too costly a hash is not computed");
+        assert!(
+            started.elapsed().as_secs() < 1,
+            "too costly a hash is not computed"
+        );
         let unknown = "$scrypt$ln=4,r=8,p=1$c2FsdA$aGFzaA";
         assert!(!verify_with_memory("correct horse", unknown, &mut blocks));
     }

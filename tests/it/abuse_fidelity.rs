@@ -32,7 +32,11 @@ async fn an_imported_argon2_hash_whose_memory_times_passes_is_extreme_is_refused
     let response = import_user_with(&app, "costly", argon2_credential(256 * 1024, 100)).await;
     assert_eq!(response.status(), 400);
     let ordinary = import_user_with(&app, "ordinary", argon2_credential(64 * 1024, 3)).await;
-    assert_eq!(ordinary.status(), 201, "RFC 9106's second choice stays welcome");
+    assert_eq!(
+        ordinary.status(),
+        201,
+        "RFC 9106's second choice stays welcome"
+    );
 }
 
 async fn call(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> u16 {
@@ -93,11 +97,17 @@ async fn a_delegated_master_user_reaches_no_other_realm_through_ids() {
         &app,
         "delegate",
         "team-a-realm",
-        &["manage-users", "view-users", "manage-realm", "manage-clients"],
+        &[
+            "manage-users",
+            "view-users",
+            "manage-realm",
+            "manage-clients",
+        ],
     )
     .await;
     let victim = app.create_user("team-b", "victim", "pw").await;
-    app.password_token("team-b", "admin-cli", "victim", "pw").await;
+    app.password_token("team-b", "admin-cli", "victim", "pw")
+        .await;
     let sessions = json_of(&app, &format!("/team-b/users/{victim}/sessions")).await;
     let session = sessions[0]["id"].as_str().unwrap().to_owned();
     let credentials = json_of(&app, &format!("/team-b/users/{victim}/credentials")).await;
@@ -109,35 +119,80 @@ async fn a_delegated_master_user_reaches_no_other_realm_through_ids() {
         .to_owned();
     let b_management = client_uuid(&app, "team-b", "realm-management").await;
     let a_role = {
-        let created = call(&app, &token, Method::POST, "/team-a/roles",
-            Some(json!({"name": "carrier"}))).await;
+        let created = call(
+            &app,
+            &token,
+            Method::POST,
+            "/team-a/roles",
+            Some(json!({"name": "carrier"})),
+        )
+        .await;
         assert_eq!(created, 201);
-        json_of(&app, "/team-a/roles/carrier").await["id"].as_str().unwrap().to_owned()
+        json_of(&app, "/team-a/roles/carrier").await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     let refused = [
         (Method::DELETE, format!("/team-a/sessions/{session}"), None),
         (Method::DELETE, format!("/team-b/sessions/{session}"), None),
-        (Method::GET, format!("/team-a/users/{victim}/credentials"), None),
-        (Method::DELETE, format!("/team-a/users/{victim}/credentials/{credential}"), None),
+        (
+            Method::GET,
+            format!("/team-a/users/{victim}/credentials"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/team-a/users/{victim}/credentials/{credential}"),
+            None,
+        ),
         (Method::GET, format!("/team-a/roles-by-id/{b_admin}"), None),
-        (Method::GET, format!("/team-a/roles-by-id/{master_admin}"), None),
-        (Method::POST, format!("/team-a/roles-by-id/{a_role}/composites"),
-            Some(json!([{"id": b_admin}]))),
-        (Method::POST, format!("/team-a/roles-by-id/{a_role}/composites"),
-            Some(json!([{"id": master_admin}]))),
-        (Method::POST, format!("/team-a/roles/carrier/composites"),
-            Some(json!([{"id": master_admin}]))),
-        (Method::GET, format!("/team-a/clients/{b_management}/roles"), None),
-        (Method::GET, format!("/team-a/users/{victim}/sessions"), None),
+        (
+            Method::GET,
+            format!("/team-a/roles-by-id/{master_admin}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/team-a/roles-by-id/{a_role}/composites"),
+            Some(json!([{"id": b_admin}])),
+        ),
+        (
+            Method::POST,
+            format!("/team-a/roles-by-id/{a_role}/composites"),
+            Some(json!([{"id": master_admin}])),
+        ),
+        (
+            Method::POST,
+            format!("/team-a/roles/carrier/composites"),
+            Some(json!([{"id": master_admin}])),
+        ),
+        (
+            Method::GET,
+            format!("/team-a/clients/{b_management}/roles"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/team-a/users/{victim}/sessions"),
+            None,
+        ),
         (Method::POST, "/master/logout-all".to_owned(), None),
         (Method::POST, "/team-b/logout-all".to_owned(), None),
     ];
     for (method, path, body) in refused {
         let status = call(&app, &token, method.clone(), &path, body).await;
-        assert!(matches!(status, 403 | 404), "{method} {path} answered {status}");
+        assert!(
+            matches!(status, 403 | 404),
+            "{method} {path} answered {status}"
+        );
     }
     assert_eq!(
-        json_of(&app, &format!("/team-b/users/{victim}/sessions")).await.as_array().unwrap().len(),
+        json_of(&app, &format!("/team-b/users/{victim}/sessions"))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
         1
     );
 }
@@ -147,7 +202,11 @@ async fn a_realm_admin_without_realm_admin_cannot_grow_roles_into_admin_powers()
     let app = spawn_app().await;
     app.create_realm("shop").await;
     let (_, token) = app
-        .realm_admin("shop", "clerk", &["manage-realm", "manage-users", "manage-clients"])
+        .realm_admin(
+            "shop",
+            "clerk",
+            &["manage-realm", "manage-users", "manage-clients"],
+        )
         .await;
     let realm_admin = role_id(&app, "shop", "realm-management", "realm-admin").await;
     let view_events = role_id(&app, "shop", "realm-management", "view-events").await;
@@ -156,9 +215,18 @@ async fn a_realm_admin_without_realm_admin_cannot_grow_roles_into_admin_powers()
         .unwrap()
         .to_owned();
     let management = client_uuid(&app, "shop", "realm-management").await;
-    let created = call(&app, &token, Method::POST, &format!("/shop/clients/{management}/roles"),
-        Some(json!({"name": "sneaky"}))).await;
-    assert_eq!(created, 201, "Keycloak lets manage-clients add a role, carrying nothing");
+    let created = call(
+        &app,
+        &token,
+        Method::POST,
+        &format!("/shop/clients/{management}/roles"),
+        Some(json!({"name": "sneaky"})),
+    )
+    .await;
+    assert_eq!(
+        created, 201,
+        "Keycloak lets manage-clients add a role, carrying nothing"
+    );
     let attempts = [
         format!("/shop/roles-by-id/{default_role}/composites"),
         "/shop/roles/default-roles-shop/composites".to_owned(),
@@ -167,16 +235,29 @@ async fn a_realm_admin_without_realm_admin_cannot_grow_roles_into_admin_powers()
     ];
     for path in attempts {
         for child in [&realm_admin, &view_events] {
-            let status = call(&app, &token, Method::POST, &path,
-                Some(json!([{"id": child}]))).await;
+            let status = call(
+                &app,
+                &token,
+                Method::POST,
+                &path,
+                Some(json!([{"id": child}])),
+            )
+            .await;
             assert_eq!(status, 403, "POST {path} with {child}");
         }
     }
-    let group = app.admin(Method::POST, "/shop/groups", Some(json!({"name": "g"}))).await;
+    let group = app
+        .admin(Method::POST, "/shop/groups", Some(json!({"name": "g"})))
+        .await;
     let group = crate::helpers::location_id(&group);
-    let status = call(&app, &token, Method::POST,
+    let status = call(
+        &app,
+        &token,
+        Method::POST,
         &format!("/shop/groups/{group}/role-mappings/clients/{management}"),
-        Some(json!([{"id": view_events, "name": "view-events"}]))).await;
+        Some(json!([{"id": view_events, "name": "view-events"}])),
+    )
+    .await;
     assert_eq!(status, 403, "group mapping of view-events");
     let composites = json_of(&app, "/shop/roles/default-roles-shop/composites").await;
     assert!(!composites.to_string().contains("realm-admin"));
@@ -187,25 +268,43 @@ async fn a_cycle_of_composite_roles_still_signs_in() {
     let app = spawn_app().await;
     app.create_realm("loop").await;
     for name in ["a", "b"] {
-        let r = app.admin(Method::POST, "/loop/roles", Some(json!({"name": name}))).await;
+        let r = app
+            .admin(Method::POST, "/loop/roles", Some(json!({"name": name})))
+            .await;
         assert_eq!(r.status(), 201);
     }
     let a = json_of(&app, "/loop/roles/a").await;
     let b = json_of(&app, "/loop/roles/b").await;
-    let r = app.admin(Method::POST, "/loop/roles/a/composites", Some(json!([b]))).await;
+    let r = app
+        .admin(Method::POST, "/loop/roles/a/composites", Some(json!([b])))
+        .await;
     assert_eq!(r.status(), 204);
-    let r = app.admin(Method::POST, "/loop/roles/b/composites", Some(json!([a]))).await;
+    let r = app
+        .admin(Method::POST, "/loop/roles/b/composites", Some(json!([a])))
+        .await;
     assert!(r.status().is_success(), "{}", r.status());
     let user = app.create_user("loop", "looper", "pw").await;
     let r = app
-        .admin(Method::POST, &format!("/loop/users/{user}/role-mappings/realm"),
-            Some(json!([json_of(&app, "/loop/roles/a").await])))
+        .admin(
+            Method::POST,
+            &format!("/loop/users/{user}/role-mappings/realm"),
+            Some(json!([json_of(&app, "/loop/roles/a").await])),
+        )
         .await;
     assert_eq!(r.status(), 204);
-    let token = app.password_token("loop", "admin-cli", "looper", "pw").await;
+    let token = app
+        .password_token("loop", "admin-cli", "looper", "pw")
+        .await;
     let roles = crate::helpers::jwt_payload(&token)["realm_access"]["roles"].to_string();
-    assert!(roles.contains("\"a\"") && roles.contains("\"b\""), "{roles}");
-    let effective = json_of(&app, &format!("/loop/users/{user}/role-mappings/realm/composite")).await;
+    assert!(
+        roles.contains("\"a\"") && roles.contains("\"b\""),
+        "{roles}"
+    );
+    let effective = json_of(
+        &app,
+        &format!("/loop/users/{user}/role-mappings/realm/composite"),
+    )
+    .await;
     assert!(effective.as_array().unwrap().len() >= 2);
 }
 
@@ -221,7 +320,9 @@ async fn logout_never_redirects_to_an_unregistered_address() {
         "redirect_uri=https%3A%2F%2Fevil.example%2F&client_id=account",
     ] {
         let response = app
-            .get(&format!("/realms/exit/protocol/openid-connect/logout?{query}"))
+            .get(&format!(
+                "/realms/exit/protocol/openid-connect/logout?{query}"
+            ))
             .await;
         let location = response
             .headers()
@@ -231,4 +332,110 @@ async fn logout_never_redirects_to_an_unregistered_address() {
         assert!(!location.contains("evil.example"), "{query} -> {location}");
         assert!(response.status().as_u16() < 500, "{query}");
     }
+}
+
+async fn confidential(app: &TestApp, realm: &str, client_id: &str) {
+    let body = json!({"clientId": client_id, "secret": "s3cret", "publicClient": false,
+                      "serviceAccountsEnabled": true, "directAccessGrantsEnabled": true});
+    let response = app
+        .admin(Method::POST, &format!("/{realm}/clients"), Some(body))
+        .await;
+    assert_eq!(response.status(), 201);
+}
+
+async fn oidc_post(
+    app: &TestApp,
+    realm: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let response = app
+        .client
+        .post(app.url(&format!(
+            "/realms/{realm}/protocol/openid-connect/{endpoint}"
+        )))
+        .header("authorization", crate::helpers::basic("spy", "s3cret"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn introspection_and_revocation_show_nothing_of_other_clients_realms_or_garbage() {
+    let app = spawn_app().await;
+    for realm in ["one", "two"] {
+        app.create_realm(realm).await;
+        confidential(&app, realm, "spy").await;
+        app.create_user(realm, "someone", "pw").await;
+    }
+    let own_realm = app
+        .password_token("one", "admin-cli", "someone", "pw")
+        .await;
+    let other_realm = app
+        .password_token("two", "admin-cli", "someone", "pw")
+        .await;
+    let header = r#"{"alg":"none","typ":"JWT"}"#;
+    use base64::Engine;
+    let unsigned = format!(
+        "{}.{}.",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header),
+        own_realm.split('.').nth(1).unwrap()
+    );
+    let huge = "x".repeat(200_000);
+    for token in [
+        own_realm.as_str(),
+        other_realm.as_str(),
+        unsigned.as_str(),
+        "",
+        "a.b.c",
+        "..",
+        "eyJhbGciOiJSUzI1NiJ9.%%%.***",
+        huge.as_str(),
+    ] {
+        for hint in ["access_token", "refresh_token"] {
+            let form = [("token", token), ("token_type_hint", hint)];
+            let (status, body) = oidc_post(&app, "one", "token/introspect", &form).await;
+            assert!(status < 500, "introspect answered {status}");
+            assert!(
+                !body.contains("\"active\":true"),
+                "{hint} {:.60} -> {body:.200}",
+                token
+            );
+            let (status, _) = oidc_post(&app, "one", "revoke", &form).await;
+            assert!(status < 500, "revoke answered {status}");
+        }
+    }
+    let (status, _) = oidc_post(&app, "one", "logout", &[("refresh_token", "a.b.c")]).await;
+    assert!(status < 500);
+}
+
+#[tokio::test]
+async fn user_search_takes_like_wildcards_literally() {
+    let app = spawn_app().await;
+    app.create_realm("find").await;
+    for name in ["ab_c", "abxc", "percent"] {
+        app.create_user("find", name, "pw").await;
+    }
+    let names = |users: Value| -> Vec<String> {
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(json_of(&app, "/find/users?search=ab_").await),
+        ["ab_c"]
+    );
+    assert!(names(json_of(&app, "/find/users?search=%25").await).is_empty());
+    assert!(names(json_of(&app, "/find/users?username=a%25").await).is_empty());
+    assert_eq!(
+        names(json_of(&app, "/find/users?search=ab*c").await).len(),
+        2
+    );
+    let count: Value = json_of(&app, "/find/users/count?search=*_").await;
+    assert_eq!(count, json!(1));
 }
