@@ -439,3 +439,41 @@ async fn user_search_takes_like_wildcards_literally() {
     let count: Value = json_of(&app, "/find/users/count?search=*_").await;
     assert_eq!(count, json!(1));
 }
+
+#[tokio::test]
+async fn users_and_clients_refuse_attributes_beyond_the_caps_roles_and_groups_have() {
+    let app = spawn_app().await;
+    app.create_realm("heavy").await;
+    let many: serde_json::Map<String, Value> =
+        (0..1000).map(|n| (format!("a{n}"), json!(["v"]))).collect();
+    let long = json!({"note": ["x".repeat(100_000)]});
+    let user = app.create_user("heavy", "loaded", "pw").await;
+    for attributes in [json!(many), long.clone()] {
+        let body = json!({"username": "other", "attributes": attributes});
+        let created = app.admin(Method::POST, "/heavy/users", Some(body)).await;
+        assert_eq!(created.status(), 400, "create");
+        let updated = app
+            .admin(
+                Method::PUT,
+                &format!("/heavy/users/{user}"),
+                Some(json!({"attributes": attributes})),
+            )
+            .await;
+        assert_eq!(updated.status(), 400, "update");
+    }
+    let flat: serde_json::Map<String, Value> =
+        (0..1000).map(|n| (format!("a{n}"), json!("v"))).collect();
+    let body = json!({"clientId": "fat", "attributes": flat});
+    let created = app.admin(Method::POST, "/heavy/clients", Some(body)).await;
+    assert_eq!(created.status(), 400, "client create");
+    let body = json!({"clientId": "fat", "attributes": {"note": "x".repeat(100_000)}});
+    let created = app.admin(Method::POST, "/heavy/clients", Some(body)).await;
+    assert_eq!(created.status(), 400, "client create, long value");
+    let fine = json!({"username": "fine", "attributes": {"team": ["blue"]}});
+    assert_eq!(
+        app.admin(Method::POST, "/heavy/users", Some(fine))
+            .await
+            .status(),
+        201
+    );
+}
