@@ -477,3 +477,62 @@ async fn users_and_clients_refuse_attributes_beyond_the_caps_roles_and_groups_ha
         201
     );
 }
+
+#[tokio::test]
+async fn a_realm_admin_cannot_tie_their_realm_to_another_realms_groups_roles_or_clients() {
+    let app = spawn_app().await;
+    app.create_realm("team-a").await;
+    app.create_realm("team-b").await;
+    let (_, token) = app.realm_admin("team-a", "boss", &["realm-admin"]).await;
+    let member = app.create_user("team-a", "member", "pw").await;
+    let group = app
+        .admin(Method::POST, "/team-b/groups", Some(json!({"name": "b-admins"})))
+        .await;
+    let b_group = crate::helpers::location_id(&group);
+    let b_management = client_uuid(&app, "team-b", "realm-management").await;
+    let b_admin = role_id(&app, "team-b", "realm-management", "realm-admin").await;
+    let granted = app
+        .admin(
+            Method::POST,
+            &format!("/team-b/groups/{b_group}/role-mappings/clients/{b_management}"),
+            Some(json!([{"id": b_admin, "name": "realm-admin"}])),
+        )
+        .await;
+    assert_eq!(granted.status(), 204);
+    let a_group = app
+        .admin(Method::POST, "/team-a/groups", Some(json!({"name": "a-group"})))
+        .await;
+    let a_group = crate::helpers::location_id(&a_group);
+    let b_user = app.create_user("team-b", "bob", "pw").await;
+    let attempts = [
+        (Method::PUT, format!("/team-a/users/{member}/groups/{b_group}"), None),
+        (Method::GET, format!("/team-a/groups/{b_group}/members"), None),
+        (Method::PUT, format!("/team-a/groups/{b_group}"), Some(json!({"name": "mine"}))),
+        (Method::POST, format!("/team-a/users/{member}/role-mappings/clients/{b_management}"),
+            Some(json!([{"id": b_admin, "name": "realm-admin"}]))),
+        (Method::POST, format!("/team-a/groups/{a_group}/role-mappings/realm"),
+            Some(json!([{"id": b_admin, "name": "realm-admin"}]))),
+        (Method::PUT, format!("/team-b/users/{b_user}/groups/{a_group}"), None),
+        (Method::GET, format!("/team-a/clients/{b_management}/service-account-user"), None),
+    ];
+    for (method, path, body) in attempts {
+        let status = call(&app, &token, method.clone(), &path, body).await;
+        assert!(
+            matches!(status, 400 | 403 | 404 | 409),
+            "{method} {path} answered {status}"
+        );
+    }
+    for path in [format!("/team-a/groups/{a_group}/children"), "/team-a/groups".to_owned()] {
+        let body = json!({"id": b_group, "name": "b-admins"});
+        let created = call(&app, &token, Method::POST, &path, Some(body)).await;
+        assert_eq!(created, 201, "a new group, never the other realm's one moved");
+    }
+    let members = json_of(&app, &format!("/team-b/groups/{b_group}/members")).await;
+    assert_eq!(members, json!([]));
+    let b_groups = json_of(&app, "/team-b/groups?briefRepresentation=false").await;
+    assert_eq!(b_groups[0]["name"], "b-admins", "{b_groups}");
+    assert_eq!(b_groups[0]["id"], b_group.as_str());
+    assert_eq!(b_groups[0]["subGroupCount"], 0);
+    let member_token = app.password_token("team-a", "admin-cli", "member", "pw").await;
+    assert_eq!(call(&app, &member_token, Method::GET, "/team-b/users", None).await, 403);
+}
