@@ -486,7 +486,11 @@ async fn a_realm_admin_cannot_tie_their_realm_to_another_realms_groups_roles_or_
     let (_, token) = app.realm_admin("team-a", "boss", &["realm-admin"]).await;
     let member = app.create_user("team-a", "member", "pw").await;
     let group = app
-        .admin(Method::POST, "/team-b/groups", Some(json!({"name": "b-admins"})))
+        .admin(
+            Method::POST,
+            "/team-b/groups",
+            Some(json!({"name": "b-admins"})),
+        )
         .await;
     let b_group = crate::helpers::location_id(&group);
     let b_management = client_uuid(&app, "team-b", "realm-management").await;
@@ -500,20 +504,50 @@ async fn a_realm_admin_cannot_tie_their_realm_to_another_realms_groups_roles_or_
         .await;
     assert_eq!(granted.status(), 204);
     let a_group = app
-        .admin(Method::POST, "/team-a/groups", Some(json!({"name": "a-group"})))
+        .admin(
+            Method::POST,
+            "/team-a/groups",
+            Some(json!({"name": "a-group"})),
+        )
         .await;
     let a_group = crate::helpers::location_id(&a_group);
     let b_user = app.create_user("team-b", "bob", "pw").await;
     let attempts = [
-        (Method::PUT, format!("/team-a/users/{member}/groups/{b_group}"), None),
-        (Method::GET, format!("/team-a/groups/{b_group}/members"), None),
-        (Method::PUT, format!("/team-a/groups/{b_group}"), Some(json!({"name": "mine"}))),
-        (Method::POST, format!("/team-a/users/{member}/role-mappings/clients/{b_management}"),
-            Some(json!([{"id": b_admin, "name": "realm-admin"}]))),
-        (Method::POST, format!("/team-a/groups/{a_group}/role-mappings/realm"),
-            Some(json!([{"id": b_admin, "name": "realm-admin"}]))),
-        (Method::PUT, format!("/team-b/users/{b_user}/groups/{a_group}"), None),
-        (Method::GET, format!("/team-a/clients/{b_management}/service-account-user"), None),
+        (
+            Method::PUT,
+            format!("/team-a/users/{member}/groups/{b_group}"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/team-a/groups/{b_group}/members"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/team-a/groups/{b_group}"),
+            Some(json!({"name": "mine"})),
+        ),
+        (
+            Method::POST,
+            format!("/team-a/users/{member}/role-mappings/clients/{b_management}"),
+            Some(json!([{"id": b_admin, "name": "realm-admin"}])),
+        ),
+        (
+            Method::POST,
+            format!("/team-a/groups/{a_group}/role-mappings/realm"),
+            Some(json!([{"id": b_admin, "name": "realm-admin"}])),
+        ),
+        (
+            Method::PUT,
+            format!("/team-b/users/{b_user}/groups/{a_group}"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/team-a/clients/{b_management}/service-account-user"),
+            None,
+        ),
     ];
     for (method, path, body) in attempts {
         let status = call(&app, &token, method.clone(), &path, body).await;
@@ -522,10 +556,16 @@ async fn a_realm_admin_cannot_tie_their_realm_to_another_realms_groups_roles_or_
             "{method} {path} answered {status}"
         );
     }
-    for path in [format!("/team-a/groups/{a_group}/children"), "/team-a/groups".to_owned()] {
+    for path in [
+        format!("/team-a/groups/{a_group}/children"),
+        "/team-a/groups".to_owned(),
+    ] {
         let body = json!({"id": b_group, "name": "b-admins"});
         let created = call(&app, &token, Method::POST, &path, Some(body)).await;
-        assert_eq!(created, 201, "a new group, never the other realm's one moved");
+        assert_eq!(
+            created, 201,
+            "a new group, never the other realm's one moved"
+        );
     }
     let members = json_of(&app, &format!("/team-b/groups/{b_group}/members")).await;
     assert_eq!(members, json!([]));
@@ -533,6 +573,53 @@ async fn a_realm_admin_cannot_tie_their_realm_to_another_realms_groups_roles_or_
     assert_eq!(b_groups[0]["name"], "b-admins", "{b_groups}");
     assert_eq!(b_groups[0]["id"], b_group.as_str());
     assert_eq!(b_groups[0]["subGroupCount"], 0);
-    let member_token = app.password_token("team-a", "admin-cli", "member", "pw").await;
-    assert_eq!(call(&app, &member_token, Method::GET, "/team-b/users", None).await, 403);
+    let member_token = app
+        .password_token("team-a", "admin-cli", "member", "pw")
+        .await;
+    assert_eq!(
+        call(&app, &member_token, Method::GET, "/team-b/users", None).await,
+        403
+    );
+}
+
+#[tokio::test]
+async fn groups_nest_only_so_deep_that_every_answer_stays_small() {
+    let app = spawn_app().await;
+    app.create_realm("deep").await;
+    let (_, token) = app.realm_admin("deep", "nester", &["manage-users"]).await;
+    let mut parent: Option<String> = None;
+    let mut depth = 0;
+    let refused = loop {
+        let path = match &parent {
+            Some(id) => format!("/admin/realms/deep/groups/{id}/children"),
+            None => "/admin/realms/deep/groups".to_owned(),
+        };
+        let response = app
+            .client
+            .post(app.url(&path))
+            .bearer_auth(&token)
+            .json(&json!({"name": format!("level{depth}")}))
+            .send()
+            .await
+            .unwrap();
+        if response.status() != 201 {
+            break response.status().as_u16();
+        }
+        parent = Some(crate::helpers::location_id(&response));
+        depth += 1;
+        if depth == 150 {
+            break 201;
+        }
+    };
+    assert_eq!(refused, 400, "nested {depth} deep");
+    assert_eq!(depth, 100);
+    let leaf = parent.unwrap();
+    for path in [
+        format!("/deep/groups?search=level{}", depth - 1),
+        format!("/deep/groups/{leaf}"),
+        "/deep/groups?briefRepresentation=false".to_owned(),
+    ] {
+        let status = call(&app, &token, Method::GET, &path, None).await;
+        assert_eq!(status, 200, "{path}");
+    }
 }
