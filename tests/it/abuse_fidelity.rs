@@ -623,3 +623,47 @@ async fn groups_nest_only_so_deep_that_every_answer_stays_small() {
         assert_eq!(status, 200, "{path}");
     }
 }
+
+#[tokio::test]
+async fn neither_the_credentials_api_nor_a_partial_export_gives_away_a_secret() {
+    let app = spawn_app().await;
+    app.create_realm("vault").await;
+    confidential(&app, "vault", "spy").await;
+    let user = app.create_user("vault", "keeper", "pw").await;
+    let (_, token) = app
+        .realm_admin("vault", "auditor", &["manage-realm", "view-users"])
+        .await;
+    let response = app
+        .client
+        .get(app.url(&format!("/admin/realms/vault/users/{user}/credentials")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let listed = response.text().await.unwrap();
+    assert!(listed.contains("credentialData"), "{listed}");
+    for secret in [
+        "secretData",
+        "salt",
+        "\"value\"",
+        "$argon2",
+        "hashedSaltedValue",
+    ] {
+        assert!(!listed.contains(secret), "{secret} in {listed}");
+    }
+    let response =
+        app.client
+            .post(app.url(
+                "/admin/realms/vault/partial-export?exportClients=true&exportGroupsAndRoles=true",
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(response.status(), 200);
+    let exported = response.text().await.unwrap();
+    for secret in ["s3cret", "secretData", "$argon2", "keeper", "privateKey"] {
+        assert!(!exported.contains(secret), "{secret} in the partial export");
+    }
+}
