@@ -164,7 +164,7 @@ async fn a_delegated_master_user_reaches_no_other_realm_through_ids() {
         ),
         (
             Method::POST,
-            format!("/team-a/roles/carrier/composites"),
+            "/team-a/roles/carrier/composites".to_owned(),
             Some(json!([{"id": master_admin}])),
         ),
         (
