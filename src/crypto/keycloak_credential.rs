@@ -25,6 +25,16 @@ pub const MAX_PBKDF2_ITERATIONS: u32 = 1_000_000;
 pub const MAX_ARGON2_MEMORY_KIB: u32 = 256 * 1024;
 pub const MAX_ARGON2_ITERATIONS: u32 = 100;
 pub const MAX_ARGON2_PARALLELISM: u32 = 16;
+/// The most argon2 work (memory in KiB times passes) one check may cost: half a second or so
+/// of one hashing thread, as the PBKDF2 cap. Each cap alone allows a hash that takes tens of
+/// seconds to check, and every guess at its user would hold a hashing thread of every realm
+/// that long. RFC 9106's 64 MiB, 3 passes and Keycloak's 7 MiB, 5 passes fit many times.
+pub const MAX_ARGON2_WORK: u64 = 512 * 1024;
+
+/// Whether an argon2 hash of `memory` KiB and `passes` passes is cheap enough to check.
+pub fn argon2_work_allowed(memory: u32, passes: u32) -> bool {
+    u64::from(memory) * u64::from(passes) <= MAX_ARGON2_WORK
+}
 
 /// A password in Keycloak's stored form: the two JSON strings of a `CredentialRepresentation`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,6 +285,11 @@ fn argon2_phc(
         .ok_or_else(|| format!("hashIterations must be between 1 and {MAX_ARGON2_ITERATIONS}"))?;
     if memory < 8 * parallelism {
         return Err("argon2 memory must be at least 8 KiB per lane".into());
+    }
+    if !argon2_work_allowed(memory, passes) {
+        return Err(format!(
+            "argon2 memory times hashIterations must be at most {MAX_ARGON2_WORK}"
+        ));
     }
     if hash.len() != hash_length as usize || hash.len() < 4 {
         return Err("the argon2 value does not have hashLength bytes".into());

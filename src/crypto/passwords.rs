@@ -19,7 +19,8 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::oneshot;
 
 use super::keycloak_credential::{
-    Pbkdf2Hash, MAX_ARGON2_ITERATIONS, MAX_ARGON2_MEMORY_KIB, MAX_ARGON2_PARALLELISM,
+    argon2_work_allowed, Pbkdf2Hash, MAX_ARGON2_ITERATIONS, MAX_ARGON2_MEMORY_KIB,
+    MAX_ARGON2_PARALLELISM,
 };
 
 /// Keycloak's argon2id parameters: v1.3, 5 iterations, 7168 KiB, parallelism 1, 32-byte hash.
@@ -258,6 +259,7 @@ fn verify_argon2(password: &str, phc: &str, blocks: &mut Vec<Block>) -> bool {
     if params.m_cost() > MAX_ARGON2_MEMORY_KIB
         || params.t_cost() > MAX_ARGON2_ITERATIONS
         || params.p_cost() > MAX_ARGON2_PARALLELISM
+        || !argon2_work_allowed(params.m_cost(), params.t_cost())
     {
         return false;
     }
@@ -476,6 +478,13 @@ mod tests {
         let huge = "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$5jdMIzWoFbzSOl6k3wai9uU3f8LD+HmGXQgo1uhHQPI";
         assert!(!verify_with_memory("correct horse", huge, &mut blocks));
         assert!(blocks.len() < 4096 * 1024, "nothing was allocated for it");
+        let slow = huge.replace("m=4194304,t=1", "m=262144,t=100");
+        let started = std::time::Instant::now();
+        assert!(!verify_with_memory("correct horse", &slow, &mut blocks));
+        assert!(
+            started.elapsed().as_secs() < 1,
+            "too costly a hash is not computed"
+        );
         let unknown = "$scrypt$ln=4,r=8,p=1$c2FsdA$aGFzaA";
         assert!(!verify_with_memory("correct horse", unknown, &mut blocks));
     }

@@ -4,6 +4,7 @@ mod abuse_access;
 mod abuse_brute_force;
 mod abuse_docker;
 mod abuse_events;
+mod abuse_fidelity;
 mod abuse_import;
 mod abuse_oidc;
 mod cli;

@@ -150,6 +150,9 @@ fn protocol_of(state: &AppState, raw: Option<&str>) -> Result<Protocol, OpsError
     Ok(protocol)
 }
 
+/// The longest client attribute value kept: room for a certificate chain in PEM.
+const MAX_ATTRIBUTE_VALUE: usize = 32 * 1024;
+
 /// Applies the present fields of `repr` to `client`, validated.
 pub(super) fn merge(
     state: &AppState,
@@ -213,6 +216,16 @@ pub(super) fn merge(
     }
     if let Some(attributes) = &repr.attributes {
         client.attributes.extend(attributes.clone());
+        let too_big = client.attributes.len() > super::role_edits::MAX_ATTRIBUTES
+            || attributes
+                .iter()
+                .any(|(name, value)| name.len() > 255 || value.len() > MAX_ATTRIBUTE_VALUE);
+        if too_big {
+            return Err(OpsError::Invalid(format!(
+                "At most {} attributes, names up to 255 and values up to {MAX_ATTRIBUTE_VALUE} characters",
+                super::role_edits::MAX_ATTRIBUTES
+            )));
+        }
     }
     // Not bearer-only is the absence of the attribute, so that `"bearerOnly": false` (as
     // every export writes it) stores the same client as a representation without it.

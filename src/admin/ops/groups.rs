@@ -65,6 +65,9 @@ pub async fn create(
         Some(id) => Some(find(state, &granted, id).await?),
         None => None,
     };
+    if let Some(parent) = &parent {
+        require_room_below(state, parent).await?;
+    }
     let group = Group {
         id: GroupId::new(),
         realm_id: granted.realm().id.clone(),
@@ -80,6 +83,29 @@ pub async fn create(
     tx.commit(Change::create("GROUP", format!("groups/{}", group.id)).with(repr))
         .await?;
     Ok(group)
+}
+
+/// The deepest a group may sit (top-level groups are at depth 1). Trees, paths and searches
+/// follow every level, so an unbounded chain would make their answers unbounded too.
+pub const MAX_DEPTH: usize = 100;
+
+/// Refuses a child of `parent` beyond `MAX_DEPTH`, walking up at most that many parents.
+async fn require_room_below(state: &AppState, parent: &Group) -> Result<(), OpsError> {
+    let mut above = parent.parent_id.clone();
+    for _ in 1..MAX_DEPTH - 1 {
+        let Some(id) = above else {
+            return Ok(());
+        };
+        above = store::groups::find_by_id(state.db.read(), &parent.realm_id, &id)
+            .await?
+            .and_then(|g| g.parent_id);
+    }
+    match above {
+        None => Ok(()),
+        Some(_) => Err(OpsError::Invalid(format!(
+            "Groups nest at most {MAX_DEPTH} deep"
+        ))),
+    }
 }
 
 fn sibling_conflict(err: store::StoreError, group: &Group) -> OpsError {

@@ -255,7 +255,7 @@ fn merge(user: &mut User, repr: &UserRepr) -> Result<(), OpsError> {
         user.email_verified = verified;
     }
     if let Some(attributes) = &repr.attributes {
-        user.attributes = attributes.clone();
+        user.attributes = super::role_edits::checked_attributes(attributes)?;
     }
     if let Some(actions) = &repr.required_actions {
         user.required_actions = actions
