@@ -88,6 +88,7 @@ impl From<OpsError> for ConsoleError {
                 what.trim_start_matches("Could not find ")
                     .trim_end_matches(" by id")
                     .trim_end_matches(" with id")
+                    .trim_end_matches(" not found.")
                     .to_owned(),
             ),
             OpsError::Field { text, .. } => ConsoleError::BadRequest(text.to_owned()),

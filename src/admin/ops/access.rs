@@ -400,7 +400,7 @@ async fn find_realm(
 ) -> Result<Realm, OpsError> {
     match store::realms::find_by_name(state.db.read(), realm_name).await? {
         Some(realm) if allowed(&realm) => Ok(realm),
-        None if actor.is_master_admin() => Err(OpsError::NotFound("Realm")),
+        None if actor.is_master_admin() => Err(OpsError::NotFound("Realm not found.")),
         _ => Err(OpsError::Forbidden),
     }
 }

@@ -216,6 +216,22 @@ fn password_of(credentials: &[CredentialRepr]) -> Result<Option<(SecretString, b
     )))
 }
 
+/// The password a reset sets, read as Keycloak does: the type is ignored, a missing value is
+/// "No password provided" and a blank one "Empty password not allowed".
+fn reset_password_of(credential: &CredentialRepr) -> Result<(SecretString, bool), OpsError> {
+    let value = credential
+        .value
+        .as_deref()
+        .ok_or(OpsError::Refused("No password provided"))?;
+    if value.trim().is_empty() {
+        return Err(OpsError::Refused("Empty password not allowed"));
+    }
+    Ok((
+        SecretString::from(value.to_owned()),
+        credential.temporary.unwrap_or(false),
+    ))
+}
+
 /// Applies the present fields of `repr` to `user`, validated.
 fn merge(user: &mut User, repr: &UserRepr) -> Result<(), OpsError> {
     if let Some(username) = &repr.username {
@@ -395,8 +411,7 @@ pub async fn reset_password(
 ) -> Result<(), OpsError> {
     let granted = authorize::<ManageUsers>(state, actor, realm).await?;
     let user = find_to_manage(state, &granted, id).await?;
-    let (password, temporary) = password_of(std::slice::from_ref(credential))?
-        .ok_or_else(|| OpsError::Invalid("Only password credentials can be reset".into()))?;
+    let (password, temporary) = reset_password_of(credential)?;
     let phc = state
         .passwords
         .hash(password)
