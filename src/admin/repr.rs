@@ -340,6 +340,8 @@ pub struct UserRepr {
         skip_serializing_if = "Option::is_none"
     )]
     pub email_verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, Vec<String>>>,
     #[serde(
         default,
         deserialize_with = "lenient_bool",
@@ -349,31 +351,65 @@ pub struct UserRepr {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_timestamp: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<BTreeMap<String, Vec<String>>>,
+    pub totp: Option<bool>,
+    /// The clientId of the client this user is the service account of.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub required_actions: Option<Vec<String>>,
+    pub service_account_client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credentials: Option<Vec<CredentialRepr>>,
+    /// Credential types an admin may disable (output only; keywarden has none).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub disableable_credential_types: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<String>>,
+    pub required_actions: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realm_roles: Option<Vec<String>>,
     /// Client roles by clientId.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_roles: Option<BTreeMap<String, Vec<String>>>,
-    /// The clientId of the client this user is the service account of.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_account_client_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub totp: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_before: Option<i64>,
-    /// Credential types an admin may disable (output only; keywarden has none).
-    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
-    pub disableable_credential_types: Option<Vec<String>>,
-    /// What the caller may do with the user (output only).
-    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    /// What the caller may do with the user (output only), in Keycloak's key order.
+    #[serde(
+        skip_deserializing,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "user_access_in_keycloak_order"
+    )]
     pub access: Option<BTreeMap<&'static str, bool>>,
+}
+
+/// The order Keycloak 26 serialises a user's `access` map in (its hash order).
+const USER_ACCESS_ORDER: [&str; 6] = [
+    "manageGroupMembership",
+    "resetPassword",
+    "view",
+    "mapRoles",
+    "impersonate",
+    "manage",
+];
+
+/// Writes a user's `access` map with Keycloak's keys first, in its order.
+fn user_access_in_keycloak_order<S: serde::Serializer>(
+    access: &Option<BTreeMap<&'static str, bool>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let Some(access) = access else {
+        return serializer.serialize_none();
+    };
+    let known = USER_ACCESS_ORDER
+        .iter()
+        .filter_map(|key| access.get_key_value(key));
+    let rest = access
+        .iter()
+        .filter(|(key, _)| !USER_ACCESS_ORDER.contains(key));
+    let mut map = serializer.serialize_map(Some(access.len()))?;
+    for (key, value) in known.chain(rest) {
+        map.serialize_entry(key, value)?;
+    }
+    map.end()
 }
 
 impl UserRepr {

@@ -125,3 +125,61 @@ async fn conflicts_and_missing_objects_are_answered_in_keycloaks_words() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body, json!({"error": "HTTP 401 Unauthorized"}));
 }
+
+/// The positions of `keys` in `text`, which must all be present.
+fn positions(text: &str, keys: &[&str]) -> Vec<usize> {
+    keys.iter()
+        .map(|key| {
+            text.find(&format!("\"{key}\":"))
+                .unwrap_or_else(|| panic!("{key} missing from {text}"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_user_is_served_in_keycloaks_key_order() {
+    let app = spawn_app().await;
+    app.create_realm("ko").await;
+    let body = json!({"username": "carol", "enabled": true, "email": "carol@example.com",
+                      "firstName": "Carol", "lastName": "King",
+                      "attributes": {"dept": ["ops"]}});
+    let response = app.admin(Method::POST, "/ko/users", Some(body)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = crate::helpers::location_id(&response);
+
+    let text = app
+        .admin(Method::GET, &format!("/ko/users/{id}"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let keys = [
+        "id",
+        "username",
+        "firstName",
+        "lastName",
+        "email",
+        "emailVerified",
+        "attributes",
+        "enabled",
+        "createdTimestamp",
+        "totp",
+        "disableableCredentialTypes",
+        "requiredActions",
+        "notBefore",
+        "access",
+    ];
+    let found = positions(&text, &keys);
+    assert!(found.windows(2).all(|w| w[0] < w[1]), "{text}");
+    let access = &text[text.find("\"access\":").unwrap()..];
+    let order = [
+        "manageGroupMembership",
+        "resetPassword",
+        "view",
+        "mapRoles",
+        "impersonate",
+        "manage",
+    ];
+    let found = positions(access, &order);
+    assert!(found.windows(2).all(|w| w[0] < w[1]), "{access}");
+}
