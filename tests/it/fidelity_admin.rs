@@ -1090,7 +1090,7 @@ async fn client_secrets_and_service_accounts_are_answered_as_keycloak() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         body,
-        json!({"errorMessage": "Service account not enabled for the client 'plain'"})
+        json!({"error": "Service account not enabled for the client 'plain'"})
     );
 }
 

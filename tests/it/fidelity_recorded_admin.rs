@@ -183,3 +183,25 @@ async fn a_user_is_served_in_keycloaks_key_order() {
     let found = positions(access, &order);
     assert!(found.windows(2).all(|w| w[0] < w[1]), "{access}");
 }
+
+#[tokio::test]
+async fn a_client_without_service_accounts_refuses_its_account_as_keycloak() {
+    let app = spawn_app().await;
+    app.create_realm("sa").await;
+    let response = app
+        .admin(
+            Method::POST,
+            "/sa/clients",
+            Some(json!({"clientId": "plain"})),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let uuid = crate::helpers::location_id(&response);
+    let path = format!("/sa/clients/{uuid}/service-account-user");
+    let (status, body) = answer(&app, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"error": "Service account not enabled for the client 'plain'"})
+    );
+}

@@ -23,7 +23,7 @@ pub async fn service_account_user(
             .await?;
     match account {
         Some(user) if client.service_accounts_enabled => Ok(user),
-        _ => Err(OpsError::Invalid(format!(
+        _ => Err(OpsError::Refused(format!(
             "Service account not enabled for the client '{}'",
             client.client_id
         ))),

@@ -49,7 +49,7 @@ pub enum OpsError {
     },
     /// A request Keycloak refuses with 400 `{"error": message}` rather than `errorMessage`.
     #[error("{0}")]
-    Refused(&'static str),
+    Refused(String),
     #[error("forbidden")]
     Forbidden,
     #[error(transparent)]

@@ -12,7 +12,7 @@ use crate::store;
 pub(super) fn role_name(raw: Option<&str>) -> Result<String, OpsError> {
     let name = raw.unwrap_or_default().trim();
     if name.is_empty() {
-        return Err(OpsError::Refused("role has no name"));
+        return Err(OpsError::Refused("role has no name".into()));
     }
     if name.len() > 255 || name.contains('/') {
         return Err(OpsError::Invalid(

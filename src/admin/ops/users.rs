@@ -222,9 +222,9 @@ fn reset_password_of(credential: &CredentialRepr) -> Result<(SecretString, bool)
     let value = credential
         .value
         .as_deref()
-        .ok_or(OpsError::Refused("No password provided"))?;
+        .ok_or_else(|| OpsError::Refused("No password provided".into()))?;
     if value.trim().is_empty() {
-        return Err(OpsError::Refused("Empty password not allowed"));
+        return Err(OpsError::Refused("Empty password not allowed".into()));
     }
     Ok((
         SecretString::from(value.to_owned()),
