@@ -205,3 +205,36 @@ async fn a_client_without_service_accounts_refuses_its_account_as_keycloak() {
         json!({"error": "Service account not enabled for the client 'plain'"})
     );
 }
+
+#[tokio::test]
+async fn a_user_update_sets_its_inline_password_as_keycloak() {
+    let app = spawn_app().await;
+    app.create_realm("up").await;
+    let id = app.create_user("up", "dave", "first-pass").await;
+    let path = format!("/up/users/{id}");
+
+    let body = json!({"credentials": [{"type": "password", "value": "second-pass"}]});
+    let (status, _) = answer(&app, Method::PUT, &path, Some(body)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    app.password_token("up", "admin-cli", "dave", "second-pass")
+        .await;
+
+    let valueless = json!({"credentials": [{"type": "password"}]});
+    let (status, body) = answer(&app, Method::PUT, &path, Some(valueless)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body, json!({"errorMessage": "Could not update user!"}));
+
+    let two = json!({"credentials": [
+        {"type": "otp", "value": "ignored-pass", "temporary": true},
+        {"value": "third-pass", "temporary": false},
+    ]});
+    let (status, _) = answer(&app, Method::PUT, &path, Some(two)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, user) = answer(&app, Method::GET, &path, None).await;
+    assert_eq!(user["requiredActions"], json!(["UPDATE_PASSWORD"]));
+    let cleared = json!({"requiredActions": []});
+    let (status, _) = answer(&app, Method::PUT, &path, Some(cleared)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    app.password_token("up", "admin-cli", "dave", "third-pass")
+        .await;
+}

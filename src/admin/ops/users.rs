@@ -232,6 +232,25 @@ fn reset_password_of(credential: &CredentialRepr) -> Result<(SecretString, bool)
     ))
 }
 
+/// The password an update's inline `credentials` set, read as Keycloak does: the type is
+/// ignored, the last entry wins, and `temporary` on any entry only ever adds
+/// `UPDATE_PASSWORD`. An entry without a value refuses the whole update.
+fn inline_password(
+    credentials: &[CredentialRepr],
+) -> Result<Option<(SecretString, bool)>, OpsError> {
+    if credentials
+        .iter()
+        .any(|c| c.value.as_deref().is_none_or(str::is_empty))
+    {
+        return Err(OpsError::Invalid("Could not update user!".into()));
+    }
+    let temporary = credentials.iter().any(|c| c.temporary == Some(true));
+    Ok(credentials
+        .last()
+        .and_then(|c| c.value.clone())
+        .map(|value| (SecretString::from(value), temporary)))
+}
+
 /// Applies the present fields of `repr` to `user`, validated.
 fn merge(user: &mut User, repr: &UserRepr) -> Result<(), OpsError> {
     if let Some(username) = &repr.username {
@@ -366,6 +385,17 @@ pub async fn update(
     let granted = authorize::<ManageUsers>(state, actor, realm).await?;
     let mut user = find_to_manage(state, &granted, id).await?;
     merge(&mut user, repr)?;
+    let password = inline_password(repr.credentials.as_deref().unwrap_or_default())?;
+    let phc = match &password {
+        Some((secret, temporary)) => {
+            if *temporary && !user.required_actions.iter().any(|a| a == UPDATE_PASSWORD) {
+                user.required_actions.push(UPDATE_PASSWORD.to_owned());
+            }
+            let hashed = state.passwords.hash(secret.clone()).await;
+            Some((hashed.map_err(anyhow::Error::from)?, *temporary))
+        }
+        None => None,
+    };
     let mut tx = granted.begin(state).await?;
     tx.require_covers(&user.id).await?;
     if let Some(email) = &user.email {
@@ -376,7 +406,10 @@ pub async fn update(
     if !store::users::update(tx.conn(), &user).await? {
         return Err(OpsError::NotFound("User"));
     }
-    if !user.enabled {
+    if let Some((phc, temporary)) = &phc {
+        store::users::set_password(tx.conn(), &user.id, phc, *temporary).await?;
+    }
+    if !user.enabled || phc.is_some() {
         store::tokens::revoke_all_for_user(tx.conn(), &user.id).await?;
         store::sessions::delete_for_user(tx.conn(), &user.id).await?;
     }
