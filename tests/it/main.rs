@@ -18,6 +18,7 @@ mod fidelity_credentials;
 mod fidelity_import;
 mod fidelity_layout;
 mod fidelity_oidc;
+mod fidelity_recorded_oidc;
 mod fidelity_sessions;
 mod foundation;
 mod helpers;
