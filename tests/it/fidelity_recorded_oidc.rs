@@ -92,6 +92,32 @@ async fn logout_by_post_answers_as_recorded() {
     assert_eq!(status, 400);
     assert_eq!(body, oauth_error("invalid_grant", "Invalid refresh token"));
 
+    let form = [("client_id", "web"), ("refresh_token", "x")];
+    let (status, _, body) = answer(post(&app, "/logout", &form).await).await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        body,
+        oauth_error(
+            "unauthorized_client",
+            "Invalid client or Invalid client credentials"
+        )
+    );
+
+    let response = app
+        .client
+        .get(app.url(&format!("{BASE}/logout?id_token_hint=not-a-token")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let kind = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(kind.starts_with("text/html"), "{kind}");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Invalid parameter: id_token_hint"), "{page}");
+
     let spa = tokens(&app, &SPA).await;
     let mut form = WEB.to_vec();
     form.push(("refresh_token", spa["refresh_token"].as_str().unwrap()));
@@ -110,6 +136,11 @@ async fn logout_by_post_answers_as_recorded() {
     form.push(("refresh_token", web["refresh_token"].as_str().unwrap()));
     let response = post(&app, "/logout", &form).await;
     assert_eq!(response.status(), 204);
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "frame-src 'self'; frame-ancestors 'self'; object-src 'none';"
+    );
     let mut form = WEB.to_vec();
     form.push(("refresh_token", web["refresh_token"].as_str().unwrap()));
     form.push(("grant_type", "refresh_token"));
@@ -163,8 +194,16 @@ async fn introspection_and_revocation_answer_as_recorded() {
 async fn unknown_realms_and_protocols_answer_as_recorded() {
     let app = spawn_app().await;
     shop(&app).await;
+    let (status, _, body) = answer(post(&app, "/token", &WEB).await).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        oauth_error("invalid_request", "Missing form parameter: grant_type")
+    );
     for path in [
         "/realms/nosuch/protocol/openid-connect/certs",
+        "/realms/nosuch/protocol/openid-connect/logout",
+        "/realms/nosuch/protocol/nosuchproto",
         "/realms/nosuch/.well-known/openid-configuration",
         "/realms/nosuch",
     ] {
@@ -183,4 +222,13 @@ async fn unknown_realms_and_protocols_answer_as_recorded() {
     let (status, _, body) = answer(response).await;
     assert_eq!(status, 404);
     assert_eq!(body, json!({"error": "Protocol not found"}));
+    let response = app
+        .client
+        .get(app.url(&format!("{BASE}/nosuchsub")))
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = answer(response).await;
+    assert_eq!(status, 404);
+    assert_eq!(body, json!({"error": "HTTP 404 Not Found"}));
 }
