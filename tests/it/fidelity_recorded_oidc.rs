@@ -232,3 +232,73 @@ async fn unknown_realms_and_protocols_answer_as_recorded() {
     assert_eq!(status, 404);
     assert_eq!(body, json!({"error": "HTTP 404 Not Found"}));
 }
+
+#[tokio::test]
+async fn userinfo_and_introspection_carry_keycloaks_cache_headers() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let mut form = WEB.to_vec();
+    form.push(("scope", "openid"));
+    let web = tokens(&app, &form).await;
+    let access = web["access_token"].as_str().unwrap();
+    let response = app
+        .client
+        .get(app.url(&format!("{BASE}/userinfo")))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cache: Vec<_> = response
+        .headers()
+        .get_all("cache-control")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(cache.join(", "), "no-store, no-cache");
+    assert_eq!(response.headers()["pragma"], "no-cache");
+    let text = response.text().await.unwrap();
+    assert!(text.starts_with("{\"sub\":"), "{text}");
+    assert!(
+        text.ends_with(concat!(
+            r#","email_verified":false,"name":"Ann Lee","preferred_username":"ann","#,
+            r#""given_name":"Ann","family_name":"Lee","email":"ann@shop.test"}"#
+        )),
+        "{text}"
+    );
+
+    let plain = tokens(&app, &WEB).await;
+    let response = app
+        .client
+        .get(app.url(&format!("{BASE}/userinfo")))
+        .bearer_auth(plain["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer realm=\"shop\", error=\"insufficient_scope\", error_description=\"Missing openid scope\""
+    );
+    assert_eq!(response.headers()["cache-control"], "no-store");
+
+    let mut form = WEB.to_vec();
+    form.push(("token", web["refresh_token"].as_str().unwrap()));
+    form.push(("token_type_hint", "refresh_token"));
+    let response = post(&app, "/token/introspect", &form).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+    let text = response.text().await.unwrap();
+    assert!(
+        text.ends_with(
+            r#""client_id":"web","username":"ann","token_type":"Refresh","active":true}"#
+        ),
+        "{text}"
+    );
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["active"], true, "{body}");
+    assert_eq!(body["token_type"], "Refresh");
+    assert_eq!(body["typ"], "Refresh");
+    assert_eq!(body["client_id"], "web");
+    assert_eq!(body["username"], "ann");
+}
