@@ -302,3 +302,44 @@ async fn userinfo_and_introspection_carry_keycloaks_cache_headers() {
     assert_eq!(body["client_id"], "web");
     assert_eq!(body["username"], "ann");
 }
+
+#[tokio::test]
+async fn token_and_userinfo_failures_answer_as_recorded() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let mut form = WEB.to_vec();
+    form.extend([("grant_type", "refresh_token"), ("refresh_token", "x")]);
+    let response = post(&app, "/token", &form).await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["pragma"], "no-cache");
+    let (status, _, body) = answer(response).await;
+    assert_eq!(status, 400);
+    assert_eq!(body, oauth_error("invalid_grant", "Invalid refresh token"));
+
+    let mut form = WEB.to_vec();
+    form.push(("grant_type", "nosuch"));
+    let (status, _, body) = answer(post(&app, "/token", &form).await).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        oauth_error("unsupported_grant_type", "Unsupported grant_type")
+    );
+
+    let response = app
+        .client
+        .get(app.url(&format!("{BASE}/userinfo")))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let headers = response.headers();
+    assert_eq!(
+        headers["www-authenticate"],
+        "Bearer realm=\"shop\", error=\"invalid_token\", error_description=\"Token verification failed\""
+    );
+    assert_eq!(headers["content-type"], "text/plain;charset=UTF-8");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(headers.get("x-frame-options").is_none());
+    assert_eq!(response.text().await.unwrap(), "");
+}
