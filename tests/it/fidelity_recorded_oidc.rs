@@ -146,6 +146,7 @@ async fn logout_by_post_answers_as_recorded() {
     form.push(("grant_type", "refresh_token"));
     let (status, _, body) = answer(post(&app, "/token", &form).await).await;
     assert_eq!(status, 400, "{body}");
+    assert_eq!(body, oauth_error("invalid_grant", "Session not active"));
 }
 
 #[tokio::test]
