@@ -294,7 +294,7 @@ async fn introspection_answers_keycloaks_refusals() {
                 .post(app.url(&introspect))
                 .form(&[("token", &access)]),
             401,
-            json!({"error": "invalid_request", "error_description": "Authentication failed."}),
+            json!({"error": "invalid_client", "error_description": "Invalid client or Invalid client credentials"}),
         ),
         (
             app.client

@@ -19,6 +19,7 @@ mod fidelity_import;
 mod fidelity_layout;
 mod fidelity_oidc;
 mod fidelity_recorded_admin;
+mod fidelity_recorded_oidc;
 mod fidelity_sessions;
 mod foundation;
 mod helpers;

@@ -13,6 +13,9 @@ use crate::http::basic;
 use crate::state::AppState;
 use crate::store;
 
+/// How Keycloak words every failed client authentication but a missing `client_id`.
+pub const INVALID: &str = "Invalid client or Invalid client credentials";
+
 /// Identifies the client by Basic credentials or the `client_id` field; confidential clients
 /// must present their secret (compared in constant time). Failures are worded as Keycloak's
 /// client authenticator words them: no client named is 400 `invalid_client`, an unknown or
@@ -23,7 +26,6 @@ pub async fn authenticate_client(
     req: &HttpRequest,
     form: &Form,
 ) -> Result<Client, OidcError> {
-    const INVALID: &str = "Invalid client or Invalid client credentials";
     let authorization = req.headers().get(header::AUTHORIZATION);
     let from_header = authorization
         .and_then(|v| v.to_str().ok())
@@ -67,4 +69,18 @@ pub async fn authenticate_client(
         }
     }
     Ok(client)
+}
+
+/// As [`authenticate_client`], but a request naming no client is 401 `invalid_client`, as
+/// Keycloak 26.7 answers at the introspection and logout endpoints.
+pub async fn authenticate_named_client(
+    state: &AppState,
+    realm: &Realm,
+    req: &HttpRequest,
+    form: &Form,
+) -> Result<Client, OidcError> {
+    match authenticate_client(state, realm, req, form).await {
+        Err(OidcError::BadClient(_)) => Err(OidcError::InvalidClient(INVALID)),
+        other => other,
+    }
 }

@@ -11,7 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::claims::{self, Flow, Grant, Subject};
-use super::client_auth::authenticate_client;
+use super::client_auth::{authenticate_client, INVALID};
 use super::form::{parse_form, reject_duplicates};
 use super::ordered::Ordered;
 use super::{bearer, OidcError};
@@ -33,10 +33,13 @@ pub async fn introspect(
 ) -> Result<HttpResponse, OidcError> {
     let realm = live_realm(&state, &realm).await?;
     let form = parse_form(&body);
+    // No client named is `invalid_client`; a client that fails to authenticate is
+    // "Authentication failed.", as Keycloak 26.7 answers.
     let client = authenticate_client(&state, &realm, &req, &form)
         .await
         .map_err(|err| match err {
             OidcError::Internal(err) => OidcError::Internal(err),
+            OidcError::BadClient(_) => OidcError::InvalidClient(INVALID),
             _ => OidcError::AuthenticationFailed,
         })?;
     if client.public_client {

@@ -13,7 +13,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::client_auth::authenticate_client;
+use super::client_auth::authenticate_named_client;
 use super::form::{parse_form, Form};
 use super::realm_info::enabled_realm;
 use super::{redirects, OidcError};
@@ -92,7 +92,7 @@ async fn backchannel(
     token: &str,
 ) -> Result<HttpResponse, OidcError> {
     const INVALID: &str = "Invalid refresh token";
-    let client = authenticate_client(state, realm, req, form).await?;
+    let client = authenticate_named_client(state, realm, req, form).await?;
     let keys = state.keyring.get(&state.db, &realm.id).await?;
     let party = jwt::verify_signature::<RefreshParty>(token, &keys.keys)
         .ok()

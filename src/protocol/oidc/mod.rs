@@ -17,6 +17,7 @@ pub mod redirects;
 mod revoke;
 mod scope;
 pub mod token;
+mod unknown;
 mod userinfo;
 mod web_origins;
 
@@ -74,5 +75,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/realms/{realm}/protocol/openid-connect/logout/logout-confirm",
             web::post().to(logout::confirm),
+        )
+        .route(
+            "/realms/{realm}/protocol/openid-connect/{rest:.*}",
+            web::get().to(unknown::endpoint),
+        )
+        .route(
+            "/realms/{realm}/protocol/{protocol}",
+            web::get().to(unknown::protocol),
         );
 }

@@ -2,8 +2,8 @@
 //! the `access_token` form field. As Keycloak's: 401 with an empty body and a Bearer challenge
 //! without a valid token, 403 `insufficient_scope` without `openid`.
 
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
 
 use super::bearer;
 use super::claims::Profile;
@@ -50,7 +50,22 @@ pub async fn userinfo(
     let user = bearer::check_session(&state, &realm, &claims)
         .await?
         .map_err(refused)?;
-    let mut body = serde_json::to_value(Profile::of(&user)).map_err(anyhow::Error::from)?;
-    body["sub"] = json!(claims.sub);
-    Ok(HttpResponse::Ok().json(body))
+    let body = UserInfo {
+        sub: &claims.sub,
+        profile: Profile::of(&user),
+    };
+    // Keycloak sends two Cache-Control headers here, then Pragma.
+    Ok(HttpResponse::Ok()
+        .append_header((header::CACHE_CONTROL, "no-store"))
+        .append_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(body))
+}
+
+/// The userinfo answer in Keycloak's key order: `sub`, then the profile claims.
+#[derive(serde::Serialize)]
+struct UserInfo<'a> {
+    sub: &'a str,
+    #[serde(flatten)]
+    profile: Profile,
 }
