@@ -755,6 +755,11 @@ async fn attributes_beyond_the_admin_apis_caps_are_refused_naming_their_path() {
             json!({"realm": "bad", "groups": [{"name": "g", "attributes": {"k": "not a list"}}]}),
             "groups[0].attributes",
         ),
+        (
+            json!({"realm": "bad", "users": [{"username": "ann"},
+                   {"username": "bob", "attributes": {"k": many.clone()}}]}),
+            "users[1].attributes",
+        ),
     ];
     for (body, path) in cases {
         let response = import(&app, body).await;
@@ -764,6 +769,25 @@ async fn attributes_beyond_the_admin_apis_caps_are_refused_naming_their_path() {
         let realm = app.admin(Method::GET, "/bad", None).await;
         assert_eq!(realm.status(), StatusCode::NOT_FOUND, "{path}");
     }
+}
+
+#[tokio::test]
+async fn an_imported_role_description_is_capped_as_the_role_put_caps_it() {
+    let app = spawn_app().await;
+    let long = "d".repeat(10_000);
+    let response = import(
+        &app,
+        json!({"realm": "wordy", "roles": {"realm": [{"name": "r", "description": long}]}}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let role: Value = app
+        .admin(Method::GET, "/wordy/roles/r", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(role["description"].as_str().unwrap().len(), 4096);
 }
 
 /// The command line, as `kc.sh export` and `kc.sh import`.

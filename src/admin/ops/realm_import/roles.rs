@@ -24,6 +24,9 @@ pub(super) async fn find_or_create(
     name: &str,
     description: Option<&String>,
 ) -> Result<Role, OpsError> {
+    // Capped as the role `PUT` caps it.
+    let description = description.map(|d| d.chars().take(4096).collect::<String>());
+    let description = description.as_ref();
     let existing = match client {
         None => store::roles::find_realm_role(&mut *conn, &realm.id, name).await?,
         Some(client) => store::roles::find_client_role(&mut *conn, &client.id, name).await?,

@@ -144,7 +144,10 @@ async fn import_user(
     user.last_name = repr.last_name.clone().filter(|n| !n.is_empty());
     user.enabled = repr.enabled.unwrap_or(true);
     user.email_verified = repr.email_verified.unwrap_or(false);
-    user.attributes = repr.attributes.clone().unwrap_or_default();
+    if let Some(attributes) = &repr.attributes {
+        user.attributes = crate::admin::ops::role_edits::checked_attributes(attributes)
+            .map_err(|e| attributes_at(e, path))?;
+    }
     user.required_actions = repr.required_actions.clone().unwrap_or_default();
     if let Some(created) = repr.created_timestamp.filter(|t| *t > 0) {
         user.created_timestamp_ms = created;
