@@ -26,7 +26,7 @@ pub struct Application {
 impl Application {
     /// Opens the store, binds the listener and runs the first-start bootstrap.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let db = store::open(&settings.db_url).await?;
+        let db = store::open_with(&settings.db).await?;
         let address = (settings.http_host, settings.http_port);
         let listener = TcpListener::bind(address).with_context(|| {
             format!(
@@ -59,6 +59,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     http::security_headers::security_headers,
                 ))
+                .wrap(actix_web::middleware::from_fn(http::read_epoch::read_epoch))
                 .wrap(actix_web::middleware::from_fn(
                     http::request_span::request_span,
                 ))

@@ -14,7 +14,7 @@ use crate::config::{BootstrapAdmin, Settings};
 use crate::crypto::passwords;
 use crate::domain::{User, Username};
 use crate::state::AppState;
-use crate::store::{self, Db};
+use crate::store::{self, Backend, Db};
 
 /// The access token lifespan Keycloak gives a new master realm, in seconds.
 const MASTER_ACCESS_TOKEN_LIFESPAN: i64 = 60;
@@ -25,10 +25,23 @@ pub const IMPORT_DIR: &str = "data/import";
 /// Creates the master realm if missing, the bootstrap admin if master has no users, then
 /// imports realm files when asked.
 pub async fn run(state: &AppState) -> anyhow::Result<()> {
+    // PostgreSQL replicas that start together take turns: the first creates what is missing,
+    // the others find it there. (A SQLite file has one server.)
+    let turn = match state.db.backend() {
+        Backend::Postgres => {
+            let mut turn = state.db.begin().await?;
+            store::serialize_on(&mut turn, "start-up").await?;
+            Some(turn)
+        }
+        Backend::Sqlite => None,
+    };
     bootstrap_master(&state.db, &state.settings).await?;
     ops::layout::backfill(&state.db).await?;
     if state.settings.import_realm {
         import_realms(state, Path::new(IMPORT_DIR)).await?;
+    }
+    if let Some(turn) = turn {
+        turn.commit().await?;
     }
     Ok(())
 }

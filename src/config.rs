@@ -8,6 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
 use url::Url;
 
+mod database;
+pub use database::{DbArgs, DbKind, DEFAULT_SQLITE_URL};
+
+use crate::store::DbOptions;
+
 /// A small, fast identity provider that speaks Keycloak's language.
 #[derive(Debug, Parser)]
 #[command(name = "keywarden", version, about, long_about = None)]
@@ -52,9 +57,8 @@ pub struct ExportArgs {
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub users_per_file: u32,
 
-    /// Database URL, as for `start`.
-    #[arg(long, env = "KC_DB_URL", default_value = "sqlite://data/keywarden.db")]
-    pub db_url: String,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 /// Where `keywarden export --dir` writes users (Keycloak's `--users`).
@@ -89,9 +93,8 @@ pub struct ImportArgs {
     #[arg(long = "override", default_value_t = true, action = clap::ArgAction::Set)]
     pub replace: bool,
 
-    /// Database URL, as for `start`.
-    #[arg(long, env = "KC_DB_URL", default_value = "sqlite://data/keywarden.db")]
-    pub db_url: String,
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 /// Options shared by `start` and `start-dev`; each has a `KC_*` environment twin.
@@ -125,9 +128,8 @@ pub struct ServerArgs {
     #[arg(long, env = "KC_FEATURES", value_delimiter = ',')]
     pub features: Vec<String>,
 
-    /// Database URL, e.g. sqlite://data/keywarden.db (created on first start).
-    #[arg(long, env = "KC_DB_URL", default_value = "sqlite://data/keywarden.db")]
-    pub db_url: String,
+    #[command(flatten)]
+    pub db: DbArgs,
 
     /// Trust a reverse proxy's `forwarded` or `xforwarded` headers for the request's scheme and host.
     #[arg(long, env = "KC_PROXY_HEADERS", value_parser = ["forwarded", "xforwarded"])]
@@ -185,7 +187,8 @@ pub struct Settings {
     pub proxy_headers: bool,
     /// Import the realm files in `./data/import` at start.
     pub import_realm: bool,
-    pub db_url: String,
+    /// How to reach the database.
+    pub db: DbOptions,
     pub log_level: String,
     pub bootstrap_admin: Option<BootstrapAdmin>,
 }
@@ -201,6 +204,12 @@ pub enum ConfigError {
     BadRelativePath(String),
     #[error("`start` needs --hostname (or --hostname-strict=false) and --http-enabled=true (no TLS is built in)")]
     ProductionNeedsHostname,
+    #[error(
+        "invalid --db-url '{0}': expected jdbc:postgresql://HOST[:PORT]/DATABASE[?PROPERTIES]"
+    )]
+    BadDbUrl(String),
+    #[error("--db={kind} does not match --db-url '{url}'")]
+    DbUrlMismatch { kind: String, url: String },
     #[error("invalid -D option '{0}'")]
     BadLegacyProperty(String),
     #[error("bootstrap admin is incomplete: {0} is set but its password is not")]
@@ -211,7 +220,7 @@ pub enum ConfigError {
 
 impl Settings {
     /// Settings for `keywarden export` and `import`: the database, nothing served.
-    pub fn for_tool(db_url: &str) -> Settings {
+    pub fn for_tool(db: DbOptions) -> Settings {
         Settings {
             dev_mode: false,
             http_host: IpAddr::from([127, 0, 0, 1]),
@@ -221,7 +230,7 @@ impl Settings {
             features: Features { docker: true },
             proxy_headers: false,
             import_realm: false,
-            db_url: db_url.to_owned(),
+            db,
             log_level: "warn".into(),
             bootstrap_admin: None,
         }
@@ -253,7 +262,7 @@ impl Settings {
             features: Features::parse(&args.features)?,
             proxy_headers: args.proxy_headers.is_some(),
             import_realm: args.import_realm,
-            db_url: args.db_url,
+            db: args.db.options()?,
             log_level: args.log_level,
             bootstrap_admin: bootstrap_admin(env)?,
         })

@@ -16,11 +16,11 @@ use crate::crypto::passwords::PasswordHasher;
 use crate::keyring::Keyring;
 use crate::login_log::LoginLog;
 use crate::state::AppState;
-use crate::store::{self, Db, OpenError};
+use crate::store::{self, Db, DbOptions, OpenError};
 
 /// Opens the database for a tool, saying plainly when a server holds it.
-async fn open(db_url: &str) -> anyhow::Result<Db> {
-    store::open(db_url).await.map_err(|err| match err {
+async fn open(options: &DbOptions) -> anyhow::Result<Db> {
+    store::open_with(options).await.map_err(|err| match err {
         OpenError::InUse(file) => anyhow::anyhow!(
             "database {file} is in use by a running keywarden server: stop it first"
         ),
@@ -30,7 +30,7 @@ async fn open(db_url: &str) -> anyhow::Result<Db> {
 
 /// Writes the realms asked for to a file or a directory.
 pub async fn export(args: &ExportArgs) -> anyhow::Result<()> {
-    let db = open(&args.db_url).await?;
+    let db = open(&args.db.options()?).await?;
     let realms = match &args.realm {
         Some(name) => vec![store::realms::find_by_name(db.read(), name)
             .await?
@@ -109,8 +109,9 @@ pub async fn import(args: &ImportArgs) -> anyhow::Result<()> {
             .collect(),
         (None, None) => anyhow::bail!("--dir or --file is needed"),
     };
-    let db = open(&args.db_url).await?;
-    let state = tool_state(db, &args.db_url);
+    let options = args.db.options()?;
+    let db = open(&options).await?;
+    let state = tool_state(db, options);
     if store::realms::find_by_name(state.db.read(), MASTER)
         .await?
         .is_none()
@@ -164,14 +165,14 @@ fn read_file(path: &Path) -> anyhow::Result<Vec<RealmFile>> {
         .collect()
 }
 
-fn tool_state(db: Db, db_url: &str) -> AppState {
+fn tool_state(db: Db, options: DbOptions) -> AppState {
     AppState {
         login_log: LoginLog::start(db.clone()),
         db,
         passwords: PasswordHasher::per_core(),
         keyring: Keyring::default(),
         guesses: Default::default(),
-        settings: Settings::for_tool(db_url),
+        settings: Settings::for_tool(options),
         clock: crate::clock::Clock::system(),
     }
 }

@@ -6,6 +6,7 @@ pub mod client_gone;
 pub mod cookies;
 pub mod cors;
 pub mod csrf;
+pub mod read_epoch;
 pub mod request_span;
 pub mod security_headers;
 pub mod trailing_slash;

@@ -1,6 +1,6 @@
 //! Authorization codes of the OIDC code flow.
 
-use sqlx::SqliteExecutor;
+use super::{sql, Exec};
 
 use super::StoreError;
 use crate::domain::{ClientUuid, RealmId, UserId};
@@ -23,14 +23,16 @@ pub struct AuthCode {
 }
 
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     code_hash: &[u8],
     code: &AuthCode,
 ) -> Result<(), StoreError> {
-    sqlx::query!(
+    sql!(
+        db,
+        query!(
         "INSERT INTO auth_code (code_hash, realm_id, client_id, user_id, session_id, redirect_uri,
             scope, nonce, code_challenge, code_challenge_method, expires_at, sso)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         code_hash,
         code.realm_id,
         code.client_id,
@@ -44,26 +46,24 @@ pub async fn insert(
         code.expires_at,
         code.sso,
     )
-    .execute(db)
-    .await?;
+        .execute
+    )?;
     Ok(())
 }
 
 /// Removes and returns a code: a second use finds nothing.
 pub async fn take(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     code_hash: &[u8],
 ) -> Result<Option<AuthCode>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         AuthCode,
-        r#"DELETE FROM auth_code WHERE code_hash = ? AND realm_id = ?
+        r#"DELETE FROM auth_code WHERE code_hash = $1 AND realm_id = $2
          RETURNING realm_id AS "realm_id!: _", client_id AS "client_id!: _", user_id AS "user_id!: _",
             session_id AS "session_id!", redirect_uri AS "redirect_uri!", scope, nonce, code_challenge,
             code_challenge_method, expires_at AS "expires_at!", sso AS "sso!: bool""#,
         code_hash,
         realm
-    )
-    .fetch_optional(db)
-    .await?)
+    ).fetch_optional)?)
 }

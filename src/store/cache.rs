@@ -1,7 +1,18 @@
 //! A read-through cache for the rows every token request reads (realm, client, user, password
-//! hash, identity token), so that issuing a token usually needs no database round trip.
+//! hash, identity token, signing keys), so that issuing a token usually needs no database
+//! round trip for them.
 //!
-//! Coherence comes from one rule instead of per-write invalidation, enforced by the writer
+//! Entries are served only while the epoch they were read under is current. Where the epoch
+//! comes from depends on the database.
+//!
+//! On PostgreSQL, replicas share the database, so the epoch is the database's own
+//! `cache_version`, which a trigger bumps inside every transaction that changes a cached table
+//! (migration 0017). A request reads it once, at its first cached lookup (and again after each
+//! write it makes itself), and uses entries only if they were read under that version. So a
+//! write acknowledged by any replica is honoured by every request that starts afterwards, on
+//! every replica, at the cost of one single-row read per request.
+//!
+//! On SQLite, one process owns the file, and the epoch is kept in memory by the writer
 //! connection itself (see `store::open`): SQLite's commit hook marks a write as under way just
 //! before its data becomes visible, and the writer's return to the pool ends it by moving to a
 //! new epoch. Nothing is served or kept while a write is under way, and an entry is served
@@ -10,11 +21,14 @@
 //! it, and a response that follows a write (a revocation, say) never sees what it replaced.
 
 use std::borrow::Borrow;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
+
+use sqlx::PgPool;
 
 use super::tokens::StoredToken;
 use super::StoreError;
@@ -35,7 +49,7 @@ struct Entries<K, V> {
 }
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Memo {
             inner: Mutex::new(Entries {
                 epoch: 0,
@@ -71,9 +85,27 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     }
 }
 
+tokio::task_local! {
+    /// The shared epoch a request read, until it writes (see the module documentation).
+    static REQUEST_EPOCH: Cell<Option<u64>>;
+}
+
+/// Runs one request: its cached lookups share one read of the shared epoch.
+pub async fn request_scope<F: Future>(request: F) -> F::Output {
+    REQUEST_EPOCH.scope(Cell::new(None), request).await
+}
+
+/// Makes the current request read the shared epoch again at its next lookup: called after
+/// each of its own writes, so it sees them.
+pub(crate) fn forget_request_epoch() {
+    let _ = REQUEST_EPOCH.try_with(|epoch| epoch.set(None));
+}
+
 /// The cached kinds and the epoch they are checked against.
 pub struct ReadCache {
-    /// The epoch, shifted left once; the low bit is set while a write is under way.
+    /// PostgreSQL's pool, when epochs are the database's `cache_version`.
+    shared: Option<PgPool>,
+    /// The epoch, shifted left once; the low bit is set while a write is under way (SQLite).
     state: AtomicU64,
     /// Set while the writer commits only rows no cached read depends on (login events).
     quiet: AtomicBool,
@@ -86,8 +118,19 @@ pub struct ReadCache {
 }
 
 impl ReadCache {
+    /// A cache whose epochs the SQLite writer keeps.
     pub(crate) fn new() -> Self {
+        Self::with_epochs(None)
+    }
+
+    /// A cache whose epochs are PostgreSQL's `cache_version`.
+    pub(crate) fn shared(pool: PgPool) -> Self {
+        Self::with_epochs(Some(pool))
+    }
+
+    fn with_epochs(shared: Option<PgPool>) -> Self {
         ReadCache {
+            shared,
             state: AtomicU64::new(0),
             quiet: AtomicBool::new(false),
             realms_by_name: Memo::new(),
@@ -123,10 +166,25 @@ impl ReadCache {
         QuietWrites(self)
     }
 
-    /// The current epoch, or `None` while a write is under way.
-    fn epoch(&self) -> Option<u64> {
-        let state = self.state.load(Ordering::SeqCst);
-        (state & 1 == 0).then_some(state)
+    /// The current epoch, or `None` when nothing may be served or kept (a SQLite write under
+    /// way, or the shared version unreadable).
+    async fn epoch(&self) -> Option<u64> {
+        let Some(pool) = &self.shared else {
+            let state = self.state.load(Ordering::SeqCst);
+            return (state & 1 == 0).then_some(state);
+        };
+        if let Ok(Some(epoch)) = REQUEST_EPOCH.try_with(Cell::get) {
+            return Some(epoch);
+        }
+        let pool = super::Pool::Postgres(pool.clone());
+        let version = super::sql!(
+            &pool,
+            query_scalar!("SELECT version FROM cache_version WHERE id").fetch_one
+        )
+        .ok()?;
+        let epoch = u64::try_from(version).ok()?;
+        let _ = REQUEST_EPOCH.try_with(|current| current.set(Some(epoch)));
+        Some(epoch)
     }
 
     /// The cached row for `key`, or the one `load` reads (kept when found).
@@ -141,7 +199,7 @@ impl ReadCache {
         V: Clone,
         Fut: Future<Output = Result<Option<V>, StoreError>>,
     {
-        let epoch = self.epoch();
+        let epoch = self.epoch().await;
         if let Some(hit) = epoch.and_then(|epoch| memo.get(&key, epoch)) {
             return Ok(Some(hit));
         }
@@ -169,7 +227,7 @@ mod tests {
     fn cache_with_one_entry() -> (ReadCache, Memo<String, u32>) {
         let cache = ReadCache::new();
         let memo = Memo::new();
-        memo.put("a".to_owned(), 1, cache.epoch().unwrap());
+        memo.put("a".to_owned(), 1, cache.state.load(Ordering::SeqCst));
         (cache, memo)
     }
 

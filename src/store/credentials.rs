@@ -1,7 +1,7 @@
 //! A user's credentials as Keycloak's admin API lists them: id, type, label, creation date
 //! and place in the list. Setting a password lives with the user (`users::set_password`).
 
-use sqlx::{SqliteConnection, SqliteExecutor};
+use super::{sql, Conn, Exec};
 
 use super::StoreError;
 use crate::domain::UserId;
@@ -23,87 +23,93 @@ pub struct StoredCredential {
 
 /// The user's credentials in Keycloak's order (priority, then age).
 pub async fn list_for_user(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     user: &UserId,
 ) -> Result<Vec<StoredCredential>, StoreError> {
-    Ok(sqlx::query_as!(
-        StoredCredential,
-        r#"SELECT id AS "id!", type AS kind, user_label, created_at, priority, secret_data
-         FROM credential WHERE user_id = ? ORDER BY priority, created_at, id"#,
-        user
-    )
-    .fetch_all(db)
-    .await?)
+    Ok(sql!(
+        db,
+        query_as!(
+            StoredCredential,
+            r#"SELECT id AS "id!", type AS kind, user_label, created_at, priority, secret_data
+         FROM credential WHERE user_id = $1 ORDER BY priority, created_at, id"#,
+            user
+        )
+        .fetch_all
+    )?)
 }
 
 /// One of the user's credentials by id (another user's is not found).
 pub async fn find(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     user: &UserId,
     id: &str,
 ) -> Result<Option<StoredCredential>, StoreError> {
-    Ok(sqlx::query_as!(
-        StoredCredential,
-        r#"SELECT id AS "id!", type AS kind, user_label, created_at, priority, secret_data
-         FROM credential WHERE user_id = ? AND id = ?"#,
-        user,
-        id
-    )
-    .fetch_optional(db)
-    .await?)
+    Ok(sql!(
+        db,
+        query_as!(
+            StoredCredential,
+            r#"SELECT id AS "id!", type AS kind, user_label, created_at, priority, secret_data
+         FROM credential WHERE user_id = $1 AND id = $2"#,
+            user,
+            id
+        )
+        .fetch_optional
+    )?)
 }
 
 /// Removes one of the user's credentials and closes the gap it leaves in the list, as
 /// Keycloak does; false if there was none.
-pub async fn delete(
-    conn: &mut SqliteConnection,
-    user: &UserId,
-    id: &str,
-) -> Result<bool, StoreError> {
+pub async fn delete(conn: &mut Conn, user: &UserId, id: &str) -> Result<bool, StoreError> {
     let Some(removed) = find(&mut *conn, user, id).await? else {
         return Ok(false);
     };
-    sqlx::query!(
-        "DELETE FROM credential WHERE user_id = ? AND id = ?",
-        user,
-        id
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE credential SET priority = priority - ? WHERE user_id = ? AND priority > ?",
-        PRIORITY_STEP,
-        user,
-        removed.priority
-    )
-    .execute(&mut *conn)
-    .await?;
+    sql!(
+        &mut *conn,
+        query!(
+            "DELETE FROM credential WHERE user_id = $1 AND id = $2",
+            user,
+            id
+        )
+        .execute
+    )?;
+    sql!(
+        &mut *conn,
+        query!(
+            "UPDATE credential SET priority = priority - $1 WHERE user_id = $2 AND priority > $3",
+            PRIORITY_STEP,
+            user,
+            removed.priority
+        )
+        .execute
+    )?;
     Ok(true)
 }
 
 /// Sets the label of one of the user's credentials; false if there is no such credential.
 pub async fn set_label(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     user: &UserId,
     id: &str,
     label: &str,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query!(
-        "UPDATE credential SET user_label = ? WHERE user_id = ? AND id = ?",
-        label,
-        user,
-        id
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = sql!(
+        db,
+        query!(
+            "UPDATE credential SET user_label = $1 WHERE user_id = $2 AND id = $3",
+            label,
+            user,
+            id
+        )
+        .execute
+    )?;
+    Ok(done == 1)
 }
 
 /// Moves credential `id` to the top of the user's list (`after` None) or just below
 /// `after`, then renumbers the list 10, 20, 30... as Keycloak does. Nothing changes if
 /// either credential is not the user's (Keycloak answers that move with success too).
 pub async fn move_after(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     user: &UserId,
     id: &str,
     after: Option<&str>,
@@ -118,14 +124,16 @@ pub async fn move_after(
     };
     for (index, id) in order.iter().enumerate() {
         let priority = (index as i64 + 1) * PRIORITY_STEP;
-        sqlx::query!(
-            "UPDATE credential SET priority = ? WHERE user_id = ? AND id = ?",
-            priority,
-            user,
-            id
-        )
-        .execute(&mut *conn)
-        .await?;
+        sql!(
+            &mut *conn,
+            query!(
+                "UPDATE credential SET priority = $1 WHERE user_id = $2 AND id = $3",
+                priority,
+                user,
+                id
+            )
+            .execute
+        )?;
     }
     Ok(())
 }
@@ -147,21 +155,23 @@ fn reordered<'a>(ids: &'a mut Vec<String>, id: &str, after: Option<&str>) -> Opt
 /// a sign-in has just checked (a password changed meanwhile is left alone). The credential
 /// keeps its id, label, creation date and place, as in Keycloak's re-hash.
 pub async fn replace_password_hash(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     user: &UserId,
     verified: &str,
     fresh: &str,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query!(
-        "UPDATE credential SET secret_data = ?
-         WHERE user_id = ? AND type = 'password' AND secret_data = ?",
-        fresh,
-        user,
-        verified
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = sql!(
+        db,
+        query!(
+            "UPDATE credential SET secret_data = $1
+         WHERE user_id = $2 AND type = 'password' AND secret_data = $3",
+            fresh,
+            user,
+            verified
+        )
+        .execute
+    )?;
+    Ok(done == 1)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::SqliteExecutor;
+use super::{sql, Exec};
 
 use super::{to_json, Db, StoreError};
 use crate::domain::RealmId;
@@ -108,18 +108,28 @@ pub async fn insert_logins(db: &Db, events: &[(i64, LoginEvent)]) -> Result<(), 
     // No cached read depends on login events, so this write leaves the read cache warm.
     let mut writer = db.write().acquire().await?;
     let _quiet = db.cache().quiet_writes();
-    sqlx::query!(
-        "INSERT INTO login_event (id, realm_id, time_ms, type, user_id, client_id, ip_address,
-            error, details)
+    sql!(
+        &mut writer,
+        query!(
+            sqlite: "INSERT INTO login_event (id, realm_id, time_ms, type, user_id, client_id,
+            ip_address, error, details)
          SELECT value ->> 'id', value ->> 'realm_id', value ->> 'time_ms', value ->> 'type',
             value ->> 'user_id', value ->> 'client_id', value ->> 'ip_address',
             value ->> 'error', value ->> 'details'
-         FROM json_each(?)
+         FROM json_each($1)
          WHERE EXISTS (SELECT 1 FROM realm WHERE realm.id = value ->> 'realm_id')",
-        rows
-    )
-    .execute(&mut *writer)
-    .await?;
+            postgres: "INSERT INTO login_event (id, realm_id, time_ms, type, user_id, client_id,
+            ip_address, error, details)
+         SELECT e.id, e.realm_id, e.time_ms, e.type, e.user_id, e.client_id, e.ip_address,
+            e.error, e.details
+         FROM jsonb_to_recordset(CAST(CAST($1 AS TEXT) AS JSONB)) AS e (id TEXT, realm_id TEXT,
+            time_ms BIGINT, type TEXT, user_id TEXT, client_id TEXT, ip_address TEXT,
+            error TEXT, details TEXT)
+         WHERE EXISTS (SELECT 1 FROM realm WHERE realm.id = e.realm_id)",
+            rows
+        )
+        .execute
+    )?;
     Ok(())
 }
 
@@ -154,32 +164,31 @@ pub struct AdminEvent {
 /// says `even_if_disabled`), with the representation only if it keeps details; the realm's
 /// settings are read by the same statement, so the event follows the settings its own
 /// transaction sees.
-pub async fn insert_admin(
-    db: impl SqliteExecutor<'_>,
-    event: &AdminEvent,
-) -> Result<(), StoreError> {
+pub async fn insert_admin(db: impl Into<Exec<'_>>, event: &AdminEvent) -> Result<(), StoreError> {
     let id = uuid::Uuid::new_v4().to_string();
     let now = crate::clock::now_ms();
-    sqlx::query!(
-        "INSERT INTO admin_event (id, realm_id, time_ms, operation_type, resource_type,
+    sql!(
+        db,
+        query!(
+            "INSERT INTO admin_event (id, realm_id, time_ms, operation_type, resource_type,
             resource_path, auth_realm_id, auth_user_id, ip_address, representation)
-         SELECT ?1, realm.id, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
-            CASE WHEN realm.admin_events_details_enabled THEN ?10 END
-         FROM realm WHERE realm.id = ?2 AND (realm.admin_events_enabled OR ?11)",
-        id,
-        event.realm_id,
-        now,
-        event.operation_type,
-        event.resource_type,
-        event.resource_path,
-        event.auth_realm_id,
-        event.auth_user_id,
-        event.ip_address,
-        event.representation,
-        event.even_if_disabled,
-    )
-    .execute(db)
-    .await?;
+         SELECT $1, realm.id, $3, $4, $5, $6, $7, $8, $9,
+            CASE WHEN realm.admin_events_details_enabled THEN $10 END
+         FROM realm WHERE realm.id = $2 AND (realm.admin_events_enabled OR $11)",
+            id,
+            event.realm_id,
+            now,
+            event.operation_type,
+            event.resource_type,
+            event.resource_path,
+            event.auth_realm_id,
+            event.auth_user_id,
+            event.ip_address,
+            event.representation,
+            event.even_if_disabled,
+        )
+        .execute
+    )?;
     Ok(())
 }
 
@@ -201,24 +210,34 @@ pub struct LoginEventFilter {
 
 /// A page of the realm's login events matching `filter`, newest first.
 pub async fn search_logins(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     filter: &LoginEventFilter,
     first: i64,
     max: i64,
 ) -> Result<Vec<StoredLoginEvent>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         StoredLoginEvent,
-        r#"SELECT time_ms, type AS event_type, user_id, client_id, ip_address, error, details
+        sqlite: r#"SELECT time_ms, type AS event_type, user_id, client_id, ip_address, error, details
          FROM login_event
-         WHERE realm_id = ?1
-           AND (?2 IS NULL OR type = ?2)
-           AND ((?3 IS NULL AND ?4 IS NULL) OR user_id = ?3
-                OR json_extract(details, '$.username') = ?4)
-           AND (?5 IS NULL OR client_id = ?5)
-           AND (?6 IS NULL OR time_ms >= ?6)
-           AND (?7 IS NULL OR time_ms < ?7)
-         ORDER BY time_ms DESC, rowid DESC LIMIT ?9 OFFSET ?8"#,
+         WHERE realm_id = $1
+           AND ($2 IS NULL OR type = $2)
+           AND (($3 IS NULL AND $4 IS NULL) OR user_id = $3
+                OR json_extract(details, '$.username') = $4)
+           AND ($5 IS NULL OR client_id = $5)
+           AND ($6 IS NULL OR time_ms >= $6)
+           AND ($7 IS NULL OR time_ms < $7)
+         ORDER BY time_ms DESC, rowid DESC LIMIT $9 OFFSET $8"#,
+        postgres: r#"SELECT time_ms, type AS event_type, user_id, client_id, ip_address, error, details
+         FROM login_event
+         WHERE realm_id = $1
+           AND (CAST($2 AS TEXT) IS NULL OR type = $2)
+           AND ((CAST($3 AS TEXT) IS NULL AND CAST($4 AS TEXT) IS NULL) OR user_id = $3
+                OR CAST(details AS JSONB) ->> 'username' = $4)
+           AND (CAST($5 AS TEXT) IS NULL OR client_id = $5)
+           AND (CAST($6 AS BIGINT) IS NULL OR time_ms >= $6)
+           AND (CAST($7 AS BIGINT) IS NULL OR time_ms < $7)
+         ORDER BY time_ms DESC, seq DESC LIMIT $9 OFFSET $8"#,
         realm,
         filter.event_type,
         filter.user_id,
@@ -228,9 +247,7 @@ pub async fn search_logins(
         filter.to_ms,
         first,
         max
-    )
-    .fetch_all(db)
-    .await?)
+    ).fetch_all)?)
 }
 
 /// Which admin events a listing returns; absent fields do not filter.
@@ -261,24 +278,34 @@ pub struct StoredAdminEvent {
 
 /// A page of the realm's admin events matching `filter`, newest first.
 pub async fn search_admin(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     filter: &AdminEventFilter,
     first: i64,
     max: i64,
 ) -> Result<Vec<StoredAdminEvent>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         StoredAdminEvent,
-        r#"SELECT time_ms, operation_type, resource_type, resource_path, auth_realm_id,
+        sqlite: r#"SELECT time_ms, operation_type, resource_type, resource_path, auth_realm_id,
             auth_user_id, ip_address, representation
          FROM admin_event
-         WHERE realm_id = ?1
-           AND (?2 IS NULL OR operation_type = ?2)
-           AND (?3 IS NULL OR resource_type = ?3)
-           AND (?4 IS NULL OR auth_user_id = ?4)
-           AND (?5 IS NULL OR time_ms >= ?5)
-           AND (?6 IS NULL OR time_ms < ?6)
-         ORDER BY time_ms DESC, rowid DESC LIMIT ?8 OFFSET ?7"#,
+         WHERE realm_id = $1
+           AND ($2 IS NULL OR operation_type = $2)
+           AND ($3 IS NULL OR resource_type = $3)
+           AND ($4 IS NULL OR auth_user_id = $4)
+           AND ($5 IS NULL OR time_ms >= $5)
+           AND ($6 IS NULL OR time_ms < $6)
+         ORDER BY time_ms DESC, rowid DESC LIMIT $8 OFFSET $7"#,
+        postgres: r#"SELECT time_ms, operation_type, resource_type, resource_path, auth_realm_id,
+            auth_user_id, ip_address, representation
+         FROM admin_event
+         WHERE realm_id = $1
+           AND (CAST($2 AS TEXT) IS NULL OR operation_type = $2)
+           AND (CAST($3 AS TEXT) IS NULL OR resource_type = $3)
+           AND (CAST($4 AS TEXT) IS NULL OR auth_user_id = $4)
+           AND (CAST($5 AS BIGINT) IS NULL OR time_ms >= $5)
+           AND (CAST($6 AS BIGINT) IS NULL OR time_ms < $6)
+         ORDER BY time_ms DESC, seq DESC LIMIT $8 OFFSET $7"#,
         realm,
         filter.operation_type,
         filter.resource_type,
@@ -287,9 +314,7 @@ pub async fn search_admin(
         filter.to_ms,
         first,
         max
-    )
-    .fetch_all(db)
-    .await?)
+    ).fetch_all)?)
 }
 
 /// Which events a clear or prune removes.
@@ -312,81 +337,83 @@ pub async fn delete_batch(
     let mut writer = db.write().acquire().await?;
     let _quiet = db.cache().quiet_writes();
     let done = match kind {
-        EventKind::Login => {
-            sqlx::query!(
-                "DELETE FROM login_event WHERE rowid IN (SELECT rowid FROM login_event
-                    WHERE realm_id = ? AND time_ms < ? LIMIT ?)",
+        EventKind::Login => sql!(&mut writer, query!(
+sqlite: "DELETE FROM login_event WHERE rowid IN (SELECT rowid FROM login_event
+                    WHERE realm_id = $1 AND time_ms < $2 LIMIT $3)",
+                postgres: "DELETE FROM login_event WHERE seq IN (SELECT seq FROM login_event
+                    WHERE realm_id = $1 AND time_ms < $2 LIMIT $3)",
                 realm,
                 before_ms,
                 batch
-            )
-            .execute(&mut *writer)
-            .await?
-        }
-        EventKind::Admin => {
-            sqlx::query!(
-                "DELETE FROM admin_event WHERE rowid IN (SELECT rowid FROM admin_event
-                    WHERE realm_id = ? AND time_ms < ? LIMIT ?)",
+            ).execute)?,
+        EventKind::Admin => sql!(&mut writer, query!(
+sqlite: "DELETE FROM admin_event WHERE rowid IN (SELECT rowid FROM admin_event
+                    WHERE realm_id = $1 AND time_ms < $2 LIMIT $3)",
+                postgres: "DELETE FROM admin_event WHERE seq IN (SELECT seq FROM admin_event
+                    WHERE realm_id = $1 AND time_ms < $2 LIMIT $3)",
                 realm,
                 before_ms,
                 batch
-            )
-            .execute(&mut *writer)
-            .await?
-        }
+            ).execute)?,
     };
-    Ok(done.rows_affected())
+    Ok(done)
 }
 
 /// The time of the realm's `keep`-th newest event (counting from 0), if it has that many:
 /// events older than it are beyond the per-realm bound.
 pub async fn time_of_nth_newest(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     kind: EventKind,
     realm: &RealmId,
     keep: i64,
 ) -> Result<Option<i64>, StoreError> {
     Ok(match kind {
-        EventKind::Login => {
-            sqlx::query_scalar!(
-                "SELECT time_ms FROM login_event WHERE realm_id = ?
-                 ORDER BY time_ms DESC LIMIT 1 OFFSET ?",
+        EventKind::Login => sql!(
+            db,
+            query_scalar!(
+                "SELECT time_ms FROM login_event WHERE realm_id = $1
+                 ORDER BY time_ms DESC LIMIT 1 OFFSET $2",
                 realm,
                 keep
             )
-            .fetch_optional(db)
-            .await?
-        }
-        EventKind::Admin => {
-            sqlx::query_scalar!(
-                "SELECT time_ms FROM admin_event WHERE realm_id = ?
-                 ORDER BY time_ms DESC LIMIT 1 OFFSET ?",
+            .fetch_optional
+        )?,
+        EventKind::Admin => sql!(
+            db,
+            query_scalar!(
+                "SELECT time_ms FROM admin_event WHERE realm_id = $1
+                 ORDER BY time_ms DESC LIMIT 1 OFFSET $2",
                 realm,
                 keep
             )
-            .fetch_optional(db)
-            .await?
-        }
+            .fetch_optional
+        )?,
     })
 }
 
 /// How many events of the kind the realm holds.
 pub async fn count(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     kind: EventKind,
     realm: &RealmId,
 ) -> Result<i64, StoreError> {
     Ok(match kind {
-        EventKind::Login => {
-            sqlx::query_scalar!("SELECT COUNT(*) FROM login_event WHERE realm_id = ?", realm)
-                .fetch_one(db)
-                .await?
-        }
-        EventKind::Admin => {
-            sqlx::query_scalar!("SELECT COUNT(*) FROM admin_event WHERE realm_id = ?", realm)
-                .fetch_one(db)
-                .await?
-        }
+        EventKind::Login => sql!(
+            db,
+            query_scalar!(
+                "SELECT COUNT(*) AS \"count!\" FROM login_event WHERE realm_id = $1",
+                realm
+            )
+            .fetch_one
+        )?,
+        EventKind::Admin => sql!(
+            db,
+            query_scalar!(
+                "SELECT COUNT(*) AS \"count!\" FROM admin_event WHERE realm_id = $1",
+                realm
+            )
+            .fetch_one
+        )?,
     })
 }
 

@@ -1,69 +1,77 @@
 //! Realm signing keys.
 
-use sqlx::SqliteExecutor;
+use super::{sql, Exec};
 
 use super::StoreError;
 use crate::domain::{KeyId, RealmId, RealmKey};
 
-pub async fn insert(db: impl SqliteExecutor<'_>, key: &RealmKey) -> Result<(), StoreError> {
-    sqlx::query!(
-        "INSERT INTO realm_key (id, realm_id, kid, algorithm, status, private_key_der,
+pub async fn insert(db: impl Into<Exec<'_>>, key: &RealmKey) -> Result<(), StoreError> {
+    sql!(
+        db,
+        query!(
+            "INSERT INTO realm_key (id, realm_id, kid, algorithm, status, private_key_der,
             public_key_der, certificate_der, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        key.id,
-        key.realm_id,
-        key.kid,
-        key.algorithm,
-        key.status,
-        key.private_key_der,
-        key.public_key_der,
-        key.certificate_der,
-        key.created_at,
-    )
-    .execute(db)
-    .await?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            key.id,
+            key.realm_id,
+            key.kid,
+            key.algorithm,
+            key.status,
+            key.private_key_der,
+            key.public_key_der,
+            key.certificate_der,
+            key.created_at,
+        )
+        .execute
+    )?;
     Ok(())
 }
 
 /// The realm's usable keys (ACTIVE and PASSIVE), newest first.
 pub async fn list_usable(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
 ) -> Result<Vec<RealmKey>, StoreError> {
-    Ok(sqlx::query_as!(
-        RealmKey,
-        r#"SELECT id AS "id: _", realm_id AS "realm_id: _", kid, algorithm, status,
+    Ok(sql!(
+        db,
+        query_as!(
+            RealmKey,
+            r#"SELECT id AS "id: _", realm_id AS "realm_id: _", kid, algorithm, status,
             private_key_der, public_key_der, certificate_der, created_at
-         FROM realm_key WHERE realm_id = ? AND status IN ('ACTIVE', 'PASSIVE')
+         FROM realm_key WHERE realm_id = $1 AND status IN ('ACTIVE', 'PASSIVE')
          ORDER BY created_at DESC, kid"#,
-        realm
-    )
-    .fetch_all(db)
-    .await?)
+            realm
+        )
+        .fetch_all
+    )?)
 }
 
 /// Marks every ACTIVE key of the realm PASSIVE (before a new active key is added).
-pub async fn demote_active(db: impl SqliteExecutor<'_>, realm: &RealmId) -> Result<(), StoreError> {
-    sqlx::query!(
-        "UPDATE realm_key SET status = 'PASSIVE' WHERE realm_id = ? AND status = 'ACTIVE'",
-        realm
-    )
-    .execute(db)
-    .await?;
+pub async fn demote_active(db: impl Into<Exec<'_>>, realm: &RealmId) -> Result<(), StoreError> {
+    sql!(
+        db,
+        query!(
+            "UPDATE realm_key SET status = 'PASSIVE' WHERE realm_id = $1 AND status = 'ACTIVE'",
+            realm
+        )
+        .execute
+    )?;
     Ok(())
 }
 
 pub async fn delete(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     id: &KeyId,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query!(
-        "DELETE FROM realm_key WHERE id = ? AND realm_id = ?",
-        id,
-        realm
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = sql!(
+        db,
+        query!(
+            "DELETE FROM realm_key WHERE id = $1 AND realm_id = $2",
+            id,
+            realm
+        )
+        .execute
+    )?;
+    Ok(done == 1)
 }

@@ -1,7 +1,7 @@
 //! Failed sign-ins per realm and username, for brute-force detection. These rows are never
 //! cached, so the writes here leave the read cache warm.
 
-use sqlx::{Connection as _, SqliteExecutor};
+use super::{sql, Exec};
 
 use super::{Db, StoreError};
 use crate::domain::RealmId;
@@ -18,20 +18,22 @@ pub struct LoginFailure {
 }
 
 pub async fn find(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     username: &str,
 ) -> Result<Option<LoginFailure>, StoreError> {
-    Ok(sqlx::query_as!(
-        LoginFailure,
-        r#"SELECT realm_id AS "realm_id: _", username, num_failures, last_failure_ms,
+    Ok(sql!(
+        db,
+        query_as!(
+            LoginFailure,
+            r#"SELECT realm_id AS "realm_id: _", username, num_failures, last_failure_ms,
             locked_until_ms, last_ip
-         FROM login_failure WHERE realm_id = ? AND username = ?"#,
-        realm,
-        username
-    )
-    .fetch_optional(db)
-    .await?)
+         FROM login_failure WHERE realm_id = $1 AND username = $2"#,
+            realm,
+            username
+        )
+        .fetch_optional
+    )?)
 }
 
 /// Counts one more failure of `username`: `next` turns the record as it is (if any) into the
@@ -43,9 +45,10 @@ pub async fn add_failure(
     username: &str,
     next: impl FnOnce(Option<&LoginFailure>) -> LoginFailure,
 ) -> Result<LoginFailure, StoreError> {
-    let mut writer = db.write().acquire().await?;
+    let writer = db.write().acquire().await?;
     let _quiet = db.cache().quiet_writes();
     let mut tx = writer.begin().await?;
+    super::serialize_on(&mut tx, &format!("login_failure/{realm}/{username}")).await?;
     let previous = find(&mut *tx, realm, username).await?;
     let mut record = next(previous.as_ref());
     record.realm_id = realm.clone();
@@ -56,47 +59,51 @@ pub async fn add_failure(
 }
 
 /// Inserts or replaces the record.
-pub async fn save(db: impl SqliteExecutor<'_>, failure: &LoginFailure) -> Result<(), StoreError> {
-    sqlx::query!(
-        "INSERT INTO login_failure (realm_id, username, num_failures, last_failure_ms,
+pub async fn save(db: impl Into<Exec<'_>>, failure: &LoginFailure) -> Result<(), StoreError> {
+    sql!(
+        db,
+        query!(
+            "INSERT INTO login_failure (realm_id, username, num_failures, last_failure_ms,
             locked_until_ms, last_ip)
-         VALUES (?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (realm_id, username) DO UPDATE SET
             num_failures = excluded.num_failures, last_failure_ms = excluded.last_failure_ms,
             locked_until_ms = excluded.locked_until_ms, last_ip = excluded.last_ip",
-        failure.realm_id,
-        failure.username,
-        failure.num_failures,
-        failure.last_failure_ms,
-        failure.locked_until_ms,
-        failure.last_ip,
-    )
-    .execute(db)
-    .await?;
+            failure.realm_id,
+            failure.username,
+            failure.num_failures,
+            failure.last_failure_ms,
+            failure.locked_until_ms,
+            failure.last_ip,
+        )
+        .execute
+    )?;
     Ok(())
 }
 
 /// Forgets the username's failures (after a successful sign-in, or an admin's unlock).
 pub async fn clear(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     username: &str,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query!(
-        "DELETE FROM login_failure WHERE realm_id = ? AND username = ?",
-        realm,
-        username
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = sql!(
+        db,
+        query!(
+            "DELETE FROM login_failure WHERE realm_id = $1 AND username = $2",
+            realm,
+            username
+        )
+        .execute
+    )?;
+    Ok(done == 1)
 }
 
 /// `clear` on the writer without invalidating the read cache (no cached row changes).
 pub async fn clear_quietly(db: &Db, realm: &RealmId, username: &str) -> Result<bool, StoreError> {
     let mut writer = db.write().acquire().await?;
     let _quiet = db.cache().quiet_writes();
-    clear(&mut *writer, realm, username).await
+    clear(&mut writer, realm, username).await
 }
 
 #[cfg(test)]

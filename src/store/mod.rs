@@ -1,7 +1,9 @@
 //! The store: every SQL statement lives in this module, one file per aggregate. Functions take
-//! any SQLite executor, so the same call works on the pool or inside a transaction.
+//! an [`Exec`] (a pool or a transaction, of SQLite or PostgreSQL; see `backend`), so the same
+//! call works on either database, on the pool or inside a transaction.
 
 pub mod auth_codes;
+pub mod backend;
 pub mod cache;
 pub mod clients;
 pub mod console_sessions;
@@ -22,34 +24,47 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection as _, Sqlite, SqlitePool, Transaction};
+use sqlx::Connection as _;
 
-/// The database: a pool of readers, one writer so that writes queue in the process instead
-/// of spinning on SQLite's busy lock, and the read cache that every write invalidates. The
-/// database file belongs to this process alone (see `lock_database`).
+pub(crate) use backend::sql;
+pub use backend::{Backend, Conn, Exec, Pool, Tx};
+
+/// The database. On SQLite: a pool of readers, one writer so that writes queue in the process
+/// instead of spinning on SQLite's busy lock, and a file that belongs to this process alone
+/// (see `lock_database`). On PostgreSQL: one pool for both, shared with any number of other
+/// replicas. Either way, the read cache (see `cache`).
 #[derive(Clone)]
 pub struct Db {
-    reader: SqlitePool,
-    writer: SqlitePool,
+    reader: Pool,
+    writer: Pool,
     cache: Arc<cache::ReadCache>,
     _owner: Option<Arc<std::fs::File>>,
 }
 
 impl Db {
-    /// The pool for reads (any number at once, thanks to WAL).
-    pub fn read(&self) -> &SqlitePool {
+    /// The pool for reads (on SQLite, any number at once, thanks to WAL).
+    pub fn read(&self) -> &Pool {
         &self.reader
     }
 
-    /// The pool for single-statement writes.
-    pub fn write(&self) -> &SqlitePool {
+    /// The pool for single-statement writes. The calling request reads the cache's shared
+    /// epoch again afterwards, so that it sees its own write (see `cache`).
+    pub fn write(&self) -> &Pool {
+        cache::forget_request_epoch();
         &self.writer
     }
 
     /// A write transaction.
-    pub async fn begin(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         self.writer.begin().await
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.writer.backend()
     }
 
     /// The read cache (see `cache`).
@@ -85,7 +100,7 @@ pub(crate) fn conflict_on_unique(
 /// A database URL the server cannot use.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("unsupported database URL '{0}': expected sqlite://PATH")]
+    #[error("unsupported database URL '{0}': expected sqlite://PATH or postgres://HOST/DATABASE")]
     UnsupportedUrl(String),
     #[error("cannot create data directory {path}: {source}")]
     DataDir {
@@ -96,6 +111,8 @@ pub enum OpenError {
     Open { url: String, source: sqlx::Error },
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("invalid --db-schema '{0}': expected letters, digits and _")]
+    BadSchema(String),
     #[error("database {0} is in use by another keywarden server")]
     InUse(String),
     #[error("cannot lock {path}: {source}")]
@@ -129,9 +146,127 @@ fn lock_database(file: &str) -> Result<std::fs::File, OpenError> {
     }
 }
 
+/// How to reach the database: its URL (`sqlite://PATH` or `postgres://HOST:PORT/DATABASE`)
+/// and, for PostgreSQL, what Keycloak's `--db-*` options add to it.
+#[derive(Debug, Clone, Default)]
+pub struct DbOptions {
+    pub url: String,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    /// The schema to work in (PostgreSQL's `search_path`), created if missing.
+    pub schema: Option<String>,
+    /// Connections in the pool (PostgreSQL; Keycloak's default is 100).
+    pub pool_max_size: Option<u32>,
+}
+
+impl DbOptions {
+    /// Options with nothing but the URL.
+    pub fn url(url: impl Into<String>) -> DbOptions {
+        DbOptions {
+            url: url.into(),
+            ..DbOptions::default()
+        }
+    }
+}
+
+/// Opens the database at `url` (see `open_with`).
+pub async fn open(url: &str) -> Result<Db, OpenError> {
+    open_with(&DbOptions::url(url)).await
+}
+
+/// Opens (creating if needed) the database and applies the embedded migrations.
+pub async fn open_with(options: &DbOptions) -> Result<Db, OpenError> {
+    let url = options.url.as_str();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return open_postgres(options).await;
+    }
+    open_sqlite(url).await
+}
+
+/// Opens the PostgreSQL database, retrying for a while if it is not up yet, and applies the
+/// migrations. sqlx's migrator holds an advisory lock while it works, so replicas that start
+/// together migrate once.
+async fn open_postgres(options: &DbOptions) -> Result<Db, OpenError> {
+    let url = options.url.as_str();
+    let open_error = |source| OpenError::Open {
+        url: redact_url(url),
+        source,
+    };
+    let mut connect = PgConnectOptions::from_str(url)
+        .map_err(open_error)?
+        .application_name("keywarden");
+    if let Some(username) = &options.username {
+        connect = connect.username(username);
+    }
+    if let Some(password) = &options.password {
+        connect = connect.password(password.expose_secret());
+    }
+    if let Some(schema) = &options.schema {
+        if schema.is_empty()
+            || !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(OpenError::BadSchema(schema.clone()));
+        }
+        connect = connect.options([("search_path", schema.as_str())]);
+    }
+    let pool_options = PgPoolOptions::new()
+        .max_connections(options.pool_max_size.unwrap_or(100))
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5));
+    let mut attempts = 0;
+    let pool = loop {
+        match pool_options.clone().connect_with(connect.clone()).await {
+            Ok(pool) => break pool,
+            Err(err) if attempts < 30 && is_unreachable(&err) => {
+                attempts += 1;
+                tracing::warn!("database {} not reachable yet: {err}", redact_url(url));
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(err) => return Err(open_error(err)),
+        }
+    };
+    if let Some(schema) = &options.schema {
+        sqlx::raw_sql(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+            .execute(&pool)
+            .await
+            .map_err(open_error)?;
+    }
+    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+    let cache = Arc::new(cache::ReadCache::shared(pool.clone()));
+    let pool = Pool::Postgres(pool);
+    Ok(Db {
+        reader: pool.clone(),
+        writer: pool,
+        cache,
+        _owner: None,
+    })
+}
+
+/// Whether a connection error may go away by itself (the server is still starting).
+fn is_unreachable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => db.code().as_deref() == Some("57P03"),
+        _ => false,
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// Opens (creating if needed) the SQLite database, with WAL, foreign keys and a busy timeout,
 /// and applies the embedded migrations.
-pub async fn open(url: &str) -> Result<Db, OpenError> {
+async fn open_sqlite(url: &str) -> Result<Db, OpenError> {
     let path = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -203,7 +338,7 @@ pub async fn open(url: &str) -> Result<Db, OpenError> {
         .connect_with(options.clone().synchronous(SqliteSynchronous::Full))
         .await
         .map_err(open_error)?;
-    sqlx::migrate!("./migrations").run(&writer).await?;
+    sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
     let reader = SqlitePoolOptions::new()
         .max_connections(16)
         .min_connections(1)
@@ -212,19 +347,37 @@ pub async fn open(url: &str) -> Result<Db, OpenError> {
         .await
         .map_err(open_error)?;
     Ok(Db {
-        reader,
-        writer,
+        reader: Pool::Sqlite(reader),
+        writer: Pool::Sqlite(writer),
         cache,
         _owner: owner,
     })
 }
 
+/// Holds a lock named by `key` until the transaction ends, so that transactions of every
+/// replica that take the same key run one after the other (PostgreSQL's advisory locks;
+/// on SQLite the single writer already runs every write transaction alone).
+pub async fn serialize_on(conn: &mut Conn, key: &str) -> Result<(), StoreError> {
+    sql!(
+        conn,
+        query_scalar!(
+            sqlite: r#"SELECT CAST(1 AS BIGINT) AS "locked!: i64" WHERE $1 IS NOT NULL"#,
+            postgres: r#"SELECT CAST(1 AS BIGINT) AS "locked!"
+                FROM (SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) AS held"#,
+            key
+        )
+        .fetch_all
+    )?;
+    Ok(())
+}
+
 /// Answers whether the database responds (for /health/ready).
 pub async fn ping(db: &Db) -> bool {
-    sqlx::query_scalar!("SELECT 1 AS one")
-        .fetch_one(db.read())
-        .await
-        .is_ok()
+    sql!(
+        db.read(),
+        query_scalar!("SELECT CAST(1 AS BIGINT) AS \"one!\"").fetch_one
+    )
+    .is_ok()
 }
 
 /// Decodes a JSON column, naming the column on failure.
@@ -252,7 +405,16 @@ mod tests {
         let db = super::open(&format!("sqlite://{}/kw.db", dir.path().display()))
             .await
             .unwrap();
-        let synchronous = |pool| sqlx::query_scalar::<_, i64>("PRAGMA synchronous").fetch_one(pool);
+        let synchronous = |pool: &super::Pool| {
+            let super::Pool::Sqlite(pool) = pool.clone() else {
+                panic!("a SQLite database")
+            };
+            async move {
+                sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
+                    .fetch_one(&pool)
+                    .await
+            }
+        };
         assert_eq!(synchronous(db.write()).await.unwrap(), FULL);
         assert_eq!(synchronous(db.read()).await.unwrap(), NORMAL);
     }

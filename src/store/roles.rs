@@ -2,30 +2,32 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use sqlx::SqliteExecutor;
+use super::{sql, Exec};
 
 use super::{conflict_on_unique, from_json, to_json, StoreError};
 use crate::domain::{ClientUuid, GroupId, RealmId, Role, RoleId, UserId};
 
 /// Inserts a realm role (`client_id` None) or a client role.
-pub async fn insert(db: impl SqliteExecutor<'_>, role: &Role) -> Result<(), StoreError> {
+pub async fn insert(db: impl Into<Exec<'_>>, role: &Role) -> Result<(), StoreError> {
     let container = role
         .client_id
         .as_ref()
         .map(|c| c.as_str())
         .unwrap_or(role.realm_id.as_str());
-    sqlx::query!(
-        "INSERT INTO role (id, realm_id, client_id, container_id, name, description)
-         VALUES (?, ?, ?, ?, ?, ?)",
-        role.id,
-        role.realm_id,
-        role.client_id,
-        container,
-        role.name,
-        role.description,
+    sql!(
+        db,
+        query!(
+            "INSERT INTO role (id, realm_id, client_id, container_id, name, description)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+            role.id,
+            role.realm_id,
+            role.client_id,
+            container,
+            role.name,
+            role.description,
+        )
+        .execute
     )
-    .execute(db)
-    .await
     .map_err(conflict_on_unique(format!(
         "Role with name {} already exists",
         role.name
@@ -34,146 +36,156 @@ pub async fn insert(db: impl SqliteExecutor<'_>, role: &Role) -> Result<(), Stor
 }
 
 pub async fn delete(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     id: &RoleId,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query!("DELETE FROM role WHERE id = ? AND realm_id = ?", id, realm)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    let done = sql!(
+        db,
+        query!(
+            "DELETE FROM role WHERE id = $1 AND realm_id = $2",
+            id,
+            realm
+        )
+        .execute
+    )?;
+    Ok(done == 1)
 }
 
 /// Makes `parent` a composite that also grants `child`.
 pub async fn add_composite(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     parent: &RoleId,
     child: &RoleId,
 ) -> Result<(), StoreError> {
-    sqlx::query!(
-        "INSERT INTO role_composite (parent_id, child_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+    sql!(
+        db,
+        query!(
+        "INSERT INTO role_composite (parent_id, child_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         parent,
         child
     )
-    .execute(db)
-    .await?;
+        .execute
+    )?;
     Ok(())
 }
 
 /// A realm role by name.
 pub async fn find_realm_role(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     name: &str,
 ) -> Result<Option<Role>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         Role,
         r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
-         FROM role WHERE container_id = ?1 AND realm_id = ?1 AND name = ?2"#,
+         FROM role WHERE container_id = $1 AND realm_id = $1 AND name = $2"#,
         realm,
         name
-    )
-    .fetch_optional(db)
-    .await?)
+    ).fetch_optional)?)
 }
 
 /// A client role by name.
 pub async fn find_client_role(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     client: &ClientUuid,
     name: &str,
 ) -> Result<Option<Role>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         Role,
         r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
-         FROM role WHERE container_id = ? AND name = ?"#,
+         FROM role WHERE container_id = $1 AND name = $2"#,
         client,
         name
-    )
-    .fetch_optional(db)
-    .await?)
+    ).fetch_optional)?)
 }
 
 /// The realm's realm roles, by name.
 pub async fn list_realm_roles(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
 ) -> Result<Vec<Role>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         Role,
         r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
-         FROM role WHERE container_id = ?1 AND realm_id = ?1 ORDER BY name"#,
+         FROM role WHERE container_id = $1 AND realm_id = $1 ORDER BY name"#,
         realm
-    )
-    .fetch_all(db)
-    .await?)
+    ).fetch_all)?)
 }
 
 /// Grants a role to a user directly.
 pub async fn grant_to_user(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     user: &UserId,
     role: &RoleId,
 ) -> Result<(), StoreError> {
-    sqlx::query!(
-        "INSERT INTO user_role_mapping (user_id, role_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+    sql!(
+        db,
+        query!(
+        "INSERT INTO user_role_mapping (user_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         user,
         role
     )
-    .execute(db)
-    .await?;
+        .execute
+    )?;
     Ok(())
 }
 
 /// Takes a directly granted role away from a user.
 pub async fn revoke_from_user(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     user: &UserId,
     role: &RoleId,
 ) -> Result<(), StoreError> {
-    sqlx::query!(
-        "DELETE FROM user_role_mapping WHERE user_id = ? AND role_id = ?",
-        user,
-        role
-    )
-    .execute(db)
-    .await?;
+    sql!(
+        db,
+        query!(
+            "DELETE FROM user_role_mapping WHERE user_id = $1 AND role_id = $2",
+            user,
+            role
+        )
+        .execute
+    )?;
     Ok(())
 }
 
 /// Grants a role to every member of a group.
 pub async fn grant_to_group(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     group: &GroupId,
     role: &RoleId,
 ) -> Result<(), StoreError> {
-    sqlx::query!(
-        "INSERT INTO group_role_mapping (group_id, role_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+    sql!(
+        db,
+        query!(
+        "INSERT INTO group_role_mapping (group_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         group,
         role
     )
-    .execute(db)
-    .await?;
+        .execute
+    )?;
     Ok(())
 }
 
 /// The realm roles granted to the user directly (not through groups or composites).
 pub async fn user_realm_roles(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     user: &UserId,
 ) -> Result<Vec<Role>, StoreError> {
-    Ok(sqlx::query_as!(
-        Role,
-        r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
+    Ok(sql!(
+        db,
+        query_as!(
+            Role,
+            r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
             r.name, r.description
          FROM role r JOIN user_role_mapping m ON m.role_id = r.id
-         WHERE m.user_id = ?2 AND r.container_id = ?1 ORDER BY r.name"#,
-        realm,
-        user
-    )
-    .fetch_all(db)
-    .await?)
+         WHERE m.user_id = $2 AND r.container_id = $1 ORDER BY r.name"#,
+            realm,
+            user
+        )
+        .fetch_all
+    )?)
 }
 
 /// A role the user holds in effect: directly, through a group (or its ancestors) or through a
@@ -193,19 +205,19 @@ pub struct EffectiveRole {
 
 /// Every role the user holds in effect.
 pub async fn effective_roles(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     user: &UserId,
 ) -> Result<Vec<EffectiveRole>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         EffectiveRole,
         r#"WITH RECURSIVE
             user_groups (id) AS (
-                SELECT group_id FROM group_membership WHERE user_id = ?1
+                SELECT group_id FROM group_membership WHERE user_id = $1
                 UNION
                 SELECT g.parent_id FROM app_group g JOIN user_groups ug ON g.id = ug.id
                 WHERE g.parent_id IS NOT NULL),
             granted (id) AS (
-                SELECT role_id FROM user_role_mapping WHERE user_id = ?1
+                SELECT role_id FROM user_role_mapping WHERE user_id = $1
                 UNION
                 SELECT role_id FROM group_role_mapping WHERE group_id IN (SELECT id FROM user_groups)),
             effective (id) AS (
@@ -218,144 +230,148 @@ pub async fn effective_roles(
          WHERE r.id IN (SELECT id FROM effective)
          ORDER BY c.client_id, r.name"#,
         user
-    )
-    .fetch_all(db)
-    .await?)
+    ).fetch_all)?)
 }
 
 /// A role of the realm by id.
 pub async fn find_by_id(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     id: &RoleId,
 ) -> Result<Option<Role>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         Role,
         r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
-         FROM role WHERE id = ? AND realm_id = ?"#,
+         FROM role WHERE id = $1 AND realm_id = $2"#,
         id,
         realm
-    )
-    .fetch_optional(db)
-    .await?)
+    ).fetch_optional)?)
 }
 
 /// The client's roles, by name.
 pub async fn list_client_roles(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     client: &ClientUuid,
 ) -> Result<Vec<Role>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         Role,
         r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
-         FROM role WHERE container_id = ? ORDER BY name"#,
+         FROM role WHERE container_id = $1 ORDER BY name"#,
         client
-    )
-    .fetch_all(db)
-    .await?)
+    ).fetch_all)?)
 }
 
 /// Writes a role's name and description.
-pub async fn update(db: impl SqliteExecutor<'_>, role: &Role) -> Result<bool, StoreError> {
-    let done = sqlx::query!(
-        "UPDATE role SET name = ?, description = ? WHERE id = ? AND realm_id = ?",
-        role.name,
-        role.description,
-        role.id,
-        role.realm_id
+pub async fn update(db: impl Into<Exec<'_>>, role: &Role) -> Result<bool, StoreError> {
+    let done = sql!(
+        db,
+        query!(
+            "UPDATE role SET name = $1, description = $2 WHERE id = $3 AND realm_id = $4",
+            role.name,
+            role.description,
+            role.id,
+            role.realm_id
+        )
+        .execute
     )
-    .execute(db)
-    .await
     .map_err(conflict_on_unique(format!(
         "Role with name {} already exists",
         role.name
     )))?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 /// Whether the role is a composite (grants other roles).
-pub async fn is_composite(db: impl SqliteExecutor<'_>, role: &RoleId) -> Result<bool, StoreError> {
-    Ok(sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM role_composite WHERE parent_id = ?) AS "composite!: bool""#,
+pub async fn is_composite(db: impl Into<Exec<'_>>, role: &RoleId) -> Result<bool, StoreError> {
+    Ok(sql!(db, query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM role_composite WHERE parent_id = $1) AS "composite!: bool""#,
         role
-    )
-    .fetch_one(db)
-    .await?)
+    ).fetch_one)?)
 }
 
 /// Users holding the role directly.
 pub async fn user_ids_with(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     role: &RoleId,
 ) -> Result<Vec<UserId>, StoreError> {
-    Ok(sqlx::query_scalar!(
-        r#"SELECT user_id AS "user_id: UserId" FROM user_role_mapping WHERE role_id = ?"#,
-        role
-    )
-    .fetch_all(db)
-    .await?)
+    Ok(sql!(
+        db,
+        query_scalar!(
+            r#"SELECT user_id AS "user_id: UserId" FROM user_role_mapping WHERE role_id = $1"#,
+            role
+        )
+        .fetch_all
+    )?)
 }
 
 /// Groups granted the role directly.
 pub async fn group_ids_with(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     role: &RoleId,
 ) -> Result<Vec<GroupId>, StoreError> {
-    Ok(sqlx::query_scalar!(
-        r#"SELECT group_id AS "group_id: GroupId" FROM group_role_mapping WHERE role_id = ?"#,
-        role
-    )
-    .fetch_all(db)
-    .await?)
+    Ok(sql!(
+        db,
+        query_scalar!(
+            r#"SELECT group_id AS "group_id: GroupId" FROM group_role_mapping WHERE role_id = $1"#,
+            role
+        )
+        .fetch_all
+    )?)
 }
 
 /// The roles of `client` granted to the user directly.
 pub async fn user_client_roles(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     client: &ClientUuid,
     user: &UserId,
 ) -> Result<Vec<Role>, StoreError> {
-    Ok(sqlx::query_as!(
-        Role,
-        r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
+    Ok(sql!(
+        db,
+        query_as!(
+            Role,
+            r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
             r.name, r.description
          FROM role r JOIN user_role_mapping m ON m.role_id = r.id
-         WHERE m.user_id = ?2 AND r.container_id = ?1 ORDER BY r.name"#,
-        client,
-        user
-    )
-    .fetch_all(db)
-    .await?)
+         WHERE m.user_id = $2 AND r.container_id = $1 ORDER BY r.name"#,
+            client,
+            user
+        )
+        .fetch_all
+    )?)
 }
 
 /// The realm roles granted to a group directly.
 pub async fn group_realm_roles(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     group: &GroupId,
 ) -> Result<Vec<Role>, StoreError> {
-    Ok(sqlx::query_as!(
-        Role,
-        r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
+    Ok(sql!(
+        db,
+        query_as!(
+            Role,
+            r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
             r.name, r.description
          FROM role r JOIN group_role_mapping m ON m.role_id = r.id
-         WHERE m.group_id = ? AND r.client_id IS NULL ORDER BY r.name"#,
-        group
-    )
-    .fetch_all(db)
-    .await?)
+         WHERE m.group_id = $1 AND r.client_id IS NULL ORDER BY r.name"#,
+            group
+        )
+        .fetch_all
+    )?)
 }
 
 /// Every role that members of `group` hold through it (its own mappings, its ancestors' and
 /// their composites).
 pub async fn group_effective_roles(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     group: &GroupId,
 ) -> Result<Vec<EffectiveRole>, StoreError> {
-    Ok(sqlx::query_as!(
-        EffectiveRole,
-        r#"WITH RECURSIVE
+    Ok(sql!(
+        db,
+        query_as!(
+            EffectiveRole,
+            r#"WITH RECURSIVE
             lineage (id) AS (
-                SELECT ?1
+                SELECT $1
                 UNION
                 SELECT g.parent_id FROM app_group g JOIN lineage l ON g.id = l.id
                 WHERE g.parent_id IS NOT NULL),
@@ -367,89 +383,84 @@ pub async fn group_effective_roles(
                 c.builtin AS "client_builtin?", c.manages_realm_id AS "managed_realm?: RealmId"
          FROM role r LEFT JOIN client c ON c.id = r.client_id
          WHERE r.id IN (SELECT id FROM effective)"#,
-        group
-    )
-    .fetch_all(db)
-    .await?)
+            group
+        )
+        .fetch_all
+    )?)
 }
 
 /// A role and every role its composites grant.
 pub async fn role_effective_roles(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     role: &RoleId,
 ) -> Result<Vec<EffectiveRole>, StoreError> {
-    Ok(sqlx::query_as!(
-        EffectiveRole,
-        r#"WITH RECURSIVE
+    Ok(sql!(
+        db,
+        query_as!(
+            EffectiveRole,
+            r#"WITH RECURSIVE
             effective (id) AS (
-                SELECT ?1
+                SELECT $1
                 UNION
                 SELECT rc.child_id FROM role_composite rc JOIN effective e ON rc.parent_id = e.id)
          SELECT r.name AS "name!", c.client_id AS "client?", r.builtin AS "builtin?",
                 c.builtin AS "client_builtin?", c.manages_realm_id AS "managed_realm?: RealmId"
          FROM role r LEFT JOIN client c ON c.id = r.client_id
          WHERE r.id IN (SELECT id FROM effective)"#,
-        role
-    )
-    .fetch_all(db)
-    .await?)
+            role
+        )
+        .fetch_all
+    )?)
 }
 
 /// Marks a role as built in: `what` names it for good, whatever its name becomes.
 pub async fn mark_builtin(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     role: &RoleId,
     what: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query!("UPDATE role SET builtin = ? WHERE id = ?", what, role)
-        .execute(db)
-        .await?;
+    sql!(
+        db,
+        query!("UPDATE role SET builtin = $1 WHERE id = $2", what, role).execute
+    )?;
     Ok(())
 }
 
 /// What a role is when it is built in.
 pub async fn builtin_of(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     role: &RoleId,
 ) -> Result<Option<String>, StoreError> {
-    Ok(
-        sqlx::query_scalar!("SELECT builtin FROM role WHERE id = ?", role)
-            .fetch_optional(db)
-            .await?
-            .flatten(),
-    )
+    Ok(sql!(
+        db,
+        query_scalar!("SELECT builtin FROM role WHERE id = $1", role).fetch_optional
+    )?
+    .flatten())
 }
 
 /// The built-in realm role `what` of a realm (its name may differ).
 pub async fn find_builtin_realm_role(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     what: &str,
 ) -> Result<Option<Role>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         Role,
         r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
-         FROM role WHERE realm_id = ? AND builtin = ? AND client_id IS NULL"#,
+         FROM role WHERE realm_id = $1 AND builtin = $2 AND client_id IS NULL"#,
         realm,
         what
-    )
-    .fetch_optional(db)
-    .await?)
+    ).fetch_optional)?)
 }
 
 /// Every role of a realm, realm and client roles alike (for export).
-pub async fn list_all(
-    db: impl SqliteExecutor<'_>,
-    realm: &RealmId,
-) -> Result<Vec<Role>, StoreError> {
-    Ok(sqlx::query_as!(
+pub async fn list_all(db: impl Into<Exec<'_>>, realm: &RealmId) -> Result<Vec<Role>, StoreError> {
+    Ok(sql!(db, query_as!(
         Role,
         r#"SELECT id AS "id: _", realm_id AS "realm_id: _", client_id AS "client_id: _", name, description
-         FROM role WHERE realm_id = ? ORDER BY name"#,
+         FROM role WHERE realm_id = $1 ORDER BY name"#,
         realm
-    )
-    .fetch_all(db)
-    .await?)
+    ).fetch_all)?)
 }
 
 /// A link between two ids: a composite and its part, a user or group and its role.
@@ -460,76 +471,85 @@ pub struct Link<A, B> {
 
 /// Every composite of a realm as (composite, part) links.
 pub async fn composite_links(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
 ) -> Result<Vec<Link<RoleId, RoleId>>, StoreError> {
-    Ok(sqlx::query_as!(
-        Link::<RoleId, RoleId>,
-        r#"SELECT c.parent_id AS "from: RoleId", c.child_id AS "to: RoleId"
+    Ok(sql!(
+        db,
+        query_as!(
+            Link::<RoleId, RoleId>,
+            r#"SELECT c.parent_id AS "from: RoleId", c.child_id AS "to: RoleId"
          FROM role_composite c JOIN role r ON r.id = c.parent_id
-         WHERE r.realm_id = ?"#,
-        realm
-    )
-    .fetch_all(db)
-    .await?)
+         WHERE r.realm_id = $1"#,
+            realm
+        )
+        .fetch_all
+    )?)
 }
 
 /// Every direct role mapping of the realm's users.
 pub async fn user_links(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
 ) -> Result<Vec<Link<UserId, RoleId>>, StoreError> {
-    Ok(sqlx::query_as!(
-        Link::<UserId, RoleId>,
-        r#"SELECT m.user_id AS "from: UserId", m.role_id AS "to: RoleId"
+    Ok(sql!(
+        db,
+        query_as!(
+            Link::<UserId, RoleId>,
+            r#"SELECT m.user_id AS "from: UserId", m.role_id AS "to: RoleId"
          FROM user_role_mapping m JOIN role r ON r.id = m.role_id
-         WHERE r.realm_id = ?"#,
-        realm
-    )
-    .fetch_all(db)
-    .await?)
+         WHERE r.realm_id = $1"#,
+            realm
+        )
+        .fetch_all
+    )?)
 }
 
 /// Every direct role mapping of the realm's groups.
 pub async fn group_links(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
 ) -> Result<Vec<Link<GroupId, RoleId>>, StoreError> {
-    Ok(sqlx::query_as!(
-        Link::<GroupId, RoleId>,
-        r#"SELECT m.group_id AS "from: GroupId", m.role_id AS "to: RoleId"
+    Ok(sql!(
+        db,
+        query_as!(
+            Link::<GroupId, RoleId>,
+            r#"SELECT m.group_id AS "from: GroupId", m.role_id AS "to: RoleId"
          FROM group_role_mapping m JOIN role r ON r.id = m.role_id
-         WHERE r.realm_id = ?"#,
-        realm
-    )
-    .fetch_all(db)
-    .await?)
+         WHERE r.realm_id = $1"#,
+            realm
+        )
+        .fetch_all
+    )?)
 }
 
 /// Gives a role its description unless it already has one.
 pub async fn describe_if_blank(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     role: &RoleId,
     description: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query!(
-        "UPDATE role SET description = ? WHERE id = ? AND description IS NULL",
-        description,
-        role
-    )
-    .execute(db)
-    .await?;
+    sql!(
+        db,
+        query!(
+            "UPDATE role SET description = $1 WHERE id = $2 AND description IS NULL",
+            description,
+            role
+        )
+        .execute
+    )?;
     Ok(())
 }
 
 /// A role's attributes (`{name: [values]}`).
 pub async fn attributes_of(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     role: &RoleId,
 ) -> Result<BTreeMap<String, Vec<String>>, StoreError> {
-    let raw = sqlx::query_scalar!("SELECT attributes FROM role WHERE id = ?", role)
-        .fetch_optional(db)
-        .await?;
+    let raw = sql!(
+        db,
+        query_scalar!("SELECT attributes FROM role WHERE id = $1", role).fetch_optional
+    )?;
     raw.map_or(Ok(BTreeMap::new()), |raw| {
         from_json("role.attributes", &raw)
     })
@@ -537,28 +557,32 @@ pub async fn attributes_of(
 
 /// Replaces a role's attributes.
 pub async fn set_attributes(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     role: &RoleId,
     attributes: &BTreeMap<String, Vec<String>>,
 ) -> Result<(), StoreError> {
     let raw = to_json(attributes);
-    sqlx::query!("UPDATE role SET attributes = ? WHERE id = ?", raw, role)
-        .execute(db)
-        .await?;
+    sql!(
+        db,
+        query!("UPDATE role SET attributes = $1 WHERE id = $2", raw, role).execute
+    )?;
     Ok(())
 }
 
 /// The attributes of every role of the realm that has any, by role.
 pub async fn attributes_in(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
 ) -> Result<HashMap<RoleId, BTreeMap<String, Vec<String>>>, StoreError> {
-    let rows = sqlx::query!(
-        r#"SELECT id AS "id: RoleId", attributes FROM role WHERE realm_id = ? AND attributes <> '{}'"#,
+    struct Row {
+        id: RoleId,
+        attributes: String,
+    }
+    let rows = sql!(db, query_as!(
+        Row,
+        r#"SELECT id AS "id: RoleId", attributes FROM role WHERE realm_id = $1 AND attributes <> '{}'"#,
         realm
-    )
-    .fetch_all(db)
-    .await?;
+    ).fetch_all)?;
     rows.into_iter()
         .map(|row| Ok((row.id, from_json("role.attributes", &row.attributes)?)))
         .collect()
@@ -566,119 +590,131 @@ pub async fn attributes_in(
 
 /// Stops `parent` from granting `child`.
 pub async fn remove_composite(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     parent: &RoleId,
     child: &RoleId,
 ) -> Result<(), StoreError> {
-    sqlx::query!(
-        "DELETE FROM role_composite WHERE parent_id = ? AND child_id = ?",
-        parent,
-        child
-    )
-    .execute(db)
-    .await?;
+    sql!(
+        db,
+        query!(
+            "DELETE FROM role_composite WHERE parent_id = $1 AND child_id = $2",
+            parent,
+            child
+        )
+        .execute
+    )?;
     Ok(())
 }
 
 /// The roles `parent` grants directly, realm roles first, then by name.
 pub async fn composites_of(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     parent: &RoleId,
 ) -> Result<Vec<Role>, StoreError> {
-    Ok(sqlx::query_as!(
-        Role,
-        r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
+    Ok(sql!(
+        db,
+        query_as!(
+            Role,
+            r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
             r.name, r.description
          FROM role r JOIN role_composite rc ON rc.child_id = r.id
-         WHERE rc.parent_id = ? ORDER BY r.client_id IS NOT NULL, r.client_id, r.name"#,
-        parent
-    )
-    .fetch_all(db)
-    .await?)
+         WHERE rc.parent_id = $1 ORDER BY r.client_id IS NOT NULL, r.client_id, r.name"#,
+            parent
+        )
+        .fetch_all
+    )?)
 }
 
 /// The ids of the realm's composite roles.
 pub async fn composite_ids(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
 ) -> Result<HashSet<RoleId>, StoreError> {
-    Ok(sqlx::query_scalar!(
-        r#"SELECT DISTINCT rc.parent_id AS "id!: RoleId"
-         FROM role_composite rc JOIN role r ON r.id = rc.parent_id WHERE r.realm_id = ?"#,
-        realm
-    )
-    .fetch_all(db)
-    .await?
+    Ok(sql!(
+        db,
+        query_scalar!(
+            r#"SELECT DISTINCT rc.parent_id AS "id!: RoleId"
+         FROM role_composite rc JOIN role r ON r.id = rc.parent_id WHERE r.realm_id = $1"#,
+            realm
+        )
+        .fetch_all
+    )?
     .into_iter()
     .collect())
 }
 
 /// Every role (realm and client) granted to the user directly.
 pub async fn user_mappings(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     user: &UserId,
 ) -> Result<Vec<Role>, StoreError> {
-    Ok(sqlx::query_as!(
-        Role,
-        r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
+    Ok(sql!(
+        db,
+        query_as!(
+            Role,
+            r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
             r.name, r.description
          FROM role r JOIN user_role_mapping m ON m.role_id = r.id
-         WHERE m.user_id = ? ORDER BY r.client_id IS NOT NULL, r.client_id, r.name"#,
-        user
-    )
-    .fetch_all(db)
-    .await?)
+         WHERE m.user_id = $1 ORDER BY r.client_id IS NOT NULL, r.client_id, r.name"#,
+            user
+        )
+        .fetch_all
+    )?)
 }
 
 /// Every role (realm and client) granted to the group directly.
 pub async fn group_mappings(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     group: &GroupId,
 ) -> Result<Vec<Role>, StoreError> {
-    Ok(sqlx::query_as!(
-        Role,
-        r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
+    Ok(sql!(
+        db,
+        query_as!(
+            Role,
+            r#"SELECT r.id AS "id: _", r.realm_id AS "realm_id: _", r.client_id AS "client_id: _",
             r.name, r.description
          FROM role r JOIN group_role_mapping m ON m.role_id = r.id
-         WHERE m.group_id = ? ORDER BY r.client_id IS NOT NULL, r.client_id, r.name"#,
-        group
-    )
-    .fetch_all(db)
-    .await?)
+         WHERE m.group_id = $1 ORDER BY r.client_id IS NOT NULL, r.client_id, r.name"#,
+            group
+        )
+        .fetch_all
+    )?)
 }
 
 /// Takes a directly granted role away from a group.
 pub async fn revoke_from_group(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     group: &GroupId,
     role: &RoleId,
 ) -> Result<(), StoreError> {
-    sqlx::query!(
-        "DELETE FROM group_role_mapping WHERE group_id = ? AND role_id = ?",
-        group,
-        role
-    )
-    .execute(db)
-    .await?;
+    sql!(
+        db,
+        query!(
+            "DELETE FROM group_role_mapping WHERE group_id = $1 AND role_id = $2",
+            group,
+            role
+        )
+        .execute
+    )?;
     Ok(())
 }
 
 /// Every role the user holds in effect (directly, through groups and their ancestors, and
 /// through composites), by name.
 pub async fn user_effective(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     user: &UserId,
 ) -> Result<Vec<Role>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         Role,
         r#"WITH RECURSIVE
             user_groups (id) AS (
-                SELECT group_id FROM group_membership WHERE user_id = ?1
+                SELECT group_id FROM group_membership WHERE user_id = $1
                 UNION
                 SELECT g.parent_id FROM app_group g JOIN user_groups ug ON g.id = ug.id
                 WHERE g.parent_id IS NOT NULL),
             granted (id) AS (
-                SELECT role_id FROM user_role_mapping WHERE user_id = ?1
+                SELECT role_id FROM user_role_mapping WHERE user_id = $1
                 UNION
                 SELECT role_id FROM group_role_mapping WHERE group_id IN (SELECT id FROM user_groups)),
             effective (id) AS (
@@ -689,22 +725,22 @@ pub async fn user_effective(
             r.name AS "name!", r.description
          FROM role r WHERE r.id IN (SELECT id FROM effective) ORDER BY r.name"#,
         user
-    )
-    .fetch_all(db)
-    .await?)
+    ).fetch_all)?)
 }
 
 /// Every role a group's members hold through it (its and its ancestors' mappings and their
 /// composites), by name.
 pub async fn group_effective(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     group: &GroupId,
 ) -> Result<Vec<Role>, StoreError> {
-    Ok(sqlx::query_as!(
-        Role,
-        r#"WITH RECURSIVE
+    Ok(sql!(
+        db,
+        query_as!(
+            Role,
+            r#"WITH RECURSIVE
             lineage (id) AS (
-                SELECT ?1
+                SELECT $1
                 UNION
                 SELECT g.parent_id FROM app_group g JOIN lineage l ON g.id = l.id
                 WHERE g.parent_id IS NOT NULL),
@@ -715,8 +751,8 @@ pub async fn group_effective(
          SELECT r.id AS "id!: _", r.realm_id AS "realm_id!: _", r.client_id AS "client_id: _",
             r.name AS "name!", r.description
          FROM role r WHERE r.id IN (SELECT id FROM effective) ORDER BY r.name"#,
-        group
-    )
-    .fetch_all(db)
-    .await?)
+            group
+        )
+        .fetch_all
+    )?)
 }

@@ -1,6 +1,6 @@
 //! Sign-in sessions (Keycloak's user sessions).
 
-use sqlx::SqliteExecutor;
+use super::{sql, Exec};
 
 use super::StoreError;
 use crate::domain::{RealmId, UserId};
@@ -18,16 +18,18 @@ pub struct Session {
 
 /// Starts a session; returns its id.
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     user: &UserId,
     ip: Option<&str>,
 ) -> Result<String, StoreError> {
     let id = uuid::Uuid::new_v4().to_string();
     let now = crate::clock::now_secs();
-    sqlx::query!(
+    sql!(
+        db,
+        query!(
         "INSERT INTO user_session (id, realm_id, user_id, ip_address, started_at, last_access_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
         id,
         realm,
         user,
@@ -35,78 +37,76 @@ pub async fn insert(
         now,
         now
     )
-    .execute(db)
-    .await?;
+        .execute
+    )?;
     Ok(id)
 }
 
 pub async fn find(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     id: &str,
 ) -> Result<Option<Session>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         Session,
         r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _", ip_address, started_at, last_access_at
-         FROM user_session WHERE id = ? AND realm_id = ?"#,
+         FROM user_session WHERE id = $1 AND realm_id = $2"#,
         id,
         realm
-    )
-    .fetch_optional(db)
-    .await?)
+    ).fetch_optional)?)
 }
 
 /// The user's sessions, newest first.
 pub async fn list_for_user(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     user: &UserId,
 ) -> Result<Vec<Session>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         Session,
         r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _", ip_address, started_at, last_access_at
-         FROM user_session WHERE realm_id = ? AND user_id = ? ORDER BY started_at DESC"#,
+         FROM user_session WHERE realm_id = $1 AND user_id = $2 ORDER BY started_at DESC"#,
         realm,
         user
-    )
-    .fetch_all(db)
-    .await?)
+    ).fetch_all)?)
 }
 
-pub async fn touch(db: impl SqliteExecutor<'_>, id: &str, now: i64) -> Result<(), StoreError> {
-    sqlx::query!(
-        "UPDATE user_session SET last_access_at = ? WHERE id = ?",
-        now,
-        id
-    )
-    .execute(db)
-    .await?;
+pub async fn touch(db: impl Into<Exec<'_>>, id: &str, now: i64) -> Result<(), StoreError> {
+    sql!(
+        db,
+        query!(
+            "UPDATE user_session SET last_access_at = $1 WHERE id = $2",
+            now,
+            id
+        )
+        .execute
+    )?;
     Ok(())
 }
 
 /// Ends a session; its refresh tokens go with it.
 pub async fn delete(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     id: &str,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query!(
-        "DELETE FROM user_session WHERE id = ? AND realm_id = ?",
-        id,
-        realm
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = sql!(
+        db,
+        query!(
+            "DELETE FROM user_session WHERE id = $1 AND realm_id = $2",
+            id,
+            realm
+        )
+        .execute
+    )?;
+    Ok(done == 1)
 }
 
 /// Ends every session of the user.
-pub async fn delete_for_user(
-    db: impl SqliteExecutor<'_>,
-    user: &UserId,
-) -> Result<u64, StoreError> {
-    let done = sqlx::query!("DELETE FROM user_session WHERE user_id = ?", user)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected())
+pub async fn delete_for_user(db: impl Into<Exec<'_>>, user: &UserId) -> Result<u64, StoreError> {
+    let done = sql!(
+        db,
+        query!("DELETE FROM user_session WHERE user_id = $1", user).execute
+    )?;
+    Ok(done)
 }

@@ -1,6 +1,6 @@
 //! Single sign-on cookies of the code flow.
 
-use sqlx::SqliteExecutor;
+use super::{sql, Exec};
 
 use super::sessions::Session;
 use super::StoreError;
@@ -8,35 +8,39 @@ use crate::domain::RealmId;
 
 /// Binds a cookie's digest to a session.
 pub async fn insert(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     token_hash: &[u8],
     session_id: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query!(
-        "INSERT INTO sso_cookie (token_hash, session_id) VALUES (?, ?)",
-        token_hash,
-        session_id
-    )
-    .execute(db)
-    .await?;
+    sql!(
+        db,
+        query!(
+            "INSERT INTO sso_cookie (token_hash, session_id) VALUES ($1, $2)",
+            token_hash,
+            session_id
+        )
+        .execute
+    )?;
     Ok(())
 }
 
 /// The session a cookie names, in this realm.
 pub async fn session(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     token_hash: &[u8],
 ) -> Result<Option<Session>, StoreError> {
-    Ok(sqlx::query_as!(
-        Session,
-        r#"SELECT s.id, s.realm_id AS "realm_id: _", s.user_id AS "user_id: _", s.ip_address,
+    Ok(sql!(
+        db,
+        query_as!(
+            Session,
+            r#"SELECT s.id, s.realm_id AS "realm_id: _", s.user_id AS "user_id: _", s.ip_address,
             s.started_at, s.last_access_at
          FROM sso_cookie c JOIN user_session s ON s.id = c.session_id
-         WHERE c.token_hash = ? AND s.realm_id = ?"#,
-        token_hash,
-        realm
-    )
-    .fetch_optional(db)
-    .await?)
+         WHERE c.token_hash = $1 AND s.realm_id = $2"#,
+            token_hash,
+            realm
+        )
+        .fetch_optional
+    )?)
 }

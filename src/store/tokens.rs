@@ -1,6 +1,6 @@
 //! Refresh tokens (docker identity tokens among them), stored as SHA-256 digests.
 
-use sqlx::SqliteExecutor;
+use super::{sql, Exec};
 
 use super::{Db, StoreError};
 use crate::domain::{ClientUuid, RealmId, UserId};
@@ -61,55 +61,52 @@ pub struct NewToken<'a> {
     pub auth_time: Option<i64>,
 }
 
-pub async fn insert(
-    db: impl SqliteExecutor<'_>,
-    token: &NewToken<'_>,
-) -> Result<String, StoreError> {
+pub async fn insert(db: impl Into<Exec<'_>>, token: &NewToken<'_>) -> Result<String, StoreError> {
     let id = uuid::Uuid::new_v4().to_string();
     let now = crate::clock::now_secs();
     let kind = token.kind.as_str();
-    sqlx::query!(
-        "INSERT INTO refresh_token (id, realm_id, user_id, client_id, session_id, token_hash,
+    sql!(
+        db,
+        query!(
+            "INSERT INTO refresh_token (id, realm_id, user_id, client_id, session_id, token_hash,
             kind, ip_address, created_at, last_used_at, expires_at, sso, auth_time)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        id,
-        token.realm_id,
-        token.user_id,
-        token.client_id,
-        token.session_id,
-        token.token_hash,
-        kind,
-        token.ip_address,
-        now,
-        now,
-        token.expires_at,
-        token.sso,
-        token.auth_time,
-    )
-    .execute(db)
-    .await?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            id,
+            token.realm_id,
+            token.user_id,
+            token.client_id,
+            token.session_id,
+            token.token_hash,
+            kind,
+            token.ip_address,
+            now,
+            now,
+            token.expires_at,
+            token.sso,
+            token.auth_time,
+        )
+        .execute
+    )?;
     Ok(id)
 }
 
 /// The live (unexpired) token with this digest in this realm.
 pub async fn find_live(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     token_hash: &[u8],
     now: i64,
 ) -> Result<Option<StoredToken>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         StoredToken,
         r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _",
             client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at,
             sso AS "sso: bool", auth_time
-         FROM refresh_token WHERE token_hash = ? AND realm_id = ? AND expires_at > ?"#,
+         FROM refresh_token WHERE token_hash = $1 AND realm_id = $2 AND expires_at > $3"#,
         token_hash,
         realm,
         now
-    )
-    .fetch_optional(db)
-    .await?)
+    ).fetch_optional)?)
 }
 
 /// `find_live` through the read cache (the expiry is checked against `now` on every use).
@@ -130,85 +127,90 @@ pub async fn find_live_cached(
 
 /// Records a use and pushes the idle expiry forward, never past `max_expires_at`.
 pub async fn touch(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     id: &str,
     now: i64,
     expires_at: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query!(
-        "UPDATE refresh_token SET last_used_at = ?, expires_at = ? WHERE id = ?",
-        now,
-        expires_at,
-        id
-    )
-    .execute(db)
-    .await?;
+    sql!(
+        db,
+        query!(
+            "UPDATE refresh_token SET last_used_at = $1, expires_at = $2 WHERE id = $3",
+            now,
+            expires_at,
+            id
+        )
+        .execute
+    )?;
     Ok(())
 }
 
 /// The user's live tokens, newest first.
 pub async fn list_for_user(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     user: &UserId,
     now: i64,
 ) -> Result<Vec<StoredToken>, StoreError> {
-    Ok(sqlx::query_as!(
+    Ok(sql!(db, query_as!(
         StoredToken,
         r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _",
             client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at,
             sso AS "sso: bool", auth_time
-         FROM refresh_token WHERE realm_id = ? AND user_id = ? AND expires_at > ?
+         FROM refresh_token WHERE realm_id = $1 AND user_id = $2 AND expires_at > $3
          ORDER BY created_at DESC"#,
         realm,
         user,
         now
-    )
-    .fetch_all(db)
-    .await?)
+    ).fetch_all)?)
 }
 
 /// Revokes one of the user's tokens by id.
 pub async fn revoke(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     user: &UserId,
     id: &str,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query!(
-        "DELETE FROM refresh_token WHERE id = ? AND realm_id = ? AND user_id = ?",
-        id,
-        realm,
-        user
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = sql!(
+        db,
+        query!(
+            "DELETE FROM refresh_token WHERE id = $1 AND realm_id = $2 AND user_id = $3",
+            id,
+            realm,
+            user
+        )
+        .execute
+    )?;
+    Ok(done == 1)
 }
 
 /// Revokes a token by its digest (OAuth revocation, logout).
 pub async fn revoke_by_hash(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     realm: &RealmId,
     token_hash: &[u8],
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query!(
-        "DELETE FROM refresh_token WHERE token_hash = ? AND realm_id = ?",
-        token_hash,
-        realm
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let done = sql!(
+        db,
+        query!(
+            "DELETE FROM refresh_token WHERE token_hash = $1 AND realm_id = $2",
+            token_hash,
+            realm
+        )
+        .execute
+    )?;
+    Ok(done == 1)
 }
 
 /// Revokes every token of the user (password change, disable).
 pub async fn revoke_all_for_user(
-    db: impl SqliteExecutor<'_>,
+    db: impl Into<Exec<'_>>,
     user: &UserId,
 ) -> Result<u64, StoreError> {
-    let done = sqlx::query!("DELETE FROM refresh_token WHERE user_id = ?", user)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected())
+    let done = sql!(
+        db,
+        query!("DELETE FROM refresh_token WHERE user_id = $1", user).execute
+    )?;
+    Ok(done)
 }

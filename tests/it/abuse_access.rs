@@ -214,10 +214,8 @@ async fn a_group_carrying_admin_roles_is_handed_out_only_by_who_holds_them() {
         .await
         .unwrap();
     // Group role mappings arrive only with an import; build one directly for the test.
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO group_role_mapping (group_id, role_id) VALUES (?, ?)")
+    let db = app.raw_db().await;
+    sqlx::query("INSERT INTO group_role_mapping (group_id, role_id) VALUES ($1, $2)")
         .bind(&group)
         .bind(admin_role["id"].as_str().unwrap())
         .execute(&db)

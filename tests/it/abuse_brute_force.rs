@@ -68,10 +68,8 @@ async fn outcomes(app: &TestApp) -> (usize, usize, usize) {
 }
 
 async fn failures_on_record(app: &TestApp) -> i64 {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
-        .await
-        .unwrap();
-    sqlx::query_scalar("SELECT COALESCE(SUM(num_failures), 0) FROM login_failure")
+    let pool = app.raw_db().await;
+    sqlx::query_scalar("SELECT CAST(COALESCE(SUM(num_failures), 0) AS BIGINT) FROM login_failure")
         .fetch_one(&pool)
         .await
         .unwrap()

@@ -54,9 +54,7 @@ async fn put_config(app: &TestApp, realm: &str, config: Value) -> u16 {
 }
 
 async fn stored(app: &TestApp, sql: &str) -> i64 {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
-        .await
-        .unwrap();
+    let pool = app.raw_db().await;
     sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
 }
 

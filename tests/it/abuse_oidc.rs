@@ -422,11 +422,9 @@ async fn lifespans_out_of_range_are_refused_when_written() {
 async fn a_stored_lifespan_too_large_for_the_calendar_never_expires_tokens_at_issue() {
     let app = spawn_app().await;
     yard(&app).await;
-    let behind_the_api = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
-        .await
-        .unwrap();
+    let behind_the_api = app.raw_db().await;
     sqlx::query(
-        "UPDATE realm SET access_token_lifespan = ?1, sso_session_idle_timeout = ?1 \
+        "UPDATE realm SET access_token_lifespan = $1, sso_session_idle_timeout = $1 \
          WHERE name = 'yard'",
     )
     .bind(i64::MAX)

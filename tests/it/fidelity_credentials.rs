@@ -70,10 +70,8 @@ const ARGON2_TUNED: Vector = Vector {
 const REALM: &str = "moved";
 const KEYWARDEN_ARGON2: &str = "$argon2id$v=19$m=7168,t=5,p=1$";
 
-async fn db(app: &TestApp) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
-        .await
-        .unwrap()
+async fn db(app: &TestApp) -> sqlx::AnyPool {
+    app.raw_db().await
 }
 
 /// The realm, with a docker-v2 client `registry`.
@@ -90,7 +88,7 @@ async fn user_with_keycloak_hash(app: &TestApp, username: &str, vector: &Vector)
     let phc = phc_from_keycloak(vector.secret_data, vector.credential_data).unwrap();
     let pool = db(app).await;
     let written = sqlx::query(
-        "UPDATE credential SET secret_data = ? WHERE user_id = ? AND type = 'password'",
+        "UPDATE credential SET secret_data = $1 WHERE user_id = $2 AND type = 'password'",
     )
     .bind(&phc)
     .bind(&user)
@@ -107,7 +105,7 @@ async fn stored(app: &TestApp, user: &str) -> (String, String, i64) {
     let pool = db(app).await;
     let row: (String, String, i64) = sqlx::query_as(
         "SELECT id, secret_data, created_at FROM credential
-         WHERE user_id = ? AND type = 'password'",
+         WHERE user_id = $1 AND type = 'password'",
     )
     .bind(user)
     .fetch_one(&pool)

@@ -87,15 +87,13 @@ async fn client_roles(app: &TestApp, realm: &str, client_id: &str) -> Vec<(Strin
     named
 }
 
-async fn pool(app: &TestApp) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
-        .await
-        .unwrap()
+async fn pool(app: &TestApp) -> sqlx::AnyPool {
+    app.raw_db().await
 }
 
 /// What the role named holds directly, as `client/name` (or `name` for realm roles).
 async fn composites_of(
-    db: &sqlx::SqlitePool,
+    db: &sqlx::AnyPool,
     realm: &str,
     client_id: Option<&str>,
     name: &str,
@@ -108,7 +106,7 @@ async fn composites_of(
          JOIN role_composite rc ON rc.parent_id = parent.id
          JOIN role child ON child.id = rc.child_id
          LEFT JOIN client cc ON cc.id = child.client_id
-         WHERE r.name = ? AND parent.name = ? AND pc.client_id IS ?",
+         WHERE r.name = $1 AND parent.name = $2 AND pc.client_id IS NOT DISTINCT FROM $3",
     )
     .bind(realm)
     .bind(name)
@@ -633,7 +631,7 @@ async fn renaming_a_realm_renames_its_client_in_master_and_deleting_it_deletes_i
         json!([])
     );
     let db = pool(&app).await;
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM role WHERE client_id = ?")
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM role WHERE client_id = $1")
         .bind(renamed["id"].as_str().unwrap())
         .fetch_one(&db)
         .await
@@ -814,7 +812,10 @@ async fn old_database(path: &std::path::Path) {
                 '/custom/' FROM realm WHERE name = 'team-b'"
             .to_owned(),
     ] {
-        sqlx::query(&sql).execute(db.write()).await.unwrap();
+        sqlx::query(&sql)
+            .execute(db.write().sqlite().unwrap())
+            .await
+            .unwrap();
     }
 }
 
@@ -824,7 +825,7 @@ async fn start_up_brings_an_old_database_to_the_layout_once() {
     let path = dir.path().join("old.db");
     old_database(&path).await;
     let url = format!("sqlite://{}", path.display());
-    let mut app = spawn_app_with(|settings| settings.db_url = url).await;
+    let mut app = spawn_app_with(|settings| settings.db.url = url).await;
     app.db_path = path;
 
     let team_a = json_of(&app, "/team-a/clients").await;
@@ -895,7 +896,7 @@ async fn start_up_brings_an_old_database_to_the_layout_once() {
     );
 
     let id = app.create_user("master", "old-admin", "pw").await;
-    sqlx::query("INSERT INTO user_role_mapping (user_id, role_id) VALUES (?, ?), (?, ?)")
+    sqlx::query("INSERT INTO user_role_mapping (user_id, role_id) VALUES ($1, $2), ($3, $4)")
         .bind(&id)
         .bind(OLD_MANAGE_USERS)
         .bind(&id)
@@ -940,7 +941,7 @@ async fn the_layout_adds_nothing_to_realms_that_have_it() {
         let db = &db;
         async move {
             sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
-                .fetch_one(db.read())
+                .fetch_one(db.read().sqlite().unwrap())
                 .await
                 .unwrap()
         }
@@ -956,7 +957,7 @@ async fn the_layout_adds_nothing_to_realms_that_have_it() {
         "six in each realm and team-a-realm in master"
     );
     sqlx::query("UPDATE realm SET layout_version = 0")
-        .execute(db.write())
+        .execute(db.write().sqlite().unwrap())
         .await
         .unwrap();
     keywarden::admin::ops::layout::backfill(&db).await.unwrap();

@@ -142,9 +142,7 @@ async fn deleting_a_realm_removes_everything_in_it() {
     let response = app.admin(reqwest::Method::DELETE, "/doomed", None).await;
     assert_eq!(response.status(), 204);
     assert_eq!(app.get("/realms/doomed").await.status(), 404);
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
-        .await
-        .unwrap();
+    let pool = app.raw_db().await;
     for table in ["app_user", "client", "role", "realm_key", "credential"] {
         let count: i64 = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM realm r WHERE r.name = 'master' AND {})",
@@ -166,9 +164,7 @@ async fn passwords_are_stored_as_argon2id_with_keycloak_parameters() {
     let app = spawn_app().await;
     app.create_realm("hash").await;
     app.create_user("hash", "dev", "s3cret").await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
-        .await
-        .unwrap();
+    let pool = app.raw_db().await;
     let hashes: Vec<String> = sqlx::query_scalar("SELECT secret_data FROM credential")
         .fetch_all(&pool)
         .await

@@ -23,6 +23,9 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db_path: PathBuf,
+    /// The database the server runs on: the SQLite file at `db_path`, or, when the suite
+    /// runs on PostgreSQL, a database of its own.
+    pub db_url: String,
     /// The server's clock: `app.clock.shift(-3600)` makes it mint tokens an hour old.
     pub clock: Clock,
     pub _dir: tempfile::TempDir,
@@ -94,7 +97,7 @@ pub fn test_settings(db_path: &std::path::Path) -> Settings {
         features: Features { docker: true },
         proxy_headers: false,
         import_realm: false,
-        db_url: format!("sqlite://{}", db_path.display()),
+        db: keywarden::store::DbOptions::url(format!("sqlite://{}", db_path.display())),
         log_level: "warn".into(),
         bootstrap_admin: Some(BootstrapAdmin {
             username: ADMIN_USER.into(),
@@ -115,7 +118,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("keywarden.db");
     let mut settings = test_settings(&db_path);
+    if let Some(url) = postgres_database().await {
+        settings.db = keywarden::store::DbOptions {
+            pool_max_size: Some(8),
+            ..keywarden::store::DbOptions::url(url)
+        };
+    }
     adjust(&mut settings);
+    let db_url = settings.db.url.clone();
     let app = Application::build(settings).await.expect("server starts");
     let port = app.port();
     let clock = app.clock();
@@ -128,13 +138,39 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .unwrap(),
         db_path,
+        db_url,
         clock,
         _dir: dir,
         panics_before,
     }
 }
 
+/// With `KEYWARDEN_TEST_POSTGRES` set (to a server's URL, as `scripts/test.sh` does), a new
+/// empty database on that server for one test server; else `None` (SQLite).
+pub async fn postgres_database() -> Option<String> {
+    let server = std::env::var("KEYWARDEN_TEST_POSTGRES").ok()?;
+    let name = format!("kw_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&server)
+        .await
+        .expect("the test PostgreSQL server answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&name);
+    Some(url.to_string())
+}
+
 impl TestApp {
+    /// A direct connection to the server's database, for tests that look behind the API.
+    /// Statements use `$1` parameters, which both databases understand.
+    pub async fn raw_db(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.db_url).await.unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -2,9 +2,9 @@
 //! right can open, and that commits only together with its admin event (who changed what, and
 //! the representation written, secrets masked).
 
+use crate::store::{Conn, Tx};
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::{Sqlite, SqliteConnection, Transaction};
 
 use super::access::{Actor, Granted, Powers, RealmCreation, Writes};
 use super::OpsError;
@@ -114,7 +114,7 @@ fn in_master(actor: &Actor) -> bool {
 
 /// A write transaction that must end with its admin event.
 pub struct Audited<'a> {
-    tx: Transaction<'static, Sqlite>,
+    tx: Tx,
     actor: &'a Actor,
     realm: RealmId,
     in_master: bool,
@@ -195,7 +195,7 @@ impl<'a> Audited<'a> {
     }
 
     /// The connection to write through.
-    pub fn conn(&mut self) -> &mut SqliteConnection {
+    pub fn conn(&mut self) -> &mut Conn {
         &mut self.tx
     }
 

@@ -285,7 +285,7 @@ fn set_policy(client: &mut Client, policy: AccessPolicy) -> Result<(), OpsError>
 /// Creates a client in `realm` from a representation (the granted or importing path).
 pub async fn insert_from(
     state: &AppState,
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     realm: &Realm,
     repr: &ClientRepr,
 ) -> Result<Client, OpsError> {
@@ -314,7 +314,7 @@ pub async fn insert_from(
 /// roles when made. A user who already has the name is never adopted: the write fails with a
 /// conflict.
 pub(super) async fn ensure_service_account(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut crate::store::Conn,
     realm: &RealmId,
     client: &Client,
 ) -> Result<(), OpsError> {

@@ -33,7 +33,6 @@ pub async fn rotate(state: &AppState, actor: &Actor, realm: &str) -> Result<Real
     store::keys::insert(tx.conn(), &key).await?;
     tx.commit(Change::create("REALM_KEY", format!("keys/{}", key.kid)))
         .await?;
-    state.keyring.invalidate(&key.realm_id);
     Ok(key)
 }
 
@@ -71,6 +70,5 @@ pub async fn remove(
     store::keys::delete(tx.conn(), &granted.realm().id, &key.id).await?;
     tx.commit(Change::delete("REALM_KEY", format!("keys/{}", key.kid)))
         .await?;
-    state.keyring.invalidate(&granted.realm().id);
     Ok(key)
 }

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 use super::access::{
     CREATE_REALM_ROLE, DEFAULT_ROLES, MASTER_ADMIN_CLIENT, MASTER_ADMIN_ROLE,
@@ -181,7 +181,7 @@ fn master_admin_client(master: &Realm, managed: &Realm) -> Result<Client, OpsErr
 
 /// Brings `realm` to the current layout, adding only what it lacks, and records that it is
 /// there. Master is made first; another realm also gets its client in master.
-pub async fn ensure(conn: &mut SqliteConnection, realm: &Realm) -> Result<(), OpsError> {
+pub async fn ensure(conn: &mut Conn, realm: &Realm) -> Result<(), OpsError> {
     let account = ensure_client(conn, realm, "account").await?;
     let account_roles = match &account {
         Some(account) => {
@@ -227,10 +227,7 @@ pub async fn ensure(conn: &mut SqliteConnection, realm: &Realm) -> Result<(), Op
 }
 
 /// `realm-management` with every admin role, all held by its `realm-admin`.
-async fn ensure_realm_management(
-    conn: &mut SqliteConnection,
-    realm: &Realm,
-) -> Result<(), OpsError> {
+async fn ensure_realm_management(conn: &mut Conn, realm: &Realm) -> Result<(), OpsError> {
     let Some(management) = ensure_client(conn, realm, REALM_MANAGEMENT_CLIENT).await? else {
         return Ok(());
     };
@@ -246,7 +243,7 @@ async fn ensure_realm_management(
 /// of master that merely has the clientId is never given the power: the realm then has none
 /// (logged), as its roles may already be held by anyone.
 async fn ensure_master_admin_client(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     master: &Realm,
     managed: &Realm,
 ) -> Result<(), OpsError> {
@@ -283,7 +280,7 @@ async fn ensure_master_admin_client(
 /// adopted, unless its roles would administer the realm (`realm-management`): then there is
 /// none (logged).
 async fn ensure_client(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     what: &str,
 ) -> Result<Option<Client>, OpsError> {
@@ -306,7 +303,7 @@ async fn ensure_client(
 
 /// The client's roles `names` (made if missing) with the composites among them, by name.
 async fn ensure_client_roles(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     client: &Client,
     names: &[&str],
     composites: &[(&str, &[&str])],
@@ -328,7 +325,7 @@ async fn ensure_client_roles(
 
 /// A built-in client role, made if missing, marked and described as Keycloak does.
 async fn ensure_client_role(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     client: &Client,
     name: &str,
 ) -> Result<RoleId, OpsError> {
@@ -342,7 +339,7 @@ async fn ensure_client_role(
 
 /// A built-in realm role known by marker `what`, made as `name` if missing.
 async fn ensure_realm_role(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     what: &str,
     name: &str,
@@ -360,7 +357,7 @@ async fn ensure_realm_role(
 }
 
 async fn insert_role(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &RealmId,
     client: Option<&Client>,
     name: &str,
@@ -378,7 +375,7 @@ async fn insert_role(
 
 /// Marks a role built in as `what` (unless it already is) and describes it as Keycloak does
 /// (unless it has a description).
-async fn mark(conn: &mut SqliteConnection, role: &Role, what: &str) -> Result<(), OpsError> {
+async fn mark(conn: &mut Conn, role: &Role, what: &str) -> Result<(), OpsError> {
     if store::roles::builtin_of(&mut *conn, &role.id)
         .await?
         .is_none()
@@ -397,7 +394,7 @@ async fn mark(conn: &mut SqliteConnection, role: &Role, what: &str) -> Result<()
 /// Gives the creator of `realm` every role of its client in master, as Keycloak does for a
 /// creator who is not a master admin (who holds them already).
 pub async fn grant_to_creator(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &RealmId,
     creator: &UserId,
 ) -> Result<(), OpsError> {
@@ -411,7 +408,7 @@ pub async fn grant_to_creator(
 
 /// Follows a realm's rename: its client in master takes the new name, and the console and
 /// account clients' URLs point at the renamed realm (Keycloak's `renameRealm`).
-pub async fn rename(conn: &mut SqliteConnection, old: &str, realm: &Realm) -> Result<(), OpsError> {
+pub async fn rename(conn: &mut Conn, old: &str, realm: &Realm) -> Result<(), OpsError> {
     let new = realm.name.as_str();
     if old == new {
         return Ok(());

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use sqlx::SqlitePool;
+use crate::store::Pool;
 
 use super::access::{authorize, ManageRealm, DEFAULT_ROLES};
 use super::audited::MASKED;
@@ -58,11 +58,7 @@ pub async fn partial(
 }
 
 /// The realm as a representation, with the parts asked for.
-pub async fn export(
-    db: &SqlitePool,
-    realm: &Realm,
-    parts: ExportParts,
-) -> Result<RealmRepr, OpsError> {
+pub async fn export(db: &Pool, realm: &Realm, parts: ExportParts) -> Result<RealmRepr, OpsError> {
     let mut repr = RealmRepr::of(realm);
     let kept = store::realms::kept(db, &realm.id).await?;
     repr.kept = crate::admin::realm_defaults::realm_fields(&kept);
@@ -101,7 +97,7 @@ pub async fn export(
     Ok(repr)
 }
 
-async fn client_of(db: &SqlitePool, client: &Client, mask: bool) -> Result<ClientRepr, OpsError> {
+async fn client_of(db: &Pool, client: &Client, mask: bool) -> Result<ClientRepr, OpsError> {
     let mut repr = ClientRepr::of(client);
     repr.kept = store::clients::kept(db, &client.id).await?;
     if mask && repr.secret.is_some() {
@@ -155,7 +151,7 @@ impl RoleNames {
 }
 
 async fn roles_of(
-    db: &SqlitePool,
+    db: &Pool,
     realm: &Realm,
     roles: &[Role],
     clients: &[Client],
@@ -205,7 +201,7 @@ async fn roles_of(
 }
 
 async fn groups_of(
-    db: &SqlitePool,
+    db: &Pool,
     realm: &Realm,
     names: &RoleNames,
 ) -> Result<Vec<GroupRepr>, OpsError> {
@@ -264,7 +260,7 @@ impl GroupsOf<'_> {
 }
 
 async fn users_of(
-    db: &SqlitePool,
+    db: &Pool,
     realm: &Realm,
     client_ids: &HashMap<ClientUuid, String>,
     names: &RoleNames,

@@ -2,7 +2,7 @@
 //! and the built-in clients and roles (see `layout`). A realm representation may carry roles,
 //! groups, clients and users to import.
 
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 use super::access::{
     authorize, authorize_realm_creation, Actor, ManageRealm, ViewRealm, DEFAULT_ROLES,
@@ -21,7 +21,7 @@ pub const MASTER: &str = "master";
 
 /// Creates a realm with its key, default clients and roles, inside the caller's transaction.
 /// The key is generated before any write so the transaction stays short.
-pub async fn provision(conn: &mut SqliteConnection, realm: Realm) -> Result<Realm, OpsError> {
+pub async fn provision(conn: &mut Conn, realm: Realm) -> Result<Realm, OpsError> {
     let name = realm.name.as_str().to_owned();
     let generated = tokio::task::spawn_blocking(move || generate_realm_key(&name))
         .await
@@ -59,7 +59,7 @@ pub(super) fn role(realm: &Realm, client: Option<&Client>, name: &str) -> Role {
 }
 
 /// Parses a realm name and provisions a realm with Keycloak's defaults.
-pub async fn create_named(conn: &mut SqliteConnection, name: &str) -> Result<Realm, OpsError> {
+pub async fn create_named(conn: &mut Conn, name: &str) -> Result<Realm, OpsError> {
     let name = RealmName::parse(name)?;
     provision(conn, Realm::new(name)).await
 }
@@ -75,7 +75,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<Realm>, OpsErro
 
 /// The realm's representation as Keycloak gives it: keywarden's settings, and the fields it
 /// keeps without implementing them over Keycloak's defaults.
-pub async fn representation(db: &sqlx::SqlitePool, realm: &Realm) -> Result<RealmRepr, OpsError> {
+pub async fn representation(db: &crate::store::Pool, realm: &Realm) -> Result<RealmRepr, OpsError> {
     let mut repr = RealmRepr::of(realm);
     if let Some(default) =
         store::roles::find_builtin_realm_role(db, &realm.id, DEFAULT_ROLES).await?
@@ -179,7 +179,6 @@ pub async fn delete(state: &AppState, actor: &Actor, realm: &str) -> Result<(), 
         format!("realms/{}", granted.realm().name),
     ))
     .await?;
-    state.keyring.invalidate(&granted.realm().id);
     Ok(())
 }
 

@@ -57,7 +57,7 @@ impl ManageRole {
     /// Refuses unless the actor holds every power of `role` (its composites included).
     pub async fn require_covers(
         &self,
-        conn: &mut sqlx::SqliteConnection,
+        conn: &mut crate::store::Conn,
         role: &Role,
     ) -> Result<(), OpsError> {
         let (actor, in_master, realm) = match self {

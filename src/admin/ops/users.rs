@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::store::Conn;
 use secrecy::SecretString;
-use sqlx::SqliteConnection;
 
 use super::access::{
     authorize, Actor, Granted, ManageUsers, Powers, QueryUsers, SeesUsers, ViewUsers,
@@ -20,7 +20,7 @@ use crate::store::{self};
 
 /// Inserts a user and grants the realm's default roles, as Keycloak does.
 pub async fn insert_with_defaults(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     user: &User,
 ) -> Result<(), OpsError> {
@@ -37,7 +37,7 @@ pub async fn insert_with_defaults(
 /// Stores a new password hash (computed off the runtime) and revokes the user's sessions and
 /// refresh tokens, docker identity tokens included.
 pub async fn set_password_hash(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     user: &User,
     phc: &str,
     temporary: bool,
@@ -519,7 +519,7 @@ pub async fn map_realm_roles(
 /// needs them all, so `manage-users` cannot promote anyone above the actor, and only a master
 /// admin hands out master's `admin` and `create-realm`.
 pub async fn role_powers<R: super::access::Right>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     granted: &Granted<R>,
     role: &Role,
 ) -> Result<Powers, OpsError> {
@@ -529,7 +529,7 @@ pub async fn role_powers<R: super::access::Right>(
 
 /// The powers that membership of a group carries (its roles and its ancestors').
 pub async fn group_powers<R: super::access::Right>(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     granted: &Granted<R>,
     group: &GroupId,
 ) -> Result<Powers, OpsError> {
@@ -539,7 +539,7 @@ pub async fn group_powers<R: super::access::Right>(
 
 /// A realm role of `realm` by id (preferred) or name.
 pub async fn resolve_realm_role(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     id: Option<&str>,
     name: Option<&str>,

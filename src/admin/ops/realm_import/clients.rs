@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 use crate::admin::ops::realms::MASTER;
 use crate::admin::ops::{clients as client_ops, OpsError};
@@ -42,7 +42,7 @@ impl Clients {
 /// Creates or updates every client of the representation, with its kept fields.
 pub(super) async fn import(
     state: &AppState,
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     repr: &RealmRepr,
     left_out: &mut Vec<String>,
@@ -112,7 +112,7 @@ pub(super) async fn import(
 /// Every confidential client with service accounts gets its service-account user, unless
 /// the import brought it (a user with `serviceAccountClientId`).
 pub(super) async fn ensure_service_accounts(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     clients: &Clients,
 ) -> Result<(), OpsError> {

@@ -16,7 +16,7 @@ mod users;
 
 use std::collections::HashSet;
 
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 use super::layout;
 use super::realms::{provision, MASTER};
@@ -78,9 +78,6 @@ pub async fn replace(state: &AppState, repr: &RealmRepr) -> Result<Imported, Ops
         }
     }
     tx.commit().await?;
-    if let Some(existing) = existing {
-        state.keyring.invalidate(&existing.id);
-    }
     Ok(imported)
 }
 
@@ -111,7 +108,7 @@ async fn finish(state: &AppState, repr: &RealmRepr, realm: Realm) -> Result<Prep
 }
 
 async fn ensure_name_free(
-    db: impl sqlx::SqliteExecutor<'_>,
+    db: impl Into<crate::store::Exec<'_>>,
     realm: &Realm,
 ) -> Result<(), OpsError> {
     if store::realms::find_by_name(db, realm.name.as_str())
@@ -167,7 +164,7 @@ fn attributes_at(err: OpsError, path: &str) -> OpsError {
 /// Writes a prepared realm and its content through `conn` (the caller's transaction).
 pub async fn write(
     state: &AppState,
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     repr: &RealmRepr,
     prepared: Prepared,
 ) -> Result<Imported, OpsError> {

@@ -4,7 +4,7 @@
 //! realm was made with, never a second one; an export older than Keycloak 13 lists default
 //! roles instead (`defaultRoles`, and `defaultRoles` on clients), which become its parts.
 
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 use super::clients::Clients;
 use crate::admin::ops::access::DEFAULT_ROLES;
@@ -18,7 +18,7 @@ use crate::store;
 /// The role by name, created when missing (as Keycloak creates the roles that mappings
 /// name). An existing role that is not built in takes the description given.
 pub(super) async fn find_or_create(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     client: Option<&Client>,
     name: &str,
@@ -52,7 +52,7 @@ pub(super) async fn find_or_create(
 /// and imported as `team-copy` keeps `default-roles-team`), so that the file's role of that
 /// name is the default role, as in Keycloak, and no second one is made.
 async fn adopt_default_role_name(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     repr: &RealmRepr,
 ) -> Result<(), OpsError> {
@@ -88,7 +88,7 @@ fn name_of<'a>(repr: &'a RoleRepr, path: &str) -> Result<&'a str, OpsError> {
 }
 
 pub(super) async fn create_realm_roles(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     repr: &RealmRepr,
 ) -> Result<(), OpsError> {
@@ -104,7 +104,7 @@ pub(super) async fn create_realm_roles(
 }
 
 pub(super) async fn create_client_roles(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     clients: &Clients,
     repr: &RealmRepr,
@@ -135,7 +135,7 @@ pub(super) async fn create_client_roles(
 
 /// Gives the role the attributes its representation carries, within the admin API's caps.
 async fn set_attributes(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     role: &Role,
     repr: &RoleRepr,
     path: &str,
@@ -150,7 +150,7 @@ async fn set_attributes(
 
 /// Adds every composite's parts; a part that names no role is an error naming its path.
 pub(super) async fn add_composites(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     clients: &Clients,
     repr: &RealmRepr,
@@ -188,7 +188,7 @@ pub(super) async fn add_composites(
 }
 
 async fn add_parts(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     clients: &Clients,
     parent: &Role,
@@ -227,7 +227,7 @@ async fn add_parts(
 /// An export older than Keycloak 13 has no `defaultRole`: its `defaultRoles` lists (on the
 /// realm and on each client) become parts of the realm's default role.
 pub(super) async fn add_legacy_default_roles(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     clients: &Clients,
     repr: &RealmRepr,

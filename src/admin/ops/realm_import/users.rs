@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 
+use crate::store::Conn;
 use futures_util::future::BoxFuture;
-use sqlx::SqliteConnection;
 
 use super::attributes_at;
 use super::clients::Clients;
@@ -22,7 +22,7 @@ use crate::store;
 use crate::store::groups::GroupDetails;
 
 pub(super) async fn import_groups(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     clients: &Clients,
     repr: &RealmRepr,
@@ -42,7 +42,7 @@ pub(super) async fn import_groups(
 }
 
 fn import_group<'a>(
-    conn: &'a mut SqliteConnection,
+    conn: &'a mut Conn,
     realm: &'a Realm,
     clients: &'a Clients,
     parent: Option<&'a GroupId>,
@@ -90,7 +90,7 @@ fn import_group<'a>(
 }
 
 pub(super) async fn import_users(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     clients: &Clients,
     repr: &RealmRepr,
@@ -119,7 +119,7 @@ pub(super) async fn import_users(
 }
 
 async fn import_user(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     realm: &Realm,
     clients: &Clients,
     group_paths: &HashMap<String, GroupId>,
