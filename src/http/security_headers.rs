@@ -3,7 +3,7 @@
 //! As Keycloak's `DefaultSecurityHeadersProvider`: JSON answers get the REST set, HTML pages
 //! (and answers to form posts that are not JSON) the full set with the Content-Security-Policy,
 //! anything else the generic set. A header a handler already set (the console's stricter
-//! policy) is kept.
+//! policy) is kept. `Strict-Transport-Security` goes only on answers served over HTTPS.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -37,6 +37,7 @@ pub async fn security_headers(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let request_type = essence(req.headers());
+    let https = super::base::is_https(req.request());
     let mut response = next.call(req).await?;
     let headers = response.headers_mut();
     let kind = kind(request_type.as_deref(), essence(headers).as_deref());
@@ -64,7 +65,7 @@ pub async fn security_headers(
         ],
     };
     for (name, value) in set {
-        if !headers.contains_key(name) {
+        if !headers.contains_key(name) && (https || *name != header::STRICT_TRANSPORT_SECURITY) {
             headers.insert(name.clone(), HeaderValue::from_static(value));
         }
     }
