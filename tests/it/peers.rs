@@ -348,6 +348,12 @@ impl Dockerd {
     /// Starts dockerd as root in a fresh temp dir, trusting `insecure_registry` (`host:port`)
     /// over plain HTTP. Returns once the daemon answers on its socket.
     pub fn start(insecure_registry: &str) -> Dockerd {
+        Dockerd::start_with_env(insecure_registry, &[])
+    }
+
+    /// Like [`Dockerd::start`], with extra environment variables for the daemon (for instance
+    /// `SSL_CERT_FILE`, the CA bundle Go trusts for an https token realm).
+    pub fn start_with_env(insecure_registry: &str, env: &[(&str, &str)]) -> Dockerd {
         let dockerd = tool("dockerd");
         for helper in ["containerd", "runc", "docker-init"] {
             require_tool(helper);
@@ -365,7 +371,8 @@ impl Dockerd {
             .args(dockerd_args(dir.path(), insecure_registry))
             .current_dir(dir.path())
             .env_clear()
-            .env("PATH", search_path());
+            .env("PATH", search_path())
+            .envs(env.iter().copied());
         let child = spawn_logged(command, &dir.path().join("dockerd.log"));
         let mut daemon = Dockerd { child, dir, cli };
         if let Err(problem) = daemon.wait_until_ready() {
