@@ -98,17 +98,21 @@ impl Pki {
 
     /// The end-entity certificate (DER) a new TLS connection to `port` is given.
     fn served_certificate(&self, port: u16) -> Vec<u8> {
+        self.trusted_certificate(port)
+            .unwrap_or_else(|err| panic!("TLS handshake with port {port}: {err}"))
+    }
+
+    /// The end-entity certificate of a new connection to `port`, if this CA vouches for it.
+    fn trusted_certificate(&self, port: u16) -> std::io::Result<Vec<u8>> {
         let name = ServerName::try_from("127.0.0.1").unwrap();
         let mut connection =
             rustls::ClientConnection::new(Arc::new(self.client_config()), name).unwrap();
-        let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        socket
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
+        let mut socket = TcpStream::connect(("127.0.0.1", port))?;
+        socket.set_read_timeout(Some(Duration::from_secs(5)))?;
         while connection.is_handshaking() {
-            connection.complete_io(&mut socket).unwrap();
+            connection.complete_io(&mut socket)?;
         }
-        connection.peer_certificates().unwrap()[0].to_vec()
+        Ok(connection.peer_certificates().unwrap()[0].to_vec())
     }
 }
 
@@ -557,7 +561,6 @@ async fn docker_login_push_and_pull_through_an_https_token_realm() {
     app.create_realm("team").await;
     app.create_docker_client("team", "registry").await;
     app.create_user("team", "dev", "pw").await;
-    // Tokens are asked for over https only: the realm is on the TLS port.
     let issuer = format!("https://127.0.0.1:{https_port}/realms/team");
     let bundle = https_async(
         &pki,
@@ -567,15 +570,29 @@ async fn docker_login_push_and_pull_through_an_https_token_realm() {
     )
     .await
     .body;
-    let registry = Registry::start(
+    // The registry speaks HTTPS too, with a certificate of the same CA, so that skopeo (given
+    // the CA) verifies the token realm. dockerd counts every loopback registry as insecure and
+    // then skips verification of the registry and its token realm alike: it speaks TLS to the
+    // realm but trusts any certificate.
+    let registry_key = KeyPair::generate().unwrap();
+    let registry_cert = pki.dir.path().join("registry.crt");
+    let registry_key_file = pki.dir.path().join("registry.key");
+    fs::write(
+        &registry_cert,
+        pki.issue("registry", 9, &registry_key).pem(),
+    )
+    .unwrap();
+    fs::write(&registry_key_file, registry_key.serialize_pem()).unwrap();
+    let registry = Registry::start_tls(
         &format!("{issuer}/protocol/docker-v2/auth"),
         "registry",
         &issuer,
         &bundle,
+        &registry_cert,
+        &registry_key_file,
     );
     let host = registry.host();
-    let ca = pki.ca_file().display().to_string();
-    let docker = Dockerd::start_with_env(&host, &[("SSL_CERT_FILE", &ca)]);
+    let docker = Dockerd::start(&host);
     let layout = tempfile::tempdir().unwrap();
     oci_image_layout(layout.path(), "1");
     let reference = format!("{host}/dev/app:1");
@@ -583,22 +600,49 @@ async fn docker_login_push_and_pull_through_an_https_token_realm() {
         &docker.load_oci_image(layout.path(), "1", &reference),
         "docker load",
     );
-
     assert_ok(&docker.docker_login(&host, "dev", "pw"), "docker login");
     assert_ok(&docker.docker(&["push", &reference]), "docker push");
     assert_ok(&docker.docker(&["rmi", &reference]), "docker rmi");
     assert_ok(&docker.docker(&["pull", &reference]), "docker pull");
 
+    let certs = tempfile::tempdir().unwrap();
+    fs::copy(pki.ca_file(), certs.path().join("ca.crt")).unwrap();
     let source = format!("oci:{}:1", layout.path().display());
-    let copied = skopeo(&[
-        "copy",
-        "--dest-tls-verify=false",
-        "--dest-creds",
-        "dev:pw",
-        &source,
-        &format!("docker://{host}/dev/copied:1"),
-    ]);
-    assert_ok(&copied, "skopeo copy");
+    let copy = |tag: &str| {
+        skopeo(&[
+            "copy",
+            "--dest-cert-dir",
+            &certs.path().display().to_string(),
+            "--dest-creds",
+            "dev:pw",
+            &source,
+            &format!("docker://{host}/dev/copied:{tag}"),
+        ])
+    };
+    assert_ok(&copy("1"), "skopeo copy");
+
+    // keywarden's certificate is renewed by a CA skopeo does not trust: the realm is refused.
+    let stranger = Pki::new();
+    let key = KeyPair::generate().unwrap();
+    let files = pki.files(0);
+    replace(&files.key_file, &key.serialize_pem());
+    replace(
+        &files.certificate_file,
+        &stranger.issue("keywarden", 2, &key).pem(),
+    );
+    let deadline = Instant::now() + past_a_poll();
+    while stranger.trusted_certificate(https_port).is_err() {
+        assert!(Instant::now() < deadline, "the renewal was not picked up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let refused = copy("2");
+    let text = describe(&refused);
+    assert!(
+        !refused.status.success()
+            && text.contains("/realms/team/protocol/docker-v2/auth")
+            && text.contains("x509: certificate signed by unknown authority"),
+        "skopeo should refuse a token realm of an unknown CA:\n{text}"
+    );
 }
 
 fn assert_ok(output: &Output, what: &str) {
