@@ -536,6 +536,18 @@ fn a_renewed_certificate_is_served_once_the_files_change_and_a_broken_one_never(
     let first = pki.install("keywarden-1", 1);
     let server = TlsServer::start(&pki);
     assert_eq!(pki.served_certificate(server.port), first);
+    // Anonymous handshakes log nothing, even with an IP address as server name, as curl and
+    // openssl send it.
+    for _ in 0..3 {
+        let handshake = Command::new("openssl")
+            .args(["s_client", "-servername", "127.0.0.1", "-connect"])
+            .arg(format!("127.0.0.1:{}", server.port))
+            .stdin(Stdio::null())
+            .output()
+            .expect("openssl (scripts/install-test-deps.sh)");
+        assert!(handshake.status.success(), "{}", describe(&handshake));
+    }
+    assert!(!server.log().contains("SNI"), "{}", server.log());
 
     let files = pki.files(0);
     replace(&files.certificate_file, "-----BEGIN CERTIFICATE-----\nMIIB");
