@@ -18,10 +18,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run in development mode: plain HTTP, a bootstrap admin created on first start.
+    /// Run in development mode: plain HTTP (and HTTPS with a certificate), a bootstrap admin
+    /// created on first start.
     StartDev(ServerArgs),
-    /// Run in production mode: the hostname (or --hostname-strict=false) and a bootstrap admin
-    /// for an empty master realm must be given.
+    /// Run in production mode: the hostname (or --hostname-strict=false), a certificate (or
+    /// --http-enabled=true) and a bootstrap admin for an empty master realm must be given.
     Start(ServerArgs),
     /// Export realms to a directory or a file, as `kc.sh export` (the server must be stopped).
     Export(ExportArgs),

@@ -1,6 +1,6 @@
 //! The public base URL a request was made against: a fixed `--hostname`, or the scheme (https
-//! on the TLS listener) and host of the request; plus the path prefix (`--http-relative-path`, or `/auth` when the
-//! request came in through the legacy layout).
+//! on the TLS listener) and host of the request; plus the path prefix (`--http-relative-path`,
+//! or `/auth` when the request came in through the legacy layout).
 
 use std::future::{ready, Ready};
 

@@ -666,7 +666,7 @@ fn assert_ok(output: &Output, what: &str) {
 }
 
 #[test]
-fn the_slot_loads_what_the_server_serves() {
+fn a_chain_file_keeps_every_certificate_the_servers_first() {
     let pki = Pki::new();
     let der = pki.install("keywarden", 1);
     let slot = CertificateSlot::load(&pki.files(0)).unwrap();
