@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real peers the test suite drives, on Debian 12 (bookworm), as root:
-# the Docker registry, skopeo, podman, dockerd (docker.io), wrk, hyperfine, sqlite3,
+# the Docker registry, skopeo, podman, dockerd (docker.io), wrk, hyperfine, sqlite3, openssl,
 # chromium and chromedriver.
 #
 # Idempotent and quick: when every needed command is already on PATH, apt is not touched.
@@ -25,6 +25,7 @@ readonly PACKAGES=(
     wrk:wrk
     hyperfine:hyperfine
     sqlite3:sqlite3
+    openssl:openssl
     chromium:chromium
     chromium-driver:chromedriver
 )

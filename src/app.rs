@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::passwords::PasswordHasher;
+use crate::http::tls;
 use crate::keyring::Keyring;
 use crate::login_log::LoginLog;
 use crate::state::AppState;
@@ -18,23 +19,38 @@ use crate::{admin, bootstrap, health, http, protocol, store};
 /// A bound, ready-to-run server.
 pub struct Application {
     port: u16,
+    https_port: Option<u16>,
     server: Server,
     login_log: LoginLog,
     clock: Clock,
 }
 
 impl Application {
-    /// Opens the store, binds the listener and runs the first-start bootstrap.
+    /// Loads the TLS certificate, opens the store, binds the listeners (plain HTTP, HTTPS or
+    /// both) and runs the first-start bootstrap.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let certificate = settings
+            .https
+            .as_ref()
+            .map(tls::CertificateSlot::load)
+            .transpose()?;
         let db = store::open_with(&settings.db).await?;
-        let address = (settings.http_host, settings.http_port);
-        let listener = TcpListener::bind(address).with_context(|| {
-            format!(
-                "cannot listen on {}:{}",
-                settings.http_host, settings.http_port
-            )
-        })?;
-        let port = listener.local_addr()?.port();
+        let http = settings
+            .http_enabled
+            .then(|| bind(&settings, settings.http_port))
+            .transpose()?;
+        let https = match (&settings.https, certificate) {
+            (Some(https), Some(certificate)) => Some((bind(&settings, https.port)?, certificate)),
+            _ => None,
+        };
+        let http_port = http.as_ref().map(local_port).transpose()?;
+        let https_port = https
+            .as_ref()
+            .map(|(listener, _)| local_port(listener))
+            .transpose()?;
+        let port = http_port
+            .or(https_port)
+            .context("neither HTTP nor HTTPS is enabled")?;
         let login_log = LoginLog::start(db.clone());
         let clock = Clock::system();
         crate::event_retention::start(db.clone());
@@ -48,7 +64,7 @@ impl Application {
             clock: clock.clone(),
         });
         bootstrap::run(&state).await?;
-        let server = HttpServer::new(move || {
+        let mut server = HttpServer::new(move || {
             let layout = state.settings.relative_path.clone();
             let docker = state.settings.features.docker;
             App::new()
@@ -66,21 +82,35 @@ impl Application {
                 .configure(|cfg| mount(cfg, layout.as_deref(), docker))
                 .default_service(web::to(not_found))
         })
-        .on_connect(http::client_gone::remember_socket)
-        .listen(listener)?
-        .run();
-        tracing::info!(port, "listening");
+        .on_connect(http::client_gone::remember_socket);
+        if let Some(listener) = http {
+            server = server.listen(listener)?;
+        }
+        if let Some((listener, certificate)) = https {
+            server =
+                server.listen_rustls_0_23(listener, tls::server_config(certificate.clone())?)?;
+            tls::watch(certificate);
+        }
+        let server = server.run();
+        tracing::info!(http = http_port, https = https_port, "listening");
         Ok(Application {
             port,
+            https_port,
             server,
             login_log,
             clock,
         })
     }
 
-    /// The port actually bound (useful with port 0).
+    /// The plain HTTP port actually bound (useful with port 0), or the HTTPS port when plain
+    /// HTTP is off.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The HTTPS port actually bound, when a certificate is configured.
+    pub fn https_port(&self) -> Option<u16> {
+        self.https_port
     }
 
     /// The server's clock; moving it moves the time every request sees.
@@ -94,6 +124,16 @@ impl Application {
         self.login_log.flush().await;
         served
     }
+}
+
+/// Listens on `port` of the configured address.
+fn bind(settings: &Settings, port: u16) -> anyhow::Result<TcpListener> {
+    TcpListener::bind((settings.http_host, port))
+        .with_context(|| format!("cannot listen on {}:{port}", settings.http_host))
+}
+
+fn local_port(listener: &TcpListener) -> anyhow::Result<u16> {
+    Ok(listener.local_addr()?.port())
 }
 
 /// Mounts the routes under the configured prefix, or under both `/` and `/auth` when none is set.

@@ -23,10 +23,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run in development mode: plain HTTP, a bootstrap admin created on first start.
+    /// Run in development mode: plain HTTP (and HTTPS with a certificate), a bootstrap admin
+    /// created on first start.
     StartDev(ServerArgs),
-    /// Run in production mode: the hostname (or --hostname-strict=false) and a bootstrap admin
-    /// for an empty master realm must be given.
+    /// Run in production mode: the hostname (or --hostname-strict=false), a certificate (or
+    /// --http-enabled=true) and a bootstrap admin for an empty master realm must be given.
     Start(ServerArgs),
     /// Export realms to a directory or a file, as `kc.sh export` (the server must be stopped).
     Export(ExportArgs),
@@ -120,9 +121,12 @@ pub struct ServerArgs {
     #[arg(long, env = "KC_HTTP_RELATIVE_PATH")]
     pub http_relative_path: Option<String>,
 
-    /// Enable plain HTTP in production mode.
-    #[arg(long, env = "KC_HTTP_ENABLED", default_value_t = false, action = clap::ArgAction::Set)]
-    pub http_enabled: bool,
+    /// Serve plain HTTP (default: true with `start-dev`, false with `start`).
+    #[arg(long, env = "KC_HTTP_ENABLED", action = clap::ArgAction::Set)]
+    pub http_enabled: Option<bool>,
+
+    #[command(flatten)]
+    pub https: HttpsArgs,
 
     /// Comma-separated features to enable (supported: docker).
     #[arg(long, env = "KC_FEATURES", value_delimiter = ',')]
@@ -142,6 +146,53 @@ pub struct ServerArgs {
     /// Log level: error, warn, info, debug, trace, or a tracing filter.
     #[arg(long, env = "KC_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+}
+
+/// Keycloak's `https-*` options: native TLS from PEM files.
+#[derive(Debug, Clone, Args)]
+pub struct HttpsArgs {
+    /// Port for HTTPS, served when a certificate is configured.
+    #[arg(long, env = "KC_HTTPS_PORT", default_value_t = 8443)]
+    pub https_port: u16,
+
+    /// PEM file with the server certificate chain, the server's own certificate first.
+    #[arg(long, env = "KC_HTTPS_CERTIFICATE_FILE")]
+    pub https_certificate_file: Option<PathBuf>,
+
+    /// PEM file with the certificate's private key (PKCS#8, PKCS#1 RSA or SEC1 EC).
+    #[arg(long, env = "KC_HTTPS_CERTIFICATE_KEY_FILE")]
+    pub https_certificate_key_file: Option<PathBuf>,
+}
+
+/// The HTTPS listener: its port and the PEM files it serves (reloaded when they change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpsSettings {
+    pub port: u16,
+    pub certificate_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+impl HttpsArgs {
+    /// The HTTPS listener, if a certificate is given; a certificate without its key (or the
+    /// reverse) is an error.
+    fn settings(self) -> Result<Option<HttpsSettings>, ConfigError> {
+        match (self.https_certificate_file, self.https_certificate_key_file) {
+            (Some(certificate_file), Some(key_file)) => Ok(Some(HttpsSettings {
+                port: self.https_port,
+                certificate_file,
+                key_file,
+            })),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(ConfigError::HttpsHalfConfigured(
+                "--https-certificate-file",
+                "--https-certificate-key-file",
+            )),
+            (None, Some(_)) => Err(ConfigError::HttpsHalfConfigured(
+                "--https-certificate-key-file",
+                "--https-certificate-file",
+            )),
+        }
+    }
 }
 
 /// Features that can be switched on with `--features`.
@@ -178,6 +229,10 @@ pub struct Settings {
     pub dev_mode: bool,
     pub http_host: IpAddr,
     pub http_port: u16,
+    /// Whether plain HTTP is served on `http_port`.
+    pub http_enabled: bool,
+    /// The HTTPS listener, when a certificate is configured.
+    pub https: Option<HttpsSettings>,
     /// Fixed public base, without a trailing slash, e.g. `https://id.example.com`.
     pub hostname: Option<Url>,
     /// The one prefix served (e.g. `/auth`), or `None` to serve both `/` and `/auth`.
@@ -202,7 +257,9 @@ pub enum ConfigError {
     BadHostname(String),
     #[error("invalid --http-relative-path '{0}': expected a path such as /auth")]
     BadRelativePath(String),
-    #[error("`start` needs --hostname (or --hostname-strict=false) and --http-enabled=true (no TLS is built in)")]
+    #[error(
+        "hostname is not configured; either configure --hostname, or set --hostname-strict=false"
+    )]
     ProductionNeedsHostname,
     #[error(
         "invalid --db-url '{0}': expected jdbc:postgresql://HOST[:PORT]/DATABASE[?PROPERTIES]"
@@ -210,6 +267,10 @@ pub enum ConfigError {
     BadDbUrl(String),
     #[error("--db={kind} does not match --db-url '{url}'")]
     DbUrlMismatch { kind: String, url: String },
+    #[error("Key material not provided to setup HTTPS. Please configure your keys/certificates, or if HTTPS access is not needed see the `http-enabled` option. If you meant to start the server in development mode, see the `start-dev` command.")]
+    NoKeyMaterial,
+    #[error("{0} is set but {1} is not: HTTPS needs both the certificate and its key")]
+    HttpsHalfConfigured(&'static str, &'static str),
     #[error("invalid -D option '{0}'")]
     BadLegacyProperty(String),
     #[error("bootstrap admin is incomplete: {0} is set but its password is not")]
@@ -225,6 +286,8 @@ impl Settings {
             dev_mode: false,
             http_host: IpAddr::from([127, 0, 0, 1]),
             http_port: 0,
+            http_enabled: false,
+            https: None,
             hostname: None,
             relative_path: None,
             features: Features { docker: true },
@@ -245,13 +308,20 @@ impl Settings {
             Command::Import(_) => return Err(ConfigError::NotAServer("import")),
         };
         let hostname = args.hostname.as_deref().map(parse_hostname).transpose()?;
-        if !dev_mode && ((hostname.is_none() && args.hostname_strict) || !args.http_enabled) {
+        if !dev_mode && hostname.is_none() && args.hostname_strict {
             return Err(ConfigError::ProductionNeedsHostname);
+        }
+        let https = args.https.settings()?;
+        let http_enabled = args.http_enabled.unwrap_or(dev_mode);
+        if !http_enabled && https.is_none() {
+            return Err(ConfigError::NoKeyMaterial);
         }
         Ok(Settings {
             dev_mode,
             http_host: args.http_host,
             http_port: args.http_port,
+            http_enabled,
+            https,
             hostname,
             relative_path: args
                 .http_relative_path
@@ -439,6 +509,48 @@ mod tests {
         assert_eq!(parse_relative_path("/").unwrap(), Some(String::new()));
         assert!(parse_relative_path("auth").is_err());
         assert!(parse_relative_path("/a b").is_err());
+    }
+
+    fn settings(line: &str) -> Result<Settings, ConfigError> {
+        let cli = Cli::try_parse_from(args(line)).unwrap();
+        Settings::from_cli(cli, &|_| None)
+    }
+
+    #[test]
+    fn production_without_key_material_is_refused_unless_http_is_enabled() {
+        let err = settings("keywarden start --hostname-strict=false").unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("Key material not provided to setup HTTPS."));
+        let plain = settings("keywarden start --hostname-strict=false --http-enabled=true");
+        assert!(plain.unwrap().http_enabled);
+        assert!(matches!(
+            settings("keywarden start-dev --http-enabled=false"),
+            Err(ConfigError::NoKeyMaterial)
+        ));
+    }
+
+    #[test]
+    fn https_serves_alone_in_production_and_beside_http_in_development() {
+        let tls = "--https-certificate-file=c.pem --https-certificate-key-file=k.pem";
+        let production = settings(&format!("keywarden start --hostname=id.test {tls}")).unwrap();
+        assert!(!production.http_enabled);
+        let https = production.https.unwrap();
+        assert_eq!(https.port, 8443);
+        assert_eq!(https.key_file, PathBuf::from("k.pem"));
+        let dev = settings(&format!("keywarden start-dev --https-port=9443 {tls}")).unwrap();
+        assert!(dev.http_enabled);
+        assert_eq!(dev.https.unwrap().port, 9443);
+    }
+
+    #[test]
+    fn a_certificate_without_its_key_is_refused() {
+        let err = settings("keywarden start-dev --https-certificate-file=c.pem").unwrap_err();
+        assert!(err.to_string().contains("--https-certificate-key-file"));
+        let err = settings("keywarden start-dev --https-certificate-key-file=k.pem").unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("--https-certificate-key-file is set"));
     }
 
     #[test]

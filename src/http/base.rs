@@ -1,6 +1,6 @@
-//! The public base URL a request was made against: a fixed `--hostname`, or the scheme and
-//! host of the request; plus the path prefix (`--http-relative-path`, or `/auth` when the
-//! request came in through the legacy layout).
+//! The public base URL a request was made against: a fixed `--hostname`, or the scheme (https
+//! on the TLS listener) and host of the request; plus the path prefix (`--http-relative-path`,
+//! or `/auth` when the request came in through the legacy layout).
 
 use std::future::{ready, Ready};
 
@@ -34,7 +34,12 @@ impl Base {
                     .and_then(|h| h.to_str().ok())
                     .filter(|h| !h.is_empty() && !h.contains(['/', '@', ' ']))
                     .map_or_else(|| req.app_config().host().to_owned(), str::to_owned);
-                format!("http://{host}")
+                let scheme = if req.app_config().secure() {
+                    "https"
+                } else {
+                    "http"
+                };
+                format!("{scheme}://{host}")
             }
         };
         // A configured hostname that carries its own path already includes the prefix.
@@ -63,6 +68,19 @@ impl Base {
     /// The base followed by `path` (which starts with `/`).
     pub fn join(&self, path: &str) -> String {
         format!("{}{}", self.0, path)
+    }
+}
+
+/// Whether `req` was made over HTTPS: it arrived on the TLS listener, or a trusted proxy
+/// (`--proxy-headers`) says its client used https.
+pub fn is_https(req: &HttpRequest) -> bool {
+    let proxied = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.settings.proxy_headers);
+    if proxied {
+        req.connection_info().scheme() == "https"
+    } else {
+        req.app_config().secure()
     }
 }
 

@@ -25,8 +25,13 @@ struct PeerSocket(Arc<OwnedFd>);
 
 /// Keeps a duplicate of a new connection's socket in its extensions (`HttpServer::on_connect`).
 pub fn remember_socket(connection: &dyn Any, extensions: &mut Extensions) {
-    let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() else {
-        return;
+    type TlsStream = actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>;
+    let stream = match connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        Some(plain) => plain,
+        None => match connection.downcast_ref::<TlsStream>() {
+            Some(tls) => tls.get_ref().0,
+            None => return,
+        },
     };
     if let Ok(copy) = stream.as_fd().try_clone_to_owned() {
         extensions.insert(PeerSocket(Arc::new(copy)));

@@ -1,4 +1,4 @@
-//! Cross-cutting web glue: the public base URL of a request, realm lookup, CORS.
+//! Cross-cutting web glue: the public base URL of a request, realm lookup, CORS, TLS.
 
 pub mod base;
 pub mod basic;
@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod read_epoch;
 pub mod request_span;
 pub mod security_headers;
+pub mod tls;
 pub mod trailing_slash;
 
 pub use base::Base;

@@ -92,6 +92,8 @@ pub fn test_settings(db_path: &std::path::Path) -> Settings {
         dev_mode: true,
         http_host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         http_port: 0,
+        http_enabled: true,
+        https: None,
         hostname: None,
         relative_path: None,
         features: Features { docker: true },

@@ -108,6 +108,15 @@ struct RegistryLaunch {
     overrides: Vec<(&'static str, String)>,
 }
 
+impl RegistryLaunch {
+    /// Whether the registry serves HTTPS.
+    fn tls(&self) -> bool {
+        self.overrides
+            .iter()
+            .any(|(name, _)| *name == "REGISTRY_HTTP_TLS_CERTIFICATE")
+    }
+}
+
 impl Registry {
     /// Starts a registry that sends clients to `token_realm_url` for tokens and trusts tokens for
     /// `service` from `issuer` signed by a key certified in `rootcertbundle_pem`.
@@ -132,6 +141,38 @@ impl Registry {
         Registry::launch(dir, |port| RegistryLaunch {
             config_yml: token_config(port, &storage, &auth),
             overrides: Vec::new(),
+        })
+    }
+
+    /// Like [`Registry::start`], serving HTTPS with the PEM `certificate` and `key` files
+    /// instead of plain HTTP (`REGISTRY_HTTP_TLS_*`). Returns once it listens and answers a
+    /// plain-HTTP probe with Go's 400 for HTTP spoken to an HTTPS server.
+    pub fn start_tls(
+        token_realm_url: &str,
+        service: &str,
+        issuer: &str,
+        rootcertbundle_pem: &str,
+        certificate: &Path,
+        key: &Path,
+    ) -> Registry {
+        let dir = temp_dir("registry");
+        let bundle = write_bundle(&dir, rootcertbundle_pem);
+        let storage = dir.path().join("storage");
+        let auth = TokenAuth {
+            realm: token_realm_url,
+            service,
+            issuer,
+            rootcertbundle: &bundle,
+        };
+        Registry::launch(dir, |port| RegistryLaunch {
+            config_yml: token_config(port, &storage, &auth),
+            overrides: vec![
+                (
+                    "REGISTRY_HTTP_TLS_CERTIFICATE",
+                    certificate.display().to_string(),
+                ),
+                ("REGISTRY_HTTP_TLS_KEY", key.display().to_string()),
+            ],
         })
     }
 
@@ -215,8 +256,9 @@ impl Registry {
         let mut attempt = 1;
         loop {
             let port = free_port();
-            let mut child = spawn_registry(&binary, dir.path(), &plan(port));
-            match wait_for_registry(&mut child, port, dir.path()) {
+            let launch = plan(port);
+            let mut child = spawn_registry(&binary, dir.path(), &launch);
+            match wait_for_registry(&mut child, port, dir.path(), launch.tls()) {
                 Ok(()) => return Registry { child, port, dir },
                 Err(problem) => {
                     stop(&mut child);
@@ -311,7 +353,7 @@ fn spawn_registry(binary: &Path, dir: &Path, launch: &RegistryLaunch) -> Child {
 /// Waits until the registry says it listens and `GET /v2/` answers 401 (token auth is up), or
 /// says why it never will. Probing only after its own "listening on" line means a port taken
 /// by someone else in the meantime is never mistaken for the registry.
-fn wait_for_registry(child: &mut Child, port: u16, dir: &Path) -> Result<(), String> {
+fn wait_for_registry(child: &mut Child, port: u16, dir: &Path, tls: bool) -> Result<(), String> {
     let deadline = Instant::now() + REGISTRY_READY_TIMEOUT;
     let listening = format!("listening on {}", loopback(port));
     while Instant::now() < deadline {
@@ -324,6 +366,7 @@ fn wait_for_registry(child: &mut Child, port: u16, dir: &Path) -> Result<(), Str
         }
         match tcp_status(port, "/v2/") {
             Some(401) => return Ok(()),
+            Some(400) if tls => return Ok(()),
             Some(status) => {
                 return Err(format!(
                     "GET /v2/ answered {status} instead of 401: is token auth configured?"
