@@ -25,3 +25,4 @@ mod foundation;
 mod helpers;
 mod oidc;
 mod peers;
+mod production_backup;
