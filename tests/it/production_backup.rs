@@ -193,7 +193,7 @@ fn backups_taken_while_users_are_written_are_whole_and_serve_the_same_realm() {
         taken
     });
 
-    let mut previous_load = None;
+    let mut loads = Vec::new();
     for Taken {
         file,
         acknowledged_before,
@@ -205,49 +205,73 @@ fn backups_taken_while_users_are_written_are_whole_and_serve_the_same_realm() {
         std::fs::create_dir(copy.path().join("data")).unwrap();
         std::fs::copy(file, copy.path().join("data/keywarden.db")).unwrap();
         let restored = Server::start(copy.path(), &SERVE, &ADMIN_ENV);
-        let base = restored.url("");
-        assert_eq!(
-            reqwest::blocking::get(format!("{base}/realms/team"))
-                .unwrap()
-                .status(),
-            200
-        );
-        assert!(password_token(&base, "team", "alice", "alice-pw").is_ok());
-        assert!(
-            password_token(&base, "team", "alice", "wrong").is_err(),
-            "the password is checked, not merely present"
-        );
-        let docker = Client::new()
-            .get(format!(
-                "{base}/realms/team/protocol/docker-v2/auth?service=registry&scope=repository:alice/app:pull"
-            ))
-            .header("Authorization", basic("alice", "alice-pw"))
-            .send()
-            .unwrap();
-        assert_eq!(docker.status(), 200, "the docker client came along");
-        assert_eq!(realm_kid(&base, "team"), kid, "the realm key came along");
-
-        let users: usize = Admin::new(base)
-            .send(Method::GET, "/team/users/count", None)
-            .json()
-            .unwrap();
-        let load = users - 1;
+        let load = serves_team_as_before(&restored.url(""), &kid);
         assert!(
             (*acknowledged_before..=acknowledged_after + 1).contains(&load),
             "{} holds {load} load users; {acknowledged_before} were acknowledged before it \
              began, {acknowledged_after} when it ended (one more may have been in flight)",
             file.display()
         );
-        if let Some(previous) = previous_load {
-            assert!(load > previous, "the writer went on between backups");
-        }
-        previous_load = Some(load);
+        loads.push(load);
     }
-    assert_eq!(
-        password_token(&server.url(""), "team", "alice", "alice-pw").map(|_| ()),
-        Ok(()),
+    assert!(
+        loads.windows(2).all(|pair| pair[0] < pair[1]),
+        "the writer went on between backups: {loads:?}"
+    );
+    assert!(
+        password_token(&base, "team", "alice", "alice-pw").is_ok(),
         "the original server served throughout"
     );
+
+    // The README's restore, in place: the server stops (killed here, so its WAL is left
+    // behind), the database and its -wal and -shm go aside, the first backup comes back.
+    drop(server);
+    let data = dir.path().join("data");
+    let aside = dir.path().join("aside");
+    std::fs::create_dir(&aside).unwrap();
+    for name in ["keywarden.db", "keywarden.db-wal", "keywarden.db-shm"] {
+        if data.join(name).exists() {
+            std::fs::rename(data.join(name), aside.join(name)).unwrap();
+        }
+    }
+    std::fs::copy(&taken[0].file, data.join("keywarden.db")).unwrap();
+    let restored = Server::start(dir.path(), &SERVE, &ADMIN_ENV);
+    assert_eq!(
+        serves_team_as_before(&restored.url(""), &kid),
+        loads[0],
+        "the restored server holds the first snapshot, not the later writes"
+    );
+}
+
+/// Checks that a server started on a backup serves realm `team` as the original did (the
+/// realm, alice's password, the docker client, the signing key); answers how many load users
+/// it holds.
+fn serves_team_as_before(base: &str, kid: &str) -> usize {
+    assert_eq!(
+        reqwest::blocking::get(format!("{base}/realms/team"))
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(password_token(base, "team", "alice", "alice-pw").is_ok());
+    assert!(
+        password_token(base, "team", "alice", "wrong").is_err(),
+        "the password is checked, not merely present"
+    );
+    let docker = Client::new()
+        .get(format!(
+            "{base}/realms/team/protocol/docker-v2/auth?service=registry&scope=repository:alice/app:pull"
+        ))
+        .header("Authorization", basic("alice", "alice-pw"))
+        .send()
+        .unwrap();
+    assert_eq!(docker.status(), 200, "the docker client came along");
+    assert_eq!(realm_kid(base, "team"), kid, "the realm key came along");
+    let users: usize = Admin::new(base.to_owned())
+        .send(Method::GET, "/team/users/count", None)
+        .json()
+        .unwrap();
+    users - 1
 }
 
 /// Runs `keywarden backup` expecting a refusal: exit code 1 and one line naming `needle`.
