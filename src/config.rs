@@ -36,7 +36,7 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct BackupArgs {
     /// The file to write the copy to; it must not exist yet.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub to: PathBuf,
 
     /// Database URL, as for `start` (SQLite only).
