@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the real peers the test suite drives, on Debian 12 (bookworm), as root:
 # the Docker registry, skopeo, podman, dockerd (docker.io), wrk, hyperfine, sqlite3, openssl,
-# chromium and chromedriver.
+# chromium, chromedriver, haproxy, docker-compose (whose `config` checks the compose file
+# without an engine) and PostgreSQL (the suite runs a second time on a throwaway server).
 #
 # Idempotent and quick: when every needed command is already on PATH, apt is not touched.
 # Otherwise it runs `apt-get update`, checks that each missing package has a candidate, and
 # installs only those packages (--no-install-recommends). While it installs, a temporary
 # policy-rc.d keeps package scripts from starting services (the registry on :5000, dockerd,
-# containerd): the tests start private instances of their own. The system registry service is
+# containerd, haproxy): the tests start private instances of their own. The system registry service is
 # then stopped and disabled if it runs or is enabled, with or without systemd.
 # Ends with a one-line summary of versions.
 set -euo pipefail
@@ -28,6 +29,9 @@ readonly PACKAGES=(
     openssl:openssl
     chromium:chromium
     chromium-driver:chromedriver
+    haproxy:haproxy
+    docker-compose:docker-compose
+    postgresql:pg_ctlcluster
 )
 readonly POLICY_RC_D=/usr/sbin/policy-rc.d
 

@@ -2,7 +2,7 @@
 # Regenerates .sqlx/, the query metadata that lets builds check SQL without a database: every
 # statement once against SQLite and once against PostgreSQL (a throwaway server, see
 # scripts/temp-postgres.sh), each dialect built alone (KEYWARDEN_SQLX_PREPARE, see build.rs).
-# Run after changing a query or a migration.
+# Run after changing a query or a migration, and after `cargo fmt` (which may re-indent SQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -33,6 +33,21 @@ pub enum Command {
     Export(ExportArgs),
     /// Import realms from a directory or a file, as `kc.sh import` (the server must be stopped).
     Import(ImportArgs),
+    /// Copy the SQLite database to a new file, consistently, while a server may be running on it
+    /// (for PostgreSQL, use `pg_dump`).
+    Backup(BackupArgs),
+}
+
+/// Options of `keywarden backup`.
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The file to write the copy to; it must not exist yet.
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+
+    /// The database, as for `start` (SQLite only: PostgreSQL has pg_dump).
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 /// Options of `keywarden export`.
@@ -306,6 +321,7 @@ impl Settings {
             Command::Start(args) => (false, args),
             Command::Export(_) => return Err(ConfigError::NotAServer("export")),
             Command::Import(_) => return Err(ConfigError::NotAServer("import")),
+            Command::Backup(_) => return Err(ConfigError::NotAServer("backup")),
         };
         let hostname = args.hostname.as_deref().map(parse_hostname).transpose()?;
         if !dev_mode && hostname.is_none() && args.hostname_strict {

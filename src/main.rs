@@ -16,11 +16,16 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Export(args) => run_tool(keywarden::export_import::export(&args)),
         Command::Import(args) => run_tool(keywarden::export_import::import(&args)),
+        Command::Backup(args) => run_tool(async move {
+            let done = keywarden::backup::backup(&args).await?;
+            println!("{done}");
+            Ok(())
+        }),
         command => serve(Cli { command }),
     }
 }
 
-/// Runs `export` or `import` to its end; warnings and errors are logged.
+/// Runs `export`, `import` or `backup` to its end; warnings and errors are logged.
 fn run_tool(work: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new("warn"))

@@ -25,4 +25,5 @@ mod foundation;
 mod helpers;
 mod oidc;
 mod peers;
+mod production_backup;
 mod production_tls;
