@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: install the real peers the tests drive (registry,
-# docker, podman, skopeo, Chromium, the Keycloak client libraries), then run every test.
+# docker, podman, skopeo, Chromium, PostgreSQL, HAProxy, the Keycloak client libraries), run
+# every test on SQLite, then the integration suite again with every test server on
+# PostgreSQL (a throwaway server the tests start and remove; see tests/it/postgres.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-test-deps.sh
 cargo test --locked --all-targets -- --test-threads="${TEST_THREADS:-4}"
+KEYWARDEN_TEST_BACKEND=postgres \
+    cargo test --locked --test it -- --test-threads="${TEST_THREADS:-4}"

@@ -120,10 +120,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("keywarden.db");
     let mut settings = test_settings(&db_path);
-    if let Some(url) = postgres_database().await {
+    if crate::postgres::is_backend() {
         settings.db = keywarden::store::DbOptions {
             pool_max_size: Some(8),
-            ..keywarden::store::DbOptions::url(url)
+            ..keywarden::store::DbOptions::url(crate::postgres::new_database().await)
         };
     }
     adjust(&mut settings);
@@ -145,24 +145,6 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         _dir: dir,
         panics_before,
     }
-}
-
-/// With `KEYWARDEN_TEST_POSTGRES` set (to a server's URL, as `scripts/test.sh` does), a new
-/// empty database on that server for one test server; else `None` (SQLite).
-pub async fn postgres_database() -> Option<String> {
-    let server = std::env::var("KEYWARDEN_TEST_POSTGRES").ok()?;
-    let name = format!("kw_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&server)
-        .await
-        .expect("the test PostgreSQL server answers");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let mut url = url::Url::parse(&server).unwrap();
-    url.set_path(&name);
-    Some(url.to_string())
 }
 
 impl TestApp {

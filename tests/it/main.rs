@@ -25,5 +25,6 @@ mod foundation;
 mod helpers;
 mod oidc;
 mod peers;
+mod postgres;
 mod production_backup;
 mod production_tls;
