@@ -28,3 +28,4 @@ mod peers;
 mod postgres;
 mod production_backup;
 mod production_tls;
+mod schema_parity;
