@@ -447,6 +447,11 @@ fn writer_loop(admin: &Admin, stop: &AtomicBool, tally: &Tally) {
     }
 }
 
+/// How many of HAProxy's logged requests were retried (on another replica).
+fn retried(logged: &[(String, i32, String, String)]) -> usize {
+    logged.iter().filter(|r| r.2 != "0").count()
+}
+
 /// wrk's figures from bench/token.lua's `KW key=value` lines.
 fn wrk_figures(output: &str) -> std::collections::HashMap<String, String> {
     output
@@ -545,6 +550,7 @@ fn a_replica_killed_under_load_and_rolling_restarts_lose_nothing() {
     let mut in_flight_on_killed = 0;
     let mut restarts: Vec<(String, Duration, Duration)> = Vec::new();
     let mut killed_back_in = Duration::ZERO;
+    let mut retried_after_kill = 0;
     let started = Instant::now();
     std::thread::scope(|scope| {
         for n in 0..SKOPEO_LOOPS {
@@ -566,6 +572,7 @@ fn a_replica_killed_under_load_and_rolling_restarts_lose_nothing() {
         victim.start();
         balancer.wait_up(&victim.name);
         killed_back_in = restarted.elapsed();
+        retried_after_kill = retried(&balancer.requests());
 
         for replica in &mut replicas {
             let drained = replica.terminate();
@@ -606,7 +613,7 @@ fn a_replica_killed_under_load_and_rolling_restarts_lose_nothing() {
         .collect();
 
     let logged = balancer.requests();
-    let retried = logged.iter().filter(|r| r.2 != "0").count();
+    let retried_in_all = retried(&logged);
     let balancer_5xx = logged.iter().filter(|r| r.1 >= 500 || r.1 < 0).count();
     let token_errors = figure("status_other") + figure("socket_errors");
     let skopeo_failed = tally.skopeo_failed.lock().unwrap();
@@ -629,8 +636,10 @@ fn a_replica_killed_under_load_and_rolling_restarts_lose_nothing() {
     );
     println!("  in flight on the killed replica (HAProxy scur): {in_flight_on_killed}");
     println!(
-        "  HAProxy: {} requests logged, {retried} retried on another replica, {balancer_5xx} answered 5xx",
-        logged.len()
+        "  HAProxy: {} requests logged, {balancer_5xx} answered 5xx; retried on another replica: \
+         {retried_after_kill} around the SIGKILL, {} during the rolling restarts",
+        logged.len(),
+        retried_in_all - retried_after_kill
     );
     println!(
         "  writer: {} users acknowledged, {} lost, {} conflicts after a retry, {} errors",
@@ -669,6 +678,10 @@ fn a_replica_killed_under_load_and_rolling_restarts_lose_nothing() {
         "{token_errors} token errors, more than the {in_flight_on_killed} requests in flight \
          on the killed replica: {wrk_output}"
     );
+    assert!(
+        retried_after_kill > 0,
+        "the killed replica was sent requests (HAProxy retried them elsewhere)"
+    );
     assert!(created.len() > 10, "the writer ran");
     assert!(lost.is_empty(), "acknowledged users lost: {lost:?}");
     assert!(writer_errors.is_empty(), "writer errors: {writer_errors:?}");
@@ -678,4 +691,50 @@ fn a_replica_killed_under_load_and_rolling_restarts_lose_nothing() {
             "{name} took {drained:?} to stop on SIGTERM"
         );
     }
+}
+
+#[test]
+fn on_sigterm_readiness_goes_down_while_requests_are_still_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(crate::postgres::new_database());
+    let mut replica = Replica::new(0, dir.path(), &db_url, "http://127.0.0.1:1");
+    replica.start();
+    let http = Client::new();
+    let url = |path: &str| format!("http://127.0.0.1:{}{path}", replica.port);
+    let status = |path: &str| http.get(url(path)).send().map(|r| r.status().as_u16());
+    let mut child = replica.child.take().unwrap();
+    let signalled = Instant::now();
+    signal(&child, libc::SIGTERM);
+    while status("/health/ready").unwrap() == 200 {
+        assert!(
+            signalled.elapsed() < Duration::from_millis(500),
+            "readiness still up after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let down_after = signalled.elapsed();
+    let mut served_while_down = 0;
+    while signalled.elapsed() < Duration::from_millis(1500) {
+        assert_eq!(status("/health/ready").unwrap(), 503);
+        assert_eq!(
+            status("/realms/master/.well-known/openid-configuration").unwrap(),
+            200,
+            "requests are served during the shutdown delay"
+        );
+        served_while_down += 1;
+    }
+    let exit = child.wait().unwrap();
+    let exited_after = signalled.elapsed();
+    assert!(exit.success(), "exit on SIGTERM: {exit}");
+    assert!(
+        exited_after >= Duration::from_secs(2) && exited_after < Duration::from_secs(5),
+        "exited {exited_after:?} after SIGTERM with --shutdown-delay={SHUTDOWN_DELAY}"
+    );
+    assert!(status("/health/live").is_err(), "the listener is closed");
+    println!(
+        "readiness down {down_after:?} after SIGTERM, {served_while_down} requests served while \
+         down, exited after {exited_after:?}"
+    );
 }
