@@ -365,6 +365,25 @@ fn password_grant(http: &Client, base: &str, realm: &str, user: &str, password: 
     response.json().unwrap()
 }
 
+/// A load process (wrk), killed on drop unless it has ended.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Sets the load loops' stop flag on drop.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// What the load saw.
 #[derive(Default)]
 struct Tally {
@@ -535,7 +554,7 @@ fn a_replica_killed_under_load_and_rolling_restarts_lose_nothing() {
         .unwrap();
     let identity = identity["refresh_token"].as_str().unwrap().to_owned();
     let wrk_log = dir.path().join("wrk.out");
-    let mut wrk = Command::new("wrk")
+    let wrk = Command::new("wrk")
         .args(["-t1", "-c4", "-d600s", "--latency", "-s"])
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/token.lua"))
         .arg(format!("{issuer}/protocol/docker-v2/auth"))
@@ -552,6 +571,7 @@ fn a_replica_killed_under_load_and_rolling_restarts_lose_nothing() {
         .stderr(Stdio::null())
         .spawn()
         .expect("wrk (scripts/install-test-deps.sh installs it)");
+    let mut wrk = KillOnDrop(wrk);
 
     let stop = AtomicBool::new(false);
     let tally = Tally::default();
@@ -561,6 +581,8 @@ fn a_replica_killed_under_load_and_rolling_restarts_lose_nothing() {
     let mut retried_after_kill = 0;
     let started = Instant::now();
     std::thread::scope(|scope| {
+        // The loops end when the scenario does, or fails: the scope waits for them.
+        let _stop = StopOnDrop(&stop);
         for n in 0..SKOPEO_LOOPS {
             let (source, registry, scratch, stop, tally) =
                 (&source, &registry, &scratch, &stop, &tally);
@@ -590,10 +612,10 @@ fn a_replica_killed_under_load_and_rolling_restarts_lose_nothing() {
             restarts.push((replica.name.clone(), drained, restarted.elapsed()));
         }
         std::thread::sleep(Duration::from_secs(3));
-        stop.store(true, Ordering::Relaxed);
     });
-    signal(&wrk, libc::SIGINT);
-    assert!(wrk.wait().unwrap().success());
+    // On SIGINT wrk stops and prints its summary.
+    signal(&wrk.0, libc::SIGINT);
+    assert!(wrk.0.wait().unwrap().success());
     let elapsed = started.elapsed();
     let wrk_output = std::fs::read_to_string(&wrk_log).unwrap();
     let figures = wrk_figures(&wrk_output);
