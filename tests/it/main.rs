@@ -27,5 +27,6 @@ mod oidc;
 mod peers;
 mod postgres;
 mod production_backup;
+mod production_failover;
 mod production_tls;
 mod schema_parity;
