@@ -371,13 +371,20 @@ pub async fn serialize_on(conn: &mut Conn, key: &str) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Answers whether the database responds (for /health/ready).
+/// How long the readiness probe waits for the database. Far below the pool's acquire
+/// timeout: a load balancer's health check (HAProxy's, say) must get an answer, not hang,
+/// while the database is unreachable.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Answers whether the database responds within [`PING_TIMEOUT`] (for /health/ready).
 pub async fn ping(db: &Db) -> bool {
-    sql!(
-        db.read(),
-        query_scalar!("SELECT CAST(1 AS BIGINT) AS \"one!\"").fetch_one
-    )
-    .is_ok()
+    let query = async {
+        sql!(
+            db.read(),
+            query_scalar!("SELECT CAST(1 AS BIGINT) AS \"one!\"").fetch_one
+        )
+    };
+    matches!(tokio::time::timeout(PING_TIMEOUT, query).await, Ok(Ok(_)))
 }
 
 /// Decodes a JSON column, naming the column on failure.

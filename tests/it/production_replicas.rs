@@ -373,8 +373,9 @@ async fn an_ended_session_is_refused_by_every_replica() {
     .await;
 }
 
-/// A browser signed in to the master console of `app`; answers it and the CSRF token.
-async fn console(app: &TestApp) -> (reqwest::Client, String) {
+/// A browser signed in to the master console of `app`; answers it, the CSRF token and the
+/// session cookie (`name=value`).
+async fn console(app: &TestApp) -> (reqwest::Client, String, String) {
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
@@ -397,6 +398,13 @@ async fn console(app: &TestApp) -> (reqwest::Client, String) {
         .await
         .unwrap();
     assert_eq!(signed_in.status(), 303, "console sign-in");
+    let cookie = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|c| !c.ends_with('='))
+        .expect("a session cookie");
     let home = browser
         .get(app.url("/admin/master/console/"))
         .send()
@@ -404,7 +412,7 @@ async fn console(app: &TestApp) -> (reqwest::Client, String) {
         .unwrap();
     assert_eq!(home.status(), 200);
     let csrf = csrf_of(&home.text().await.unwrap());
-    (browser, csrf)
+    (browser, csrf, cookie)
 }
 
 /// Rotates `team`'s keys through the console of `app`.
@@ -424,7 +432,7 @@ async fn a_rotated_key_signs_the_next_token_of_every_replica() {
     let r = three_replicas().await;
     r.team().await;
     let identity = identity_token(&r.apps[0], "pw").await;
-    let (browser, csrf) = console(&r.apps[0]).await;
+    let (browser, csrf, _) = console(&r.apps[0]).await;
     let kid = |response: reqwest::Response| async move {
         let body: Value = response.json().await.unwrap();
         jsonwebtoken::decode_header(body["token"].as_str().unwrap())
@@ -515,4 +523,364 @@ async fn a_deleted_realm_is_gone_from_every_replica() {
         }
     })
     .await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_spread_over_the_replicas_lock_the_user_on_all() {
+    let r = three_replicas().await;
+    r.team().await;
+    let settings = json!({"bruteForceProtected": true, "permanentLockout": true,
+        "failureFactor": 3});
+    let updated = r.admin(0, Method::PUT, "/team", Some(settings)).await;
+    assert_eq!(updated.status(), 204);
+    for app in &r.apps {
+        assert_eq!(grant_status(app, "wrong").await, 400);
+    }
+    for app in &r.apps {
+        assert_eq!(
+            grant_status(app, "pw").await,
+            400,
+            "the right password is refused once three replicas saw three failures"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_console_session_works_on_every_replica() {
+    let r = three_replicas().await;
+    r.team().await;
+    let (browser, csrf, cookie) = console(&r.apps[0]).await;
+    let home = browser
+        .get(r.apps[1].url("/admin/master/console/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        home.status(),
+        200,
+        "the session cookie is honoured by another replica"
+    );
+    assert_eq!(
+        rotate(&r.apps[2], &browser, &csrf).await,
+        303,
+        "and so is its CSRF token"
+    );
+    let signed_out = browser
+        .post(r.apps[1].url("/admin/master/console/signout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status(), 303);
+    // The browser forgot the cookie; one kept from before is refused by the other replicas.
+    for app in &r.apps[1..] {
+        let after = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(app.url("/admin/master/console/"))
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(after.status(), 303, "signed out everywhere");
+        assert!(after.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("/signin"));
+    }
+}
+
+/// The code a sign-in or SSO redirect carries.
+fn code_of(response: &reqwest::Response) -> String {
+    assert_eq!(response.status(), 302);
+    let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .expect("a code")
+        .1
+        .into_owned()
+}
+
+#[tokio::test]
+async fn a_code_is_redeemed_and_a_browser_signed_in_on_other_replicas() {
+    let r = three_replicas().await;
+    r.team().await;
+    let web = json!({"clientId": "web", "publicClient": false, "secret": "s3cret",
+        "redirectUris": ["http://app.test/cb"]});
+    assert_eq!(
+        r.admin(0, Method::POST, "/team/clients", Some(web))
+            .await
+            .status(),
+        201
+    );
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let auth = "/realms/team/protocol/openid-connect/auth";
+    let query = "client_id=web&redirect_uri=http%3A%2F%2Fapp.test%2Fcb&response_type=code&scope=openid&state=s";
+    let page = browser
+        .get(r.apps[0].url(&format!("{auth}?{query}")))
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let signed_in = browser
+        .post(r.apps[1].url(auth))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("client_id", "web"),
+            ("redirect_uri", "http://app.test/cb"),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "s"),
+            ("username", "dev"),
+            ("password", "pw"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let redeem = |i: usize, code: String| {
+        let app = &r.apps[i];
+        async move {
+            app.client
+                .post(app.url(OIDC_TOKEN))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", "web"),
+                    ("client_secret", "s3cret"),
+                    ("code", &code),
+                    ("redirect_uri", "http://app.test/cb"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let code = code_of(&signed_in);
+    assert_eq!(
+        redeem(2, code.clone()).await,
+        200,
+        "issued on 1, redeemed on 2"
+    );
+    assert_eq!(redeem(0, code).await, 400, "and only once, on any replica");
+    let sso = browser
+        .get(r.apps[2].url(&format!("{auth}?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        redeem(0, code_of(&sso)).await,
+        200,
+        "single sign-on on another replica"
+    );
+}
+
+#[tokio::test]
+async fn login_events_of_one_replica_are_listed_by_another() {
+    let r = three_replicas().await;
+    r.team().await;
+    let config = json!({"eventsEnabled": true});
+    let enabled = r
+        .admin(0, Method::PUT, "/team/events/config", Some(config))
+        .await;
+    assert_eq!(enabled.status(), 204);
+    assert_eq!(grant_status(&r.apps[1], "pw").await, 200);
+    let answered = Instant::now();
+    let logins = loop {
+        let events: Vec<Value> = r
+            .admin(2, Method::GET, "/team/events?type=LOGIN", None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if !events.is_empty() || answered.elapsed() > Duration::from_secs(5) {
+            break events;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    eprintln!(
+        "replicas: a login event was listed by another replica {} ms after the token",
+        answered.elapsed().as_millis()
+    );
+    assert_eq!(logins.len(), 1, "{logins:?}");
+    assert_eq!(logins[0]["clientId"], "admin-cli");
+}
+
+#[tokio::test]
+async fn replicas_starting_together_on_an_empty_database_bootstrap_once() {
+    let url = postgres::new_database().await;
+    let build = || {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = crate::helpers::test_settings(&dir.path().join("unused.db"));
+        settings.db = replica_db(&url);
+        async move { (keywarden::Application::build(settings).await, dir) }
+    };
+    let (a, b, c) = tokio::join!(build(), build(), build());
+    let mut ports = Vec::new();
+    for (app, _dir) in [a, b, c] {
+        let app = app.expect("every replica starts");
+        ports.push(app.port());
+        tokio::spawn(app.run_until_stopped());
+    }
+    let db = sqlx::PgPool::connect(&url).await.unwrap();
+    let admins: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM app_user u JOIN realm r ON r.id = u.realm_id \
+         WHERE r.name = 'master'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(admins, 1, "one bootstrap admin");
+    let masters: i64 = sqlx::query_scalar("SELECT count(*) FROM realm WHERE name = 'master'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(masters, 1);
+    let migrations: Vec<(i64, bool)> =
+        sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        migrations,
+        vec![(16, true), (17, true)],
+        "each migration once"
+    );
+    let client = reqwest::Client::new();
+    for port in ports {
+        let token = client
+            .post(format!(
+                "http://127.0.0.1:{port}/realms/master/protocol/openid-connect/token"
+            ))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "admin-cli"),
+                ("username", ADMIN_USER),
+                ("password", ADMIN_PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            token.status(),
+            200,
+            "replica on port {port} serves the admin"
+        );
+    }
+}
+
+/// A PostgreSQL server of the test's own, stopped (and its directory removed) when dropped.
+struct OwnPostgres {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnPostgres {
+    fn script(args: &[&str]) -> String {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/temp-postgres.sh");
+        let out = std::process::Command::new(script)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "temp-postgres.sh {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    fn start(&self) -> String {
+        let dir = self.dir.path().display().to_string();
+        Self::script(&["start", &dir, &self.port.to_string()])
+    }
+
+    fn stop(&self) {
+        Self::script(&["stop", &self.dir.path().display().to_string()]);
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/temp-postgres.sh");
+        let _ = std::process::Command::new(script)
+            .args(["stop", &self.dir.path().display().to_string()])
+            .output();
+    }
+}
+
+#[tokio::test]
+async fn readiness_follows_the_database_and_a_restart_needs_no_action() {
+    let server = OwnPostgres {
+        dir: tempfile::Builder::new()
+            .prefix("keywarden-pg-")
+            .tempdir()
+            .unwrap(),
+        port: std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port(),
+    };
+    let url = server.start();
+    let app = spawn_app_with(|s| s.db = replica_db(&url)).await;
+    let ready = || async {
+        let started = Instant::now();
+        let response = app.get("/health/ready").await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        (
+            status,
+            body["status"].as_str().unwrap().to_owned(),
+            started.elapsed(),
+        )
+    };
+    let (status, up, _) = ready().await;
+    assert_eq!((status, up.as_str()), (StatusCode::OK, "UP"));
+    app.admin_token().await;
+
+    server.stop();
+    let (status, down, took) = ready().await;
+    eprintln!(
+        "replicas: /health/ready answered {status} in {} ms with PostgreSQL down",
+        took.as_millis()
+    );
+    assert_eq!(
+        (status, down.as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "DOWN")
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "the probe is bounded: {took:?}"
+    );
+    let (status, _, took) = ready().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(took < Duration::from_secs(3), "every time: {took:?}");
+
+    server.start();
+    let restarted = Instant::now();
+    loop {
+        let (status, _, _) = ready().await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(
+            restarted.elapsed() < Duration::from_secs(15),
+            "ready again after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "replicas: ready again {} ms after PostgreSQL restarted",
+        restarted.elapsed().as_millis()
+    );
+    for _ in 0..3 {
+        let token = app.admin_token().await;
+        assert!(!token.is_empty());
+    }
 }
