@@ -37,6 +37,8 @@ pub async fn new_database() -> String {
     url.to_string()
 }
 
+// The watchdog is never waited for: it is meant to outlive this process.
+#[allow(clippy::zombie_processes)]
 fn start() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::Builder::new()
