@@ -214,6 +214,10 @@ async fn open_postgres(options: &DbOptions) -> Result<Db, OpenError> {
     let pool_options = PgPoolOptions::new()
         .max_connections(options.pool_max_size.unwrap_or(100))
         .min_connections(1)
+        // Every connection is pinged before it is handed out, so one the server dropped (a
+        // PostgreSQL restart, a failover) is closed and replaced instead of failing a
+        // request; sqlx's default, stated because replicas rely on it.
+        .test_before_acquire(true)
         .acquire_timeout(Duration::from_secs(5));
     let mut attempts = 0;
     let pool = loop {
