@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server in a directory, for the tests and scripts/sqlx-prepare.sh.
-#   scripts/temp-postgres.sh start DIR PORT   # initdb + start; prints the URL
+#   scripts/temp-postgres.sh start DIR PORT   # initdb (once) + start; prints the URL
 #   scripts/temp-postgres.sh stop DIR         # stop (the caller removes DIR)
 # initdb refuses to run as root, so as root the server runs as the unprivileged `postgres`
 # user of Debian's package. Listens on 127.0.0.1 only; trust authentication; fsync off unless
@@ -17,7 +17,8 @@ start)
     dir=$2 port=$3
     mkdir -p "$dir"
     [[ $EUID -eq 0 ]] && chown postgres "$dir"
-    as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >/dev/null
+    # A directory that holds a server already is started again (a restart, for tests).
+    [[ -d $dir/data ]] || as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >/dev/null
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
         "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${TEMP_POSTGRES_FSYNC:-off} -c max_connections=300" \
         start >/dev/null

@@ -214,6 +214,10 @@ async fn open_postgres(options: &DbOptions) -> Result<Db, OpenError> {
     let pool_options = PgPoolOptions::new()
         .max_connections(options.pool_max_size.unwrap_or(100))
         .min_connections(1)
+        // Every connection is pinged before it is handed out, so one the server dropped (a
+        // PostgreSQL restart, a failover) is closed and replaced instead of failing a
+        // request; sqlx's default, stated because replicas rely on it.
+        .test_before_acquire(true)
         .acquire_timeout(Duration::from_secs(5));
     let mut attempts = 0;
     let pool = loop {
@@ -371,13 +375,20 @@ pub async fn serialize_on(conn: &mut Conn, key: &str) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Answers whether the database responds (for /health/ready).
+/// How long the readiness probe waits for the database. Far below the pool's acquire
+/// timeout: a load balancer's health check (HAProxy's, say) must get an answer, not hang,
+/// while the database is unreachable.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Answers whether the database responds within [`PING_TIMEOUT`] (for /health/ready).
 pub async fn ping(db: &Db) -> bool {
-    sql!(
-        db.read(),
-        query_scalar!("SELECT CAST(1 AS BIGINT) AS \"one!\"").fetch_one
-    )
-    .is_ok()
+    let query = async {
+        sql!(
+            db.read(),
+            query_scalar!("SELECT CAST(1 AS BIGINT) AS \"one!\"").fetch_one
+        )
+    };
+    matches!(tokio::time::timeout(PING_TIMEOUT, query).await, Ok(Ok(_)))
 }
 
 /// Decodes a JSON column, naming the column on failure.

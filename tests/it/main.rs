@@ -28,5 +28,6 @@ mod peers;
 mod postgres;
 mod production_backup;
 mod production_failover;
+mod production_replicas;
 mod production_tls;
 mod schema_parity;
