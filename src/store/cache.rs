@@ -10,7 +10,8 @@
 //! (migration 0017). A request reads it once, at its first cached lookup (and again after each
 //! write it makes itself), and uses entries only if they were read under that version. So a
 //! write acknowledged by any replica is honoured by every request that starts afterwards, on
-//! every replica, at the cost of one single-row read per request.
+//! every replica, at the cost of one single-row read per request, which the requests that
+//! arrive together share (see `cache_version`).
 //!
 //! On SQLite, one process owns the file, and the epoch is kept in memory by the writer
 //! connection itself (see `store::open`): SQLite's commit hook marks a write as under way just
@@ -30,6 +31,7 @@ use std::sync::Mutex;
 
 use sqlx::PgPool;
 
+use super::cache_version::VersionReads;
 use super::tokens::StoredToken;
 use super::StoreError;
 use crate::domain::{Client, Realm, RealmId, User, UserId};
@@ -103,8 +105,8 @@ pub(crate) fn forget_request_epoch() {
 
 /// The cached kinds and the epoch they are checked against.
 pub struct ReadCache {
-    /// PostgreSQL's pool, when epochs are the database's `cache_version`.
-    shared: Option<PgPool>,
+    /// PostgreSQL's version reads, when epochs are the database's `cache_version`.
+    shared: Option<VersionReads>,
     /// The epoch, shifted left once; the low bit is set while a write is under way (SQLite).
     state: AtomicU64,
     /// Set while the writer commits only rows no cached read depends on (login events).
@@ -130,7 +132,7 @@ impl ReadCache {
 
     fn with_epochs(shared: Option<PgPool>) -> Self {
         ReadCache {
-            shared,
+            shared: shared.map(VersionReads::new),
             state: AtomicU64::new(0),
             quiet: AtomicBool::new(false),
             realms_by_name: Memo::new(),
@@ -169,19 +171,14 @@ impl ReadCache {
     /// The current epoch, or `None` when nothing may be served or kept (a SQLite write under
     /// way, or the shared version unreadable).
     async fn epoch(&self) -> Option<u64> {
-        let Some(pool) = &self.shared else {
+        let Some(reads) = &self.shared else {
             let state = self.state.load(Ordering::SeqCst);
             return (state & 1 == 0).then_some(state);
         };
         if let Ok(Some(epoch)) = REQUEST_EPOCH.try_with(Cell::get) {
             return Some(epoch);
         }
-        let pool = super::Pool::Postgres(pool.clone());
-        let version = super::sql!(
-            &pool,
-            query_scalar!("SELECT version FROM cache_version WHERE id").fetch_one
-        )
-        .ok()?;
+        let version = reads.current().await?;
         let epoch = u64::try_from(version).ok()?;
         let _ = REQUEST_EPOCH.try_with(|current| current.set(Some(epoch)));
         Some(epoch)

@@ -5,6 +5,7 @@
 pub mod auth_codes;
 pub mod backend;
 pub mod cache;
+mod cache_version;
 pub mod clients;
 pub mod console_sessions;
 pub mod credentials;
