@@ -7,6 +7,7 @@ pub mod backend;
 pub mod cache;
 pub mod clients;
 pub mod console_sessions;
+pub mod copy;
 pub mod credentials;
 pub mod events;
 pub mod groups;
