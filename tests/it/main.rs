@@ -27,4 +27,5 @@ mod oidc;
 mod peers;
 mod postgres;
 mod production_backup;
+mod production_move;
 mod production_tls;
