@@ -45,10 +45,10 @@ pub enum CopyError {
         column: String,
         data_type: String,
     },
-    #[error("cannot read {table} from the source: {source}")]
-    Read { table: String, source: sqlx::Error },
-    #[error("cannot write {table} to the target: {source}")]
-    Write { table: String, source: sqlx::Error },
+    #[error("cannot read {table} from the source: {error}")]
+    Read { table: String, error: sqlx::Error },
+    #[error("cannot write {table} to the target: {error}")]
+    Write { table: String, error: sqlx::Error },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -214,9 +214,9 @@ async fn copy_table(
     write: &mut PgConnection,
     table: &Table,
 ) -> Result<u64, CopyError> {
-    let read_error = |source| CopyError::Read {
+    let read_error = |error| CopyError::Read {
         table: table.name.clone(),
-        source,
+        error,
     };
     let batch_rows = (MAX_PARAMETERS / table.columns.len().max(1)).clamp(1, BATCH_ROWS);
     let select = select_rows(table);
@@ -303,9 +303,9 @@ async fn insert(
         .build()
         .execute(&mut *write)
         .await
-        .map_err(|source| CopyError::Write {
+        .map_err(|error| CopyError::Write {
             table: table.name.clone(),
-            source,
+            error,
         })?;
     Ok(done.rows_affected())
 }

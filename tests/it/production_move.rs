@@ -518,3 +518,90 @@ fn copy_database_refuses_a_target_with_a_realm_and_export_import_run_on_postgres
     assert_eq!(imported["realm"], 1);
     assert_eq!(imported["app_user"], before["app_user"]);
 }
+
+#[test]
+fn copy_database_streams_big_tables_in_batches_and_keeps_event_order_and_group_trees() {
+    const EVENTS: usize = 1234;
+    const GROUPS: usize = 600;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keywarden.db");
+    let sqlite_url = format!("sqlite://{}", file.display());
+    drop(Server::start(
+        dir.path(),
+        &["start-dev", "--db-url", &sqlite_url],
+        &ADMIN_ENV,
+    ));
+    let written_order: Vec<String> = block_on(async {
+        let pool = sqlx::SqlitePool::connect(&sqlite_url).await.unwrap();
+        let realm: String = sqlx::query_scalar("SELECT id FROM realm WHERE name = 'master'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        // Ids sort against the order of writing, and all share one time: only the order
+        // of writing can tell the events apart.
+        for n in 0..EVENTS {
+            sqlx::query(
+                "INSERT INTO login_event (id, realm_id, time_ms, type, details)
+                 VALUES ($1, $2, 1700000000000, 'LOGIN', '{\"n\":\"x\"}')",
+            )
+            .bind(format!("event-{:05}", EVENTS - n))
+            .bind(&realm)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        // The first group moved under the last, a batch later: rowid order alone would
+        // insert the child in a statement before its parent's.
+        for n in 0..GROUPS {
+            sqlx::query("INSERT INTO app_group (id, realm_id, name) VALUES ($1, $2, $3)")
+                .bind(format!("g-{n:04}"))
+                .bind(&realm)
+                .bind(format!("group {n}"))
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        sqlx::query("UPDATE app_group SET parent_id = $1 WHERE id = 'g-0000'")
+            .bind(format!("g-{:04}", GROUPS - 1))
+            .execute(&pool)
+            .await
+            .unwrap();
+        let order = sqlx::query_scalar("SELECT id FROM login_event ORDER BY rowid")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        order
+    });
+    let target = block_on(postgres::new_database());
+    let copied = run(
+        dir.path(),
+        &[
+            "copy-database",
+            "--db-url",
+            &sqlite_url,
+            "--to-db-url",
+            &target,
+        ],
+        &[],
+    );
+    assert!(copied.status.success(), "{copied:?}");
+    let printed = printed_counts(&copied.stdout);
+    assert_eq!(printed["login_event"], EVENTS as u64);
+    assert_eq!(printed["app_group"], GROUPS as u64);
+    let (seq_order, parent): (Vec<String>, Option<String>) = block_on(async {
+        let pool = sqlx::PgPool::connect(&target).await.unwrap();
+        let order = sqlx::query_scalar("SELECT id FROM login_event ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let parent = sqlx::query_scalar("SELECT parent_id FROM app_group WHERE id = 'g-0000'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        (order, parent)
+    });
+    assert_eq!(seq_order, written_order, "seq follows the order of writing");
+    assert_eq!(parent, Some(format!("g-{:04}", GROUPS - 1)));
+}
