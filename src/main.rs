@@ -34,7 +34,7 @@ fn main() -> ExitCode {
 /// Runs `export`, `import`, `backup` or `copy-database` to its end; warnings and errors are logged.
 fn run_tool(work: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new("warn"))
+        .with_env_filter(EnvFilter::new("warn,sqlx::query=error"))
         .with_target(false)
         .with_writer(std::io::stderr)
         .init();
