@@ -15,6 +15,15 @@ pub async fn copy_database(args: &CopyDatabaseArgs) -> anyhow::Result<Vec<String
             "copy-database copies a SQLite database: give the source as --db-url sqlite://FILE"
         );
     }
+    let to = args.to_db_url.trim();
+    if !["postgres://", "postgresql://", "jdbc:postgresql:"]
+        .iter()
+        .any(|prefix| to.starts_with(prefix))
+    {
+        anyhow::bail!(
+            "invalid --to-db-url: expected jdbc:postgresql://HOST[:PORT]/DATABASE or postgres://HOST[:PORT]/DATABASE"
+        );
+    }
     let target_options = args.target()?;
     let source = store::open_with(&source_options)
         .await

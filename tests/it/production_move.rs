@@ -475,6 +475,14 @@ fn copy_database_refuses_a_target_with_a_realm_and_export_import_run_on_postgres
     assert!(stderr.contains("already holds realms (master)"), "{stderr}");
     assert!(refused.stdout.is_empty());
     assert_eq!(postgres_counts(&target), before, "nothing written");
+    let not_postgres = copy("sqlite://elsewhere.db");
+    let stderr = String::from_utf8_lossy(&not_postgres.stderr);
+    assert!(!not_postgres.status.success());
+    assert!(
+        stderr.starts_with("keywarden: error: invalid --to-db-url"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("elsewhere.db").exists());
 
     let exported = dir.path().join("master.json");
     let export = run(
