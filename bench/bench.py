@@ -127,13 +127,13 @@ def mib(kib):
 class Server:
     """One keywarden process on a free port, its output appended to log_path."""
 
-    def __init__(self, binary, db_path, log_path):
+    def __init__(self, binary, db_path, log_path, db_url=None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("KC_")}
         env.update(KC_BOOTSTRAP_ADMIN_USERNAME=ADMIN, KC_BOOTSTRAP_ADMIN_PASSWORD=ADMIN_PASSWORD)
         args = [binary, "start-dev", "--features=docker", "--http-host=127.0.0.1",
-                f"--http-port={self.port}", f"--db-url=sqlite://{db_path}"]
+                f"--http-port={self.port}", f"--db-url={db_url or 'sqlite://' + db_path}"]
         self.log = open(log_path, "ab")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT)

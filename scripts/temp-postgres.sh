@@ -3,7 +3,8 @@
 #   scripts/temp-postgres.sh start DIR PORT   # initdb + start; prints the URL
 #   scripts/temp-postgres.sh stop DIR         # stop (the caller removes DIR)
 # initdb refuses to run as root, so as root the server runs as the unprivileged `postgres`
-# user of Debian's package. Listens on 127.0.0.1 only; trust authentication.
+# user of Debian's package. Listens on 127.0.0.1 only; trust authentication; fsync off unless
+# TEMP_POSTGRES_FSYNC=on (benchmarks).
 set -euo pipefail
 
 bin=$(dirname "$(command -v pg_ctl 2>/dev/null || ls -d /usr/lib/postgresql/*/bin/pg_ctl | sort -V | tail -1)")
@@ -18,7 +19,7 @@ start)
     [[ $EUID -eq 0 ]] && chown postgres "$dir"
     as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >/dev/null
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
-        "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" \
+        "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${TEMP_POSTGRES_FSYNC:-off} -c max_connections=300" \
         start >/dev/null
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;

@@ -13,6 +13,7 @@ use crate::crypto::passwords::PasswordHasher;
 use crate::http::tls;
 use crate::keyring::Keyring;
 use crate::login_log::LoginLog;
+use crate::shutdown::{Draining, Shutdown};
 use crate::state::AppState;
 use crate::{admin, bootstrap, health, http, protocol, store};
 
@@ -23,6 +24,7 @@ pub struct Application {
     server: Server,
     login_log: LoginLog,
     clock: Clock,
+    shutdown: Shutdown,
 }
 
 impl Application {
@@ -53,6 +55,9 @@ impl Application {
             .context("neither HTTP nor HTTPS is enabled")?;
         let login_log = LoginLog::start(db.clone());
         let clock = Clock::system();
+        let draining = Draining::default();
+        let shutdown_delay = settings.shutdown_delay;
+        let shutdown_timeout = settings.shutdown_timeout.as_secs_f64().ceil() as u64;
         crate::event_retention::start(db.clone());
         let state = web::Data::new(AppState {
             login_log: login_log.clone(),
@@ -60,6 +65,7 @@ impl Application {
             passwords: PasswordHasher::per_core(),
             keyring: Keyring::default(),
             guesses: Default::default(),
+            draining: draining.clone(),
             settings,
             clock: clock.clone(),
         });
@@ -82,7 +88,11 @@ impl Application {
                 .configure(|cfg| mount(cfg, layout.as_deref(), docker))
                 .default_service(web::to(not_found))
         })
-        .on_connect(http::client_gone::remember_socket);
+        .on_connect(http::client_gone::remember_socket)
+        // Signals are the binary's business (`Shutdown::on_signals`): readiness must go down
+        // before the listeners close, which actix's own handling does not do.
+        .disable_signals()
+        .shutdown_timeout(shutdown_timeout);
         if let Some(listener) = http {
             server = server.listen(listener)?;
         }
@@ -93,12 +103,18 @@ impl Application {
         }
         let server = server.run();
         tracing::info!(http = http_port, https = https_port, "listening");
+        let shutdown = Shutdown {
+            handle: server.handle(),
+            draining,
+            delay: shutdown_delay,
+        };
         Ok(Application {
             port,
             https_port,
             server,
             login_log,
             clock,
+            shutdown,
         })
     }
 
@@ -116,6 +132,11 @@ impl Application {
     /// The server's clock; moving it moves the time every request sees.
     pub fn clock(&self) -> Clock {
         self.clock.clone()
+    }
+
+    /// Stops this server gracefully, readiness down first (see [`Shutdown`]).
+    pub fn shutdown(&self) -> Shutdown {
+        self.shutdown.clone()
     }
 
     /// Serves until the process is stopped, then stores the login events still queued.

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use secrecy::SecretString;
@@ -204,6 +205,16 @@ pub struct ServerArgs {
     /// Log level: error, warn, info, debug, trace, or a tracing filter.
     #[arg(long, env = "KC_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+
+    /// On SIGTERM, how long to go on serving with /health/ready answering 503 before the
+    /// listeners close (e.g. 500ms, 2s), so a load balancer stops sending requests first.
+    #[arg(long, env = "KC_SHUTDOWN_DELAY", default_value = "1s", value_parser = crate::shutdown::parse_duration)]
+    pub shutdown_delay: Duration,
+
+    /// Once the listeners are closed, how long requests in flight may take to finish
+    /// (whole seconds, rounded up).
+    #[arg(long, env = "KC_SHUTDOWN_TIMEOUT", default_value = "1s", value_parser = crate::shutdown::parse_duration)]
+    pub shutdown_timeout: Duration,
 }
 
 /// Keycloak's `https-*` options: native TLS from PEM files.
@@ -304,6 +315,10 @@ pub struct Settings {
     pub db: DbOptions,
     pub log_level: String,
     pub bootstrap_admin: Option<BootstrapAdmin>,
+    /// Serving time between SIGTERM and closing the listeners, readiness down.
+    pub shutdown_delay: Duration,
+    /// Time requests in flight get to finish once the listeners are closed.
+    pub shutdown_timeout: Duration,
 }
 
 /// A configuration the server refuses to start with.
@@ -354,6 +369,8 @@ impl Settings {
             db,
             log_level: "warn".into(),
             bootstrap_admin: None,
+            shutdown_delay: Duration::ZERO,
+            shutdown_timeout: Duration::ZERO,
         }
     }
 
@@ -395,6 +412,8 @@ impl Settings {
             db: args.db.options()?,
             log_level: args.log_level,
             bootstrap_admin: bootstrap_admin(env)?,
+            shutdown_delay: args.shutdown_delay,
+            shutdown_timeout: args.shutdown_timeout,
         })
     }
 }

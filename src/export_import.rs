@@ -172,6 +172,7 @@ fn tool_state(db: Db, options: DbOptions) -> AppState {
         passwords: PasswordHasher::per_core(),
         keyring: Keyring::default(),
         guesses: Default::default(),
+        draining: Default::default(),
         settings: Settings::for_tool(options),
         clock: crate::clock::Clock::system(),
     }

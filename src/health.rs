@@ -14,9 +14,13 @@ async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "UP", "checks": []}))
 }
 
-/// Ready when the database answers.
+/// Ready when the database answers, and not once shutdown has begun (so a load balancer
+/// takes the replica out while it still serves what it was sent).
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    if crate::store::ping(&state.db).await {
+    if state.draining.is_set() {
+        HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "DOWN", "checks": [{"name": "shutdown", "status": "DOWN"}]}))
+    } else if crate::store::ping(&state.db).await {
         HttpResponse::Ok()
             .json(json!({"status": "UP", "checks": [{"name": "database", "status": "UP"}]}))
     } else {

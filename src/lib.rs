@@ -16,6 +16,7 @@ pub mod http;
 pub mod keyring;
 pub mod login_log;
 pub mod protocol;
+pub mod shutdown;
 pub mod state;
 pub mod store;
 

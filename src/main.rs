@@ -59,10 +59,9 @@ fn serve(cli: Cli) -> ExitCode {
         .init();
     let runtime = actix_web::rt::System::new();
     match runtime.block_on(async {
-        Application::build(settings)
-            .await?
-            .run_until_stopped()
-            .await?;
+        let application = Application::build(settings).await?;
+        application.shutdown().on_signals()?;
+        application.run_until_stopped().await?;
         anyhow::Ok(())
     }) {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@ use crate::crypto::passwords::PasswordHasher;
 use crate::keyring::Keyring;
 use crate::login_log::LoginLog;
 use crate::protocol::brute_force::Guesses;
+use crate::shutdown::Draining;
 use crate::store::Db;
 
 /// Everything a request handler may need.
@@ -19,4 +20,6 @@ pub struct AppState {
     pub clock: Clock,
     /// Password guesses being checked, for brute-force protection.
     pub guesses: Guesses,
+    /// Set once shutdown has begun (readiness then answers 503).
+    pub draining: Draining,
 }

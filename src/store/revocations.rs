@@ -51,9 +51,9 @@ pub async fn access_revoked(
     let found = sql!(
         db,
         query_scalar!(
-            r#"SELECT 1 AS "hit!: i64" FROM revoked_access_token WHERE jti = $1
+            r#"SELECT CAST(1 AS BIGINT) AS "hit!: i64" FROM revoked_access_token WHERE jti = $1
            UNION ALL
-           SELECT 1 FROM client_session_revocation r JOIN client c ON c.id = r.client_id
+           SELECT CAST(1 AS BIGINT) FROM client_session_revocation r JOIN client c ON c.id = r.client_id
             WHERE r.session_id = $2 AND c.realm_id = $3 AND c.client_id = $4 AND r.revoked_at >= $5
            LIMIT 1"#,
             jti,
@@ -76,7 +76,7 @@ pub async fn client_detached(
     issued_at: i64,
 ) -> Result<bool, StoreError> {
     let found = sql!(db, query_scalar!(
-        r#"SELECT 1 AS "hit!: i64" FROM client_session_revocation r
+        r#"SELECT CAST(1 AS BIGINT) AS "hit!: i64" FROM client_session_revocation r
            JOIN client c ON c.id = r.client_id
            WHERE r.session_id = $1 AND c.realm_id = $2 AND c.client_id = $3 AND r.revoked_at >= $4"#,
         session,

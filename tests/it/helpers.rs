@@ -105,6 +105,8 @@ pub fn test_settings(db_path: &std::path::Path) -> Settings {
             username: ADMIN_USER.into(),
             password: SecretString::from(ADMIN_PASSWORD),
         }),
+        shutdown_delay: std::time::Duration::ZERO,
+        shutdown_timeout: std::time::Duration::ZERO,
     }
 }
 

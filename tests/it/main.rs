@@ -27,5 +27,7 @@ mod oidc;
 mod peers;
 mod postgres;
 mod production_backup;
+mod production_failover;
 mod production_move;
 mod production_tls;
+mod schema_parity;

@@ -57,7 +57,9 @@ fn start() -> String {
         String::from_utf8_lossy(&started.stderr)
     );
     // The watchdog outlives nothing it should: it polls this process and, once it is gone,
-    // stops the server and removes its directory.
+    // stops the server and removes its directory. It outlives this process on purpose, so this
+    // process never waits for it.
+    #[allow(clippy::zombie_processes)]
     Command::new("sh")
         .arg("-c")
         .arg(format!(
