@@ -37,6 +37,49 @@ pub enum Command {
     /// Copy the SQLite database to a new file, consistently, while a server may be running on it
     /// (for PostgreSQL, use `pg_dump`).
     Backup(BackupArgs),
+    /// Copy every row of the SQLite database into an empty PostgreSQL database, ids kept, to
+    /// move an installation (the server must be stopped).
+    CopyDatabase(CopyDatabaseArgs),
+}
+
+/// Options of `keywarden copy-database`.
+#[derive(Debug, Clone, Args)]
+pub struct CopyDatabaseArgs {
+    /// The database to copy from, as for `start` (the SQLite file).
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// The PostgreSQL database to copy to: postgres://HOST:PORT/DB or jdbc:postgresql://HOST:PORT/DB.
+    #[arg(long, value_name = "URL")]
+    pub to_db_url: String,
+
+    /// The target database's user.
+    #[arg(long)]
+    pub to_db_username: Option<String>,
+
+    /// The target database user's password.
+    #[arg(long)]
+    pub to_db_password: Option<String>,
+
+    /// The schema to copy into on the target (created if missing).
+    #[arg(long)]
+    pub to_db_schema: Option<String>,
+}
+
+impl CopyDatabaseArgs {
+    /// How to open the target, resolved as `--db=postgres` with the `--to-db-*` options.
+    pub fn target(&self) -> Result<DbOptions, ConfigError> {
+        DbArgs {
+            db: Some(DbKind::Postgres),
+            db_url: Some(self.to_db_url.clone()),
+            db_username: self.to_db_username.clone(),
+            db_password: self.to_db_password.clone(),
+            db_schema: self.to_db_schema.clone(),
+            db_pool_max_size: Some(2),
+            ..DbArgs::default()
+        }
+        .options()
+    }
 }
 
 /// Options of `keywarden backup`.
@@ -339,6 +382,7 @@ impl Settings {
             Command::Export(_) => return Err(ConfigError::NotAServer("export")),
             Command::Import(_) => return Err(ConfigError::NotAServer("import")),
             Command::Backup(_) => return Err(ConfigError::NotAServer("backup")),
+            Command::CopyDatabase(_) => return Err(ConfigError::NotAServer("copy-database")),
         };
         let hostname = args.hostname.as_deref().map(parse_hostname).transpose()?;
         if !dev_mode && hostname.is_none() && args.hostname_strict {

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod bootstrap;
 pub mod clock;
 pub mod config;
+pub mod copy_database;
 pub mod crypto;
 pub mod domain;
 pub mod event_retention;

@@ -21,14 +21,20 @@ fn main() -> ExitCode {
             println!("{done}");
             Ok(())
         }),
+        Command::CopyDatabase(args) => run_tool(async move {
+            for line in keywarden::copy_database::copy_database(&args).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }),
         command => serve(Cli { command }),
     }
 }
 
-/// Runs `export`, `import` or `backup` to its end; warnings and errors are logged.
+/// Runs `export`, `import`, `backup` or `copy-database` to its end; warnings and errors are logged.
 fn run_tool(work: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new("warn"))
+        .with_env_filter(EnvFilter::new("warn,sqlx::query=error"))
         .with_target(false)
         .with_writer(std::io::stderr)
         .init();

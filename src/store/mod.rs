@@ -8,6 +8,7 @@ pub mod cache;
 mod cache_version;
 pub mod clients;
 pub mod console_sessions;
+pub mod copy;
 pub mod credentials;
 pub mod events;
 pub mod groups;

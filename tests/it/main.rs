@@ -28,6 +28,7 @@ mod peers;
 mod postgres;
 mod production_backup;
 mod production_failover;
+mod production_move;
 mod production_replicas;
 mod production_tls;
 mod schema_parity;
