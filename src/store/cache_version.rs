@@ -3,11 +3,12 @@
 //! already under way might have been answered before a write this request must see. So a
 //! request either starts the next read itself or waits for the next one to start and end,
 //! and every request waiting meanwhile takes that same answer. Under load one round trip
-//! serves many requests; alone, a request pays exactly one.
+//! serves many requests; alone, a request pays exactly one. Reads go one at a time over a
+//! connection of their own, outside the pool, so none pays the pool's liveness check.
 
 use std::sync::Mutex;
 
-use sqlx::PgPool;
+use sqlx::{ConnectOptions, PgConnection, PgPool};
 use tokio::sync::watch;
 
 /// The reads started so far, and whether one is under way.
@@ -18,6 +19,8 @@ struct State {
 
 pub(crate) struct VersionReads {
     pool: PgPool,
+    /// The connection reads use, opened on first use and again after an error.
+    conn: tokio::sync::Mutex<Option<PgConnection>>,
     state: Mutex<State>,
     /// The last read to end: its number and what it answered (`None`: it failed).
     done: watch::Sender<(u64, Option<i64>)>,
@@ -27,6 +30,7 @@ impl VersionReads {
     pub(crate) fn new(pool: PgPool) -> Self {
         VersionReads {
             pool,
+            conn: tokio::sync::Mutex::new(None),
             state: Mutex::new(State {
                 started: 0,
                 running: false,
@@ -74,12 +78,19 @@ impl VersionReads {
     }
 
     async fn read(&self) -> Option<i64> {
-        let pool = super::Pool::Postgres(self.pool.clone());
-        super::sql!(
-            &pool,
+        let mut held = self.conn.lock().await;
+        if held.is_none() {
+            *held = Some(self.pool.connect_options().connect().await.ok()?);
+        }
+        let conn = held.as_mut()?;
+        let version = super::sql!(
+            super::Exec::Postgres(super::backend::On::Conn(conn)),
             query_scalar!("SELECT version FROM cache_version WHERE id").fetch_one
-        )
-        .ok()
+        );
+        if version.is_err() {
+            *held = None;
+        }
+        version.ok()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
