@@ -12,7 +12,8 @@ chmod 755 "$work"
 
 sqlite_db=$work/keywarden.db
 for migration in migrations/sqlite/*.sql; do sqlite3 "$sqlite_db" < "$migration"; done
-pg_url=$(scripts/temp-postgres.sh start "$work/pg" 54399)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+pg_url=$(scripts/temp-postgres.sh start "$work/pg" "$port")
 for migration in migrations/postgres/*.sql; do
     psql -q -v ON_ERROR_STOP=1 "$pg_url" -f "$migration" >/dev/null
 done

@@ -13,6 +13,7 @@ use crate::crypto::passwords::PasswordHasher;
 use crate::http::tls;
 use crate::keyring::Keyring;
 use crate::login_log::LoginLog;
+use crate::protocol::verified_credentials::VerifiedCredentials;
 use crate::shutdown::{Draining, Shutdown};
 use crate::state::AppState;
 use crate::{admin, bootstrap, health, http, protocol, store};
@@ -61,10 +62,11 @@ impl Application {
         crate::event_retention::start(db.clone());
         let state = web::Data::new(AppState {
             login_log: login_log.clone(),
+            keyring: Keyring::new(&db),
             db,
             passwords: PasswordHasher::per_core(),
-            keyring: Keyring::default(),
             guesses: Default::default(),
+            verified: VerifiedCredentials::new(settings.credential_cache_lifespan),
             draining: draining.clone(),
             settings,
             clock: clock.clone(),

@@ -215,6 +215,12 @@ pub struct ServerArgs {
     /// (whole seconds, rounded up).
     #[arg(long, env = "KC_SHUTDOWN_TIMEOUT", default_value = "1s", value_parser = crate::shutdown::parse_duration)]
     pub shutdown_timeout: Duration,
+
+    /// How long credentials that verified stay trusted without hashing the password again,
+    /// while the stored password is unchanged and no failure is on record (e.g. 30s, 5m;
+    /// 0 hashes every time). Only a keyed hash of them is kept in memory.
+    #[arg(long, env = "KC_CREDENTIAL_CACHE_LIFESPAN", default_value = "5m", value_parser = crate::shutdown::parse_duration)]
+    pub credential_cache_lifespan: Duration,
 }
 
 /// Keycloak's `https-*` options: native TLS from PEM files.
@@ -319,6 +325,8 @@ pub struct Settings {
     pub shutdown_delay: Duration,
     /// Time requests in flight get to finish once the listeners are closed.
     pub shutdown_timeout: Duration,
+    /// How long verified credentials are trusted without hashing (zero: never).
+    pub credential_cache_lifespan: Duration,
 }
 
 /// A configuration the server refuses to start with.
@@ -371,6 +379,7 @@ impl Settings {
             bootstrap_admin: None,
             shutdown_delay: Duration::ZERO,
             shutdown_timeout: Duration::ZERO,
+            credential_cache_lifespan: Duration::ZERO,
         }
     }
 
@@ -414,6 +423,7 @@ impl Settings {
             bootstrap_admin: bootstrap_admin(env)?,
             shutdown_delay: args.shutdown_delay,
             shutdown_timeout: args.shutdown_timeout,
+            credential_cache_lifespan: args.credential_cache_lifespan,
         })
     }
 }

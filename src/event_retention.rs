@@ -2,6 +2,7 @@
 //! older than their realm's `eventsExpiration`, and in every realm the oldest login and admin
 //! events beyond a fixed bound. Deletes go in small batches, each its own short write, so
 //! sign-ins and admin writes queue behind one batch at most; they leave the read cache warm.
+//! On PostgreSQL it also trims the replicas' log of cache changes (see `store::cache`).
 
 use std::time::Duration;
 
@@ -25,6 +26,11 @@ pub fn start(db: Db) {
             ticks.tick().await;
             if let Err(err) = prune(&db, crate::clock::now_ms()).await {
                 tracing::warn!(error = %err, "pruning events failed");
+            }
+            if db.backend() == store::Backend::Postgres {
+                if let Err(err) = store::cache_changes::prune(db.write()).await {
+                    tracing::warn!(error = %err, "pruning cache changes failed");
+                }
             }
         }
     });

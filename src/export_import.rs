@@ -15,6 +15,7 @@ use crate::config::{ExportArgs, ImportArgs, Settings, UsersExport};
 use crate::crypto::passwords::PasswordHasher;
 use crate::keyring::Keyring;
 use crate::login_log::LoginLog;
+use crate::protocol::verified_credentials::VerifiedCredentials;
 use crate::state::AppState;
 use crate::store::{self, Db, DbOptions, OpenError};
 
@@ -168,10 +169,11 @@ fn read_file(path: &Path) -> anyhow::Result<Vec<RealmFile>> {
 fn tool_state(db: Db, options: DbOptions) -> AppState {
     AppState {
         login_log: LoginLog::start(db.clone()),
+        keyring: Keyring::new(&db),
         db,
         passwords: PasswordHasher::per_core(),
-        keyring: Keyring::default(),
         guesses: Default::default(),
+        verified: VerifiedCredentials::new(std::time::Duration::ZERO),
         draining: Default::default(),
         settings: Settings::for_tool(options),
         clock: crate::clock::Clock::system(),

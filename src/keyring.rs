@@ -31,22 +31,25 @@ impl RealmKeys {
     }
 }
 
-/// A cache of parsed realm keys, kept by the store's read cache: a rotation, a removal or the
-/// realm's deletion is a write, and any write (on PostgreSQL, by any replica) makes the next
-/// request load the keys again (see `store::cache`).
+/// A cache of parsed realm keys, kept by the store's read cache: a rotation, a new key, a
+/// removal or the realm's deletion changes `realm_key` rows, which drops the realm's entry
+/// (on PostgreSQL, on every replica; see `store::cache`).
 pub struct Keyring {
-    realms: Memo<RealmId, Arc<RealmKeys>>,
-}
-
-impl Default for Keyring {
-    fn default() -> Self {
-        Keyring {
-            realms: Memo::new(),
-        }
-    }
+    realms: Arc<Memo<RealmId, Arc<RealmKeys>>>,
 }
 
 impl Keyring {
+    /// An empty keyring whose entries `db`'s changes drop.
+    pub fn new(db: &Db) -> Self {
+        let realms = Arc::new(Memo::new(
+            |realm: &RealmId, _: &Arc<RealmKeys>, change: &store::cache::Change| {
+                change.is("realm_key", realm.as_str())
+            },
+        ));
+        db.cache().register(realms.clone());
+        Keyring { realms }
+    }
+
     /// The realm's keys, loading them from the store when the cache has none that are current.
     pub async fn get(&self, db: &Db, realm: &RealmId) -> Result<Arc<RealmKeys>, KeyringError> {
         let loaded = db

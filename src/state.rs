@@ -6,6 +6,7 @@ use crate::crypto::passwords::PasswordHasher;
 use crate::keyring::Keyring;
 use crate::login_log::LoginLog;
 use crate::protocol::brute_force::Guesses;
+use crate::protocol::verified_credentials::VerifiedCredentials;
 use crate::shutdown::Draining;
 use crate::store::Db;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Password guesses being checked, for brute-force protection.
     pub guesses: Guesses,
+    /// Credentials that verified recently (see `protocol::verified_credentials`).
+    pub verified: VerifiedCredentials,
     /// Set once shutdown has begun (readiness then answers 503).
     pub draining: Draining,
 }

@@ -49,6 +49,8 @@ pub struct Guesses {
 struct Name {
     turn: tokio::sync::Mutex<()>,
     in_flight: AtomicI64,
+    /// Failures this process stored for the name.
+    failures_stored: AtomicI64,
 }
 
 impl Guesses {
@@ -69,6 +71,9 @@ pub struct Slot {
     name: Arc<Name>,
     key: String,
     settled: bool,
+    failures_on_record: bool,
+    /// `Name::failures_stored` when the slot was taken.
+    failures_stored: i64,
 }
 
 impl Drop for Slot {
@@ -104,6 +109,8 @@ pub async fn take_slot(
         name: name.clone(),
         key,
         settled: false,
+        failures_on_record: record.is_some(),
+        failures_stored: name.failures_stored.load(Ordering::SeqCst),
     })))
 }
 
@@ -129,6 +136,11 @@ pub fn admits(realm: &Realm, record: Option<&LoginFailure>, in_flight: i64, now_
 }
 
 impl Slot {
+    /// Whether the name had no failure on record when the slot was taken.
+    pub fn no_failures_on_record(&self) -> bool {
+        !self.failures_on_record
+    }
+
     /// The guess was wrong: one more failure, counted once, then the slot is free.
     pub async fn failed(
         mut self,
@@ -145,18 +157,24 @@ impl Slot {
             next
         })
         .await?;
+        name.failures_stored.fetch_add(1, Ordering::SeqCst);
         self.settle();
         Ok(())
     }
 
     /// The guess was right: the name's failures are forgotten (written only when there are
-    /// any), then the slot is free.
+    /// any), then the slot is free. A name that had none on record when the slot was taken,
+    /// and none stored by this process since, is not looked up again: a clean sign-in costs
+    /// one read and no write.
     pub async fn succeeded(mut self, state: &AppState, realm: &Realm) -> Result<(), StoreError> {
         let name = self.name.clone();
         let _turn = name.turn.lock().await;
-        if store::login_failures::find(state.db.read(), &realm.id, &self.key)
-            .await?
-            .is_some()
+        let clean = !self.failures_on_record
+            && name.failures_stored.load(Ordering::SeqCst) == self.failures_stored;
+        if !clean
+            && store::login_failures::find(state.db.read(), &realm.id, &self.key)
+                .await?
+                .is_some()
         {
             store::login_failures::clear_quietly(&state.db, &realm.id, &self.key).await?;
         }

@@ -2,12 +2,13 @@
 //! answer for unknown users, wrong passwords and disabled users.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use secrecy::SecretString;
 
 use crate::crypto::passwords::Verdict;
 use crate::domain::{Realm, User, UserId, Username};
-use crate::protocol::brute_force;
+use crate::protocol::brute_force::{self, Slot};
 use crate::state::AppState;
 use crate::store::events::LoginEvent;
 use crate::store::{self, StoreError};
@@ -47,7 +48,9 @@ pub const EVENT_TYPES: &[&str] = &[
     "LOGOUT",
 ];
 
-/// Checks a username and password in `realm`. Unknown users cost the same time as wrong
+/// Checks a username and password in `realm`. Credentials that verified recently against the
+/// same stored hash, with no failure on record for the name, are not hashed again (see
+/// `verified_credentials`). Unknown users cost the same time as wrong
 /// passwords (a dummy hash is verified), the password is checked before `enabled` so a
 /// disabled account is indistinguishable from a wrong password by timing, and the realm's
 /// brute-force protection counts failures and refuses, unchecked, guesses at a locked name
@@ -75,12 +78,32 @@ pub async fn verify_password(
         Some(user) => store::users::password_hash_cached(&state.db, &user.id).await?,
         None => None,
     };
-    let verdict = state
-        .passwords
-        .check(password.clone(), stored.clone())
-        .await;
-    if let (Verdict::Outdated, Some(user), Some(stored)) = (verdict, &user, stored) {
-        rehash_later(state, user.id.clone(), stored, password);
+    let tag = state.verified.tag(&realm.id, username, &password);
+    let now = Instant::now();
+    let no_failures = slot.as_ref().is_none_or(Slot::no_failures_on_record);
+    let recalled = match (&user, &stored) {
+        (Some(user), Some(stored)) if no_failures => {
+            state.verified.recalls(&tag, &user.id, stored, now)
+        }
+        _ => false,
+    };
+    let verdict = if recalled {
+        Verdict::Right
+    } else {
+        state
+            .passwords
+            .check(password.clone(), stored.clone())
+            .await
+    };
+    match (verdict, &user, stored) {
+        (Verdict::Wrong, _, _) => state.verified.forget(&tag),
+        (Verdict::Outdated, Some(user), Some(stored)) => {
+            rehash_later(state, user.id.clone(), stored, password);
+        }
+        (Verdict::Right, Some(user), Some(stored)) if !recalled => {
+            state.verified.remember(tag, &user.id, &stored, now);
+        }
+        _ => {}
     }
     let verified = verdict.is_right();
     let outcome = match user {

@@ -4,3 +4,4 @@ pub mod brute_force;
 pub mod docker;
 pub mod login;
 pub mod oidc;
+pub mod verified_credentials;

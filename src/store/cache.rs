@@ -2,24 +2,28 @@
 //! hash, identity token, signing keys), so that issuing a token usually needs no database
 //! round trip for them.
 //!
-//! Entries are served only while the epoch they were read under is current. Where the epoch
-//! comes from depends on the database.
+//! A write drops only the entries it changed. Triggers log the key of every changed row in
+//! `cache_change` (migration 0019); the cache reads the log and drops the entries built from
+//! those rows. New rows drop nothing, since a lookup that found nothing is never cached: a
+//! `docker login` or a new user leaves the cache warm. A change to a realm drops everything.
 //!
-//! On PostgreSQL, replicas share the database, so the epoch is the database's own
-//! `cache_version`, which a trigger bumps inside every transaction that changes a cached table
-//! (migration 0017). A request reads it once, at its first cached lookup (and again after each
-//! write it makes itself), and uses entries only if they were read under that version. So a
+//! On PostgreSQL, replicas share the database, and each logged change carries the next
+//! `cache_version`. A request reads the version once, at its first cached lookup (and again
+//! after each write it makes itself), and first applies the changes logged up to it. So a
 //! write acknowledged by any replica is honoured by every request that starts afterwards, on
 //! every replica, at the cost of one single-row read per request, which the requests that
 //! arrive together share (see `cache_version`).
 //!
-//! On SQLite, one process owns the file, and the epoch is kept in memory by the writer
-//! connection itself (see `store::open`): SQLite's commit hook marks a write as under way just
-//! before its data becomes visible, and the writer's return to the pool ends it by moving to a
-//! new epoch. Nothing is served or kept while a write is under way, and an entry is served
-//! only while the epoch it was read under is current. A reader takes the epoch before it
-//! queries, so a row read before a commit always carries an older epoch than any served after
-//! it, and a response that follows a write (a revocation, say) never sees what it replaced.
+//! On SQLite, one process owns the file, and the writer connection applies the log itself
+//! (see `store::open`): SQLite's commit hook marks a write as under way just before its data
+//! becomes visible, and the writer's return to the pool applies the logged changes and ends
+//! it. Nothing is served while a write is under way, so a response that follows a write (a
+//! revocation, say) never sees what it replaced.
+//!
+//! Either way, a row is kept only if no change began to be applied while it was read:
+//! `pending` names the last change whose dropping has begun, and a load keeps its row only
+//! while `pending` is still what it was when the load began. A row read before a change was
+//! committed and kept before the change was applied is dropped when it is.
 
 use std::borrow::Borrow;
 use std::cell::Cell;
@@ -27,7 +31,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
 
@@ -36,129 +40,233 @@ use super::tokens::StoredToken;
 use super::StoreError;
 use crate::domain::{Client, Realm, RealmId, User, UserId};
 
-/// Entries kept per kind before the whole map is dropped: a bound on memory, far above the
-/// working set of a busy realm, that garbage lookups cannot grow past.
-const MAX_ENTRIES: usize = 4096;
+/// Entries kept per kind: a bound on memory, above the working set of a busy installation,
+/// that garbage lookups cannot grow past. When full, half the entries go.
+const MAX_ENTRIES: usize = 16_384;
+
+/// Changes applied one by one at most; a longer run of changes drops the whole cache.
+pub(crate) const MAX_CHANGES: usize = 1000;
+
+/// One logged change: the table and the key the trigger logged (see migration 0019).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub table: String,
+    pub key: String,
+}
+
+impl Change {
+    /// Whether this change is to `table`'s row `key`.
+    pub fn is(&self, table: &str, key: &str) -> bool {
+        self.table == table && self.key == key
+    }
+
+    /// Whether the change drops every entry (a realm's, or a change no key names).
+    fn drops_all(&self) -> bool {
+        self.table == "realm" || self.key.is_empty()
+    }
+}
+
+/// Whether `change` makes the entry (key, value) stale.
+pub type Staleness<K, V> = fn(&K, &V, &Change) -> bool;
 
 /// One kind of cached row, keyed by what it is looked up with.
 pub struct Memo<K, V> {
-    inner: Mutex<Entries<K, V>>,
-}
-
-struct Entries<K, V> {
-    epoch: u64,
-    map: HashMap<K, V>,
+    map: Mutex<HashMap<K, V>>,
+    stale: Staleness<K, V>,
 }
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
-    pub(crate) fn new() -> Self {
+    /// An empty memo whose entries `stale` tells apart from a change.
+    pub(crate) fn new(stale: Staleness<K, V>) -> Self {
         Memo {
-            inner: Mutex::new(Entries {
-                epoch: 0,
-                map: HashMap::new(),
-            }),
+            map: Mutex::new(HashMap::new()),
+            stale,
         }
     }
 
-    fn get<Q>(&self, key: &Q, epoch: u64) -> Option<V>
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, V>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get<Q>(&self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        let entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        (entries.epoch == epoch)
-            .then(|| entries.map.get(key).cloned())
-            .flatten()
+        self.lock().get(key).cloned()
     }
 
-    fn put(&self, key: K, value: V, epoch: u64) {
-        let mut entries = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.epoch != epoch {
-            if epoch < entries.epoch {
-                return;
-            }
-            entries.map.clear();
-            entries.epoch = epoch;
+    /// Keeps a row read by a load that began when `pending` was `began`, if no change has
+    /// been applied since.
+    fn put(&self, key: K, value: V, pending: &AtomicU64, began: u64) {
+        let mut map = self.lock();
+        if pending.load(Ordering::SeqCst) != began {
+            return;
         }
-        if entries.map.len() >= MAX_ENTRIES {
-            entries.map.clear();
+        if map.len() >= MAX_ENTRIES {
+            let mut keep = false;
+            map.retain(|_, _| {
+                keep = !keep;
+                keep
+            });
         }
-        entries.map.insert(key, value);
+        map.insert(key, value);
+    }
+}
+
+/// What the cache needs of a memo to apply changes to it.
+pub(crate) trait Evict: Send + Sync {
+    /// Drops the entries `changes` make stale.
+    fn evict(&self, changes: &[Change]);
+    /// Drops every entry.
+    fn clear(&self);
+}
+
+impl<K: Eq + Hash + Send, V: Clone + Send> Evict for Memo<K, V> {
+    fn evict(&self, changes: &[Change]) {
+        let stale = self.stale;
+        self.lock()
+            .retain(|key, value| !changes.iter().any(|change| stale(key, value, change)));
+    }
+
+    fn clear(&self) {
+        self.lock().clear();
     }
 }
 
 tokio::task_local! {
-    /// The shared epoch a request read, until it writes (see the module documentation).
+    /// The shared version a request read, until it writes (see the module documentation).
     static REQUEST_EPOCH: Cell<Option<u64>>;
 }
 
-/// Runs one request: its cached lookups share one read of the shared epoch.
+/// Runs one request: its cached lookups share one read of the shared version.
 pub async fn request_scope<F: Future>(request: F) -> F::Output {
     REQUEST_EPOCH.scope(Cell::new(None), request).await
 }
 
-/// Makes the current request read the shared epoch again at its next lookup: called after
+/// Makes the current request read the shared version again at its next lookup: called after
 /// each of its own writes, so it sees them.
 pub(crate) fn forget_request_epoch() {
     let _ = REQUEST_EPOCH.try_with(|epoch| epoch.set(None));
 }
 
-/// The cached kinds and the epoch they are checked against.
+/// PostgreSQL's side: the version reads, and the one catch-up at a time.
+struct Shared {
+    reads: VersionReads,
+    pool: PgPool,
+    catching_up: tokio::sync::Mutex<()>,
+}
+
+/// The cached kinds and the state of the changes applied to them.
 pub struct ReadCache {
-    /// PostgreSQL's version reads, when epochs are the database's `cache_version`.
-    shared: Option<VersionReads>,
-    /// The epoch, shifted left once; the low bit is set while a write is under way (SQLite).
-    state: AtomicU64,
+    shared: Option<Shared>,
+    /// SQLite: set from a commit until its logged changes are applied.
+    writing: AtomicBool,
     /// Set while the writer commits only rows no cached read depends on (login events).
     quiet: AtomicBool,
+    /// The last change whose dropping has begun.
+    pending: AtomicU64,
+    /// The last change dropped (on PostgreSQL, a `cache_version`).
+    applied: AtomicU64,
     pub(crate) realms_by_name: Memo<String, Realm>,
     pub(crate) clients_by_client_id: Memo<(RealmId, String), Client>,
     pub(crate) users_by_id: Memo<UserId, User>,
     pub(crate) users_by_username: Memo<(RealmId, String), User>,
     pub(crate) password_hashes: Memo<UserId, String>,
     pub(crate) tokens_by_digest: Memo<Vec<u8>, StoredToken>,
+    /// Memos kept elsewhere (the keyring's).
+    others: Mutex<Vec<Arc<dyn Evict>>>,
 }
 
 impl ReadCache {
-    /// A cache whose epochs the SQLite writer keeps.
+    /// A cache whose changes the SQLite writer applies.
     pub(crate) fn new() -> Self {
-        Self::with_epochs(None)
+        Self::with_shared(None)
     }
 
-    /// A cache whose epochs are PostgreSQL's `cache_version`.
+    /// A cache that applies the changes PostgreSQL logged up to the version a request reads.
     pub(crate) fn shared(pool: PgPool) -> Self {
-        Self::with_epochs(Some(pool))
+        Self::with_shared(Some(Shared {
+            reads: VersionReads::new(pool.clone()),
+            pool,
+            catching_up: tokio::sync::Mutex::new(()),
+        }))
     }
 
-    fn with_epochs(shared: Option<PgPool>) -> Self {
+    fn with_shared(shared: Option<Shared>) -> Self {
         ReadCache {
-            shared: shared.map(VersionReads::new),
-            state: AtomicU64::new(0),
+            shared,
+            writing: AtomicBool::new(false),
             quiet: AtomicBool::new(false),
-            realms_by_name: Memo::new(),
-            clients_by_client_id: Memo::new(),
-            users_by_id: Memo::new(),
-            users_by_username: Memo::new(),
-            password_hashes: Memo::new(),
-            tokens_by_digest: Memo::new(),
+            pending: AtomicU64::new(0),
+            applied: AtomicU64::new(0),
+            realms_by_name: Memo::new(|_, _, _| false),
+            clients_by_client_id: Memo::new(|_, client, change| {
+                change.is("client", client.id.as_str())
+            }),
+            users_by_id: Memo::new(|id, _, change| change.is("app_user", id.as_str())),
+            users_by_username: Memo::new(|_, user, change| change.is("app_user", user.id.as_str())),
+            password_hashes: Memo::new(|id, _, change| change.is("credential", id.as_str())),
+            tokens_by_digest: Memo::new(|_, token, change| change.is("refresh_token", &token.id)),
+            others: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Applies changes to `memo` too, which lives elsewhere.
+    pub(crate) fn register(&self, memo: Arc<dyn Evict>) {
+        self.others
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(memo);
+    }
+
+    /// Drops what `changes` make stale from every memo (everything, when `changes` is `None`:
+    /// the changes are unknown).
+    fn apply(&self, changes: Option<&[Change]>) {
+        let drops_all =
+            changes.is_none_or(|c| c.len() > MAX_CHANGES || c.iter().any(Change::drops_all));
+        let others = self
+            .others
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let memos: [&dyn Evict; 6] = [
+            &self.realms_by_name,
+            &self.clients_by_client_id,
+            &self.users_by_id,
+            &self.users_by_username,
+            &self.password_hashes,
+            &self.tokens_by_digest,
+        ];
+        for memo in memos.into_iter().chain(others.iter().map(|m| m.as_ref())) {
+            match changes {
+                Some(changes) if !drops_all => memo.evict(changes),
+                _ => memo.clear(),
+            }
         }
     }
 
     /// A commit is about to become visible: stop serving entries (the writer's commit hook).
     pub(crate) fn write_started(&self) {
         if !self.quiet.load(Ordering::SeqCst) {
-            self.state.fetch_or(1, Ordering::SeqCst);
+            self.writing.store(true, Ordering::SeqCst);
         }
     }
 
-    /// The writer is back in its pool: if it committed, everything read before is stale, and
-    /// caching resumes.
-    pub(crate) fn write_finished(&self) {
-        let _ = self
-            .state
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |s| {
-                (s & 1 == 1).then_some(s + 1)
-            });
+    /// Whether a commit's changes wait to be applied (see `write_finished`).
+    pub(crate) fn write_under_way(&self) -> bool {
+        self.writing.load(Ordering::SeqCst)
+    }
+
+    /// The writer is back in its pool with the changes its commits logged (`None`: they
+    /// could not be read): drops what they made stale, and serving resumes.
+    pub(crate) fn write_finished(&self, changes: Option<Vec<Change>>) {
+        if changes.as_ref().is_none_or(|c| !c.is_empty()) {
+            let next = self.pending.fetch_add(1, Ordering::SeqCst) + 1;
+            self.apply(changes.as_deref());
+            self.applied.store(next, Ordering::SeqCst);
+        }
+        self.writing.store(false, Ordering::SeqCst);
     }
 
     /// Keeps the writer's commits from invalidating the cache until the guard is dropped.
@@ -168,20 +276,42 @@ impl ReadCache {
         QuietWrites(self)
     }
 
-    /// The current epoch, or `None` when nothing may be served or kept (a SQLite write under
-    /// way, or the shared version unreadable).
+    /// The point the request's lookups stand at, once every change it must see is applied;
+    /// `None` when nothing may be served or kept (a SQLite write under way, or the shared
+    /// version or its changes unreadable).
     async fn epoch(&self) -> Option<u64> {
-        let Some(reads) = &self.shared else {
-            let state = self.state.load(Ordering::SeqCst);
-            return (state & 1 == 0).then_some(state);
+        let Some(shared) = &self.shared else {
+            let applied = self.applied.load(Ordering::SeqCst);
+            return (!self.writing.load(Ordering::SeqCst)).then_some(applied);
         };
         if let Ok(Some(epoch)) = REQUEST_EPOCH.try_with(Cell::get) {
             return Some(epoch);
         }
-        let version = reads.current().await?;
-        let epoch = u64::try_from(version).ok()?;
-        let _ = REQUEST_EPOCH.try_with(|current| current.set(Some(epoch)));
-        Some(epoch)
+        let version = u64::try_from(shared.reads.current().await?).ok()?;
+        self.catch_up(shared, version).await?;
+        let _ = REQUEST_EPOCH.try_with(|current| current.set(Some(version)));
+        Some(version)
+    }
+
+    /// Applies the changes PostgreSQL logged up to `version` (and any after it read along).
+    async fn catch_up(&self, shared: &Shared, version: u64) -> Option<()> {
+        if self.applied.load(Ordering::SeqCst) >= version {
+            return Some(());
+        }
+        let _turn = shared.catching_up.lock().await;
+        let from = self.applied.load(Ordering::SeqCst);
+        if from >= version {
+            return Some(());
+        }
+        let logged = super::cache_changes::since(&shared.pool, from).await.ok()?;
+        let upto = logged.last().map_or(version, |(v, _)| (*v).max(version));
+        let complete = logged.first().is_some_and(|(first, _)| *first == from + 1)
+            && logged.len() <= MAX_CHANGES;
+        self.pending.store(upto, Ordering::SeqCst);
+        let changes: Vec<Change> = logged.into_iter().map(|(_, change)| change).collect();
+        self.apply(complete.then_some(changes.as_slice()));
+        self.applied.store(upto, Ordering::SeqCst);
+        Some(())
     }
 
     /// The cached row for `key`, or the one `load` reads (kept when found).
@@ -196,13 +326,16 @@ impl ReadCache {
         V: Clone,
         Fut: Future<Output = Result<Option<V>, StoreError>>,
     {
-        let epoch = self.epoch().await;
-        if let Some(hit) = epoch.and_then(|epoch| memo.get(&key, epoch)) {
-            return Ok(Some(hit));
+        let serving = self.epoch().await.is_some();
+        if serving {
+            if let Some(hit) = memo.get(&key) {
+                return Ok(Some(hit));
+            }
         }
+        let began = self.pending.load(Ordering::SeqCst);
         let loaded = load().await?;
-        if let (Some(value), Some(epoch)) = (&loaded, epoch) {
-            memo.put(key, value.clone(), epoch);
+        if let (Some(value), true) = (&loaded, serving) {
+            memo.put(key, value.clone(), &self.pending, began);
         }
         Ok(loaded)
     }
@@ -221,10 +354,28 @@ impl Drop for QuietWrites<'_> {
 mod tests {
     use super::*;
 
-    fn cache_with_one_entry() -> (ReadCache, Memo<String, u32>) {
+    fn memo() -> Memo<String, u32> {
+        Memo::new(|key, _, change| change.is("t", key))
+    }
+
+    /// A memo the cache applies its changes to.
+    fn registered(cache: &ReadCache) -> Arc<Memo<String, u32>> {
+        let memo = Arc::new(memo());
+        cache.register(memo.clone());
+        memo
+    }
+
+    fn change(table: &str, key: &str) -> Change {
+        Change {
+            table: table.to_owned(),
+            key: key.to_owned(),
+        }
+    }
+
+    fn cache_with_one_entry() -> (ReadCache, Arc<Memo<String, u32>>) {
         let cache = ReadCache::new();
-        let memo = Memo::new();
-        memo.put("a".to_owned(), 1, cache.state.load(Ordering::SeqCst));
+        let memo = registered(&cache);
+        memo.put("a".to_owned(), 1, &cache.pending, 0);
         (cache, memo)
     }
 
@@ -240,16 +391,45 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn serves_entries_until_a_write() {
+    async fn serves_entries_until_a_write_changes_them() {
         let (cache, memo) = cache_with_one_entry();
         let served = |stored| lookup(&cache, &memo, stored);
         assert_eq!(served(Some(2)).await, Some(1), "served from the cache");
         cache.write_started();
         assert_eq!(served(Some(2)).await, Some(2), "not served during a write");
-        assert_eq!(served(Some(3)).await, Some(3), "nor kept");
-        cache.write_finished();
+        cache.write_finished(Some(vec![change("t", "a")]));
         assert_eq!(served(Some(4)).await, Some(4), "read again after it");
         assert_eq!(served(None).await, Some(4), "and cached again");
+    }
+
+    #[tokio::test]
+    async fn writes_that_change_other_rows_keep_the_entry() {
+        let (cache, memo) = cache_with_one_entry();
+        cache.write_started();
+        cache.write_finished(Some(vec![change("t", "b"), change("u", "a")]));
+        assert_eq!(lookup(&cache, &memo, Some(2)).await, Some(1));
+        cache.write_started();
+        cache.write_finished(Some(Vec::new()));
+        assert_eq!(
+            lookup(&cache, &memo, Some(2)).await,
+            Some(1),
+            "new rows change nothing cached"
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_changes_and_realm_changes_drop_everything() {
+        for changes in [
+            None,
+            Some(vec![change("realm", "r")]),
+            Some(vec![change("t", "")]),
+            Some(vec![change("t", "b"); MAX_CHANGES + 1]),
+        ] {
+            let (cache, memo) = cache_with_one_entry();
+            cache.write_started();
+            cache.write_finished(changes.clone());
+            assert_eq!(lookup(&cache, &memo, Some(2)).await, Some(2), "{changes:?}");
+        }
     }
 
     #[tokio::test]
@@ -259,33 +439,26 @@ mod tests {
             let _quiet = cache.quiet_writes();
             cache.write_started();
         }
-        cache.write_finished();
+        assert!(!cache.write_under_way());
         assert_eq!(lookup(&cache, &memo, Some(2)).await, Some(1));
-        cache.write_started();
-        cache.write_finished();
-        assert_eq!(
-            lookup(&cache, &memo, Some(2)).await,
-            Some(2),
-            "loud ones do not"
-        );
     }
 
     #[tokio::test]
     async fn missing_rows_are_not_cached() {
         let cache = ReadCache::new();
-        let memo = Memo::new();
+        let memo = memo();
         assert_eq!(lookup(&cache, &memo, None).await, None);
         assert_eq!(lookup(&cache, &memo, Some(3)).await, Some(3));
     }
 
     #[tokio::test]
-    async fn a_row_read_across_a_write_is_never_served() {
+    async fn a_row_read_across_a_change_is_not_kept() {
         let cache = ReadCache::new();
-        let memo = Memo::new();
+        let memo = registered(&cache);
         let value = cache
             .get_or_load(&memo, "a".to_owned(), || async {
                 cache.write_started();
-                cache.write_finished();
+                cache.write_finished(Some(vec![change("t", "a")]));
                 Ok(Some(1))
             })
             .await
@@ -294,27 +467,91 @@ mod tests {
         assert_eq!(
             lookup(&cache, &memo, Some(2)).await,
             Some(2),
-            "but it was stored under the old epoch, so the next lookup reads again"
+            "but it was read while a change was applied, so the next lookup reads again"
         );
     }
 
-    #[test]
-    fn a_late_put_does_not_clear_newer_entries() {
-        let memo = Memo::new();
-        memo.put("new".to_owned(), 2, 5);
-        memo.put("old".to_owned(), 1, 4);
-        assert_eq!(memo.get("new", 5), Some(2));
-        assert_eq!(memo.get("old", 5), None);
+    #[tokio::test]
+    async fn a_row_kept_before_its_change_is_applied_is_dropped_with_it() {
+        let cache = ReadCache::new();
+        let memo = registered(&cache);
+        let value = cache
+            .get_or_load(&memo, "a".to_owned(), || async {
+                cache.write_started();
+                Ok(Some(1))
+            })
+            .await
+            .unwrap();
+        assert_eq!(value, Some(1));
+        cache.write_finished(Some(vec![change("t", "a")]));
+        assert_eq!(lookup(&cache, &memo, Some(2)).await, Some(2));
     }
 
     #[test]
     fn the_map_is_bounded() {
-        let memo = Memo::new();
+        let memo = memo();
+        let pending = AtomicU64::new(0);
         for i in 0..=MAX_ENTRIES {
-            memo.put(i.to_string(), i, 0);
+            memo.put(i.to_string(), i as u32, &pending, 0);
         }
-        let entries = memo.inner.lock().unwrap();
-        assert!(entries.map.len() <= MAX_ENTRIES);
+        let len = memo.lock().len();
+        assert!(len <= MAX_ENTRIES && len > MAX_ENTRIES / 4, "{len}");
+    }
+
+    /// Through the real writer connection and the change log: a new row and a change to
+    /// another row leave a cached user warm; a change to that user drops it.
+    #[tokio::test]
+    async fn writes_drop_only_the_rows_they_change() {
+        use crate::domain::{RealmName, Username};
+        use crate::store::{self, realms, users};
+
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/kw.db", dir.path().display());
+        let db = store::open(&url).await.unwrap();
+        let realm = Realm::new(RealmName::parse("team").unwrap());
+        realms::insert(db.write(), &realm).await.unwrap();
+        let user = |name: &str| User::new(realm.id.clone(), Username::parse(name).unwrap());
+        let (mut cached, mut other) = (user("cached"), user("other"));
+        users::insert(db.write(), &cached).await.unwrap();
+        users::insert(db.write(), &other).await.unwrap();
+        drop(db.write().acquire().await.unwrap());
+        let first_name = |u: Option<User>| u.unwrap().first_name;
+        let read = || users::find_by_id_cached(&db, &realm.id, &cached.id);
+        assert_eq!(first_name(read().await.unwrap()), None);
+
+        // Changed behind the cache, without logging: only the cache can answer the old name.
+        let behind = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("DROP TRIGGER app_user_update_logged")
+            .execute(&behind)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE app_user SET first_name = 'behind' WHERE username = 'cached'")
+            .execute(&behind)
+            .await
+            .unwrap();
+        sqlx::query(
+            "CREATE TRIGGER app_user_update_logged AFTER UPDATE ON app_user BEGIN
+                INSERT INTO cache_change (tbl, key) VALUES ('app_user', OLD.id);
+             END",
+        )
+        .execute(&behind)
+        .await
+        .unwrap();
+
+        users::insert(db.write(), &user("new")).await.unwrap();
+        drop(db.write().acquire().await.unwrap());
+        assert_eq!(first_name(read().await.unwrap()), None, "a new row");
+        other.first_name = Some("changed".into());
+        users::update(db.write(), &other).await.unwrap();
+        drop(db.write().acquire().await.unwrap());
+        assert_eq!(first_name(read().await.unwrap()), None, "another row");
+        cached.first_name = Some("written".into());
+        users::update(db.write(), &cached).await.unwrap();
+        assert_eq!(
+            first_name(read().await.unwrap()).as_deref(),
+            Some("written"),
+            "its own row, at once"
+        );
     }
 
     /// Through the real writer connection: a change made by a write is seen by the very next

@@ -20,9 +20,9 @@ use sqlx::{Postgres, QueryBuilder, Row as _};
 
 use super::Db;
 
-/// Tables the copy leaves alone: the migrator's own, and the replicas' cache counter (which
-/// is bumped instead).
-const SKIPPED: [&str; 2] = ["_sqlx_migrations", "cache_version"];
+/// Tables the copy leaves alone: the migrator's own, and the replicas' cache version and log
+/// of changes (the version is bumped instead, so replicas drop their caches).
+const SKIPPED: [&str; 3] = ["_sqlx_migrations", "cache_version", "cache_change"];
 
 /// PostgreSQL's bind limit is 65535 parameters per statement; batches stay well below it.
 const MAX_PARAMETERS: usize = 30_000;

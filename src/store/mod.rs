@@ -5,6 +5,7 @@
 pub mod auth_codes;
 pub mod backend;
 pub mod cache;
+pub mod cache_changes;
 mod cache_version;
 pub mod clients;
 pub mod console_sessions;
@@ -337,7 +338,9 @@ async fn open_sqlite(url: &str) -> Result<Db, OpenError> {
                 // A cancelled caller may leave its last statement still running on the
                 // connection's thread; the ping queues behind it, so the write is over.
                 conn.ping().await?;
-                cache.write_finished();
+                if cache.write_under_way() {
+                    cache.write_finished(cache_changes::take(conn).await.ok());
+                }
                 Ok(true)
             })
         })

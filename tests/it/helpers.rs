@@ -107,6 +107,7 @@ pub fn test_settings(db_path: &std::path::Path) -> Settings {
         }),
         shutdown_delay: std::time::Duration::ZERO,
         shutdown_timeout: std::time::Duration::ZERO,
+        credential_cache_lifespan: std::time::Duration::from_secs(300),
     }
 }
 

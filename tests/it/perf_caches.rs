@@ -1,0 +1,119 @@
+//! The caches that spare repeated work stay true: credentials that verified recently skip
+//! the password hash only while the user, the stored password and the brute-force record are
+//! unchanged; and writes drop only the cached rows they changed.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{basic, spawn_app, TestApp};
+
+const DOCKER_AUTH: &str = "/realms/team/protocol/docker-v2/auth?service=registry";
+
+async fn team(app: &TestApp) -> String {
+    app.create_realm("team").await;
+    app.create_docker_client("team", "registry").await;
+    app.create_user("team", "dev", "pw").await
+}
+
+/// A docker token request with Basic credentials, as skopeo and podman send on every pull.
+async fn pull(app: &TestApp, password: &str) -> StatusCode {
+    app.client
+        .get(app.url(DOCKER_AUTH))
+        .header("Authorization", basic("dev", password))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn repeated_pulls_succeed(app: &TestApp, password: &str) {
+    for _ in 0..3 {
+        assert_eq!(pull(app, password).await, 200);
+    }
+}
+
+#[tokio::test]
+async fn a_changed_password_ends_trusted_credentials_at_once() {
+    let app = spawn_app().await;
+    let user = team(&app).await;
+    repeated_pulls_succeed(&app, "pw").await;
+    let reset = json!({"type": "password", "value": "pw2", "temporary": false});
+    let path = format!("/team/users/{user}/reset-password");
+    let response = app.admin(Method::PUT, &path, Some(reset)).await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(pull(&app, "pw").await, 401, "the old password is refused");
+    repeated_pulls_succeed(&app, "pw2").await;
+}
+
+#[tokio::test]
+async fn a_disabled_or_deleted_user_is_refused_at_once() {
+    let app = spawn_app().await;
+    let user = team(&app).await;
+    let path = format!("/team/users/{user}");
+    repeated_pulls_succeed(&app, "pw").await;
+    let disable = app
+        .admin(Method::PUT, &path, Some(json!({"enabled": false})))
+        .await;
+    assert_eq!(disable.status(), 204);
+    assert_eq!(pull(&app, "pw").await, 401, "disabled");
+    let enable = app
+        .admin(Method::PUT, &path, Some(json!({"enabled": true})))
+        .await;
+    assert_eq!(enable.status(), 204);
+    repeated_pulls_succeed(&app, "pw").await;
+    assert_eq!(app.admin(Method::DELETE, &path, None).await.status(), 204);
+    assert_eq!(pull(&app, "pw").await, 401, "deleted");
+}
+
+#[tokio::test]
+async fn a_lockout_refuses_credentials_that_verified_before() {
+    let app = spawn_app().await;
+    team(&app).await;
+    let protection = json!({"bruteForceProtected": true, "permanentLockout": true,
+        "failureFactor": 2});
+    let response = app.admin(Method::PUT, "/team", Some(protection)).await;
+    assert_eq!(response.status(), 204);
+    repeated_pulls_succeed(&app, "pw").await;
+    assert_eq!(pull(&app, "wrong-1").await, 401);
+    assert_eq!(
+        pull(&app, "pw").await,
+        200,
+        "one failure: checked in full, and right"
+    );
+    assert_eq!(pull(&app, "wrong-2").await, 401);
+    assert_eq!(pull(&app, "wrong-3").await, 401);
+    assert_eq!(pull(&app, "pw").await, 401, "locked, whatever was trusted");
+    let users: Vec<serde_json::Value> = app
+        .admin(Method::GET, "/team/users?username=dev&exact=true", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = users[0]["id"].as_str().unwrap();
+    let unlock = app
+        .admin(
+            Method::DELETE,
+            &format!("/team/attack-detection/brute-force/users/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(unlock.status(), 204);
+    repeated_pulls_succeed(&app, "pw").await;
+}
+
+#[tokio::test]
+async fn trusted_credentials_stay_within_their_realm_and_name() {
+    let app = spawn_app().await;
+    team(&app).await;
+    app.create_user("team", "other", "pw").await;
+    repeated_pulls_succeed(&app, "pw").await;
+    let other = app
+        .client
+        .get(app.url(DOCKER_AUTH))
+        .header("Authorization", basic("other", "pw2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 401);
+    assert_eq!(pull(&app, "pw ").await, 401, "a different password");
+}
