@@ -90,6 +90,15 @@ async fn a_lockout_refuses_credentials_that_verified_before() {
         .await
         .unwrap();
     let id = users[0]["id"].as_str().unwrap();
+    let path = format!("/team/attack-detection/brute-force/users/{id}");
+    let status: serde_json::Value = app
+        .admin(Method::GET, &path, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["disabled"], true, "{status}");
+    assert_eq!(status["numFailures"], 2, "{status}");
     let unlock = app
         .admin(
             Method::DELETE,
@@ -98,6 +107,14 @@ async fn a_lockout_refuses_credentials_that_verified_before() {
         )
         .await;
     assert_eq!(unlock.status(), 204);
+    let status: serde_json::Value = app
+        .admin(Method::GET, &path, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["disabled"], false, "{status}");
+    assert_eq!(status["numFailures"], 0, "{status}");
     repeated_pulls_succeed(&app, "pw").await;
 }
 

@@ -1,5 +1,6 @@
 //! The Keycloak admin REST API under `/admin/realms`: a thin JSON face over the operations.
 
+mod attack_detection;
 pub mod auth;
 mod client_scopes;
 mod clients;
@@ -30,6 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .error_handler(error::json_error),
             )
             .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
+            .configure(attack_detection::routes)
             .configure(realms::routes)
             .configure(users::routes)
             .configure(user_credentials::routes)
