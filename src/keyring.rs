@@ -42,6 +42,7 @@ impl Keyring {
     /// An empty keyring whose entries `db`'s changes drop.
     pub fn new(db: &Db) -> Self {
         let realms = Arc::new(Memo::new(
+            store::cache::tables::REALM_KEY,
             |realm: &RealmId, _: &Arc<RealmKeys>, change: &store::cache::Change| {
                 change.is("realm_key", realm.as_str())
             },

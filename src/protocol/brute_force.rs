@@ -176,7 +176,7 @@ impl Slot {
                 .await?
                 .is_some()
         {
-            store::login_failures::clear_quietly(&state.db, &realm.id, &self.key).await?;
+            store::login_failures::clear(state.db.write(), &realm.id, &self.key).await?;
         }
         self.settle();
         Ok(())

@@ -30,7 +30,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
@@ -66,20 +66,50 @@ impl Change {
     }
 }
 
+/// The cached tables, one bit each: which memos a SQLite write under way concerns.
+pub mod tables {
+    pub const REALM: u8 = 1;
+    pub const CLIENT: u8 = 2;
+    pub const APP_USER: u8 = 4;
+    pub const CREDENTIAL: u8 = 8;
+    pub const REFRESH_TOKEN: u8 = 16;
+    pub const REALM_KEY: u8 = 32;
+
+    /// The bit of `table` if a change to one of its rows (`insert`: a new row) may make
+    /// cached entries stale: any change but a new row, and any change to realm keys (as the
+    /// change log has it, migration 0019). Zero for every other table.
+    pub fn changed(table: &str, insert: bool) -> u8 {
+        match (table, insert) {
+            ("realm_key", _) => REALM_KEY,
+            (_, true) => 0,
+            ("realm", _) => REALM,
+            ("client", _) => CLIENT,
+            ("app_user", _) => APP_USER,
+            ("credential", _) => CREDENTIAL,
+            ("refresh_token", _) => REFRESH_TOKEN,
+            _ => 0,
+        }
+    }
+}
+
 /// Whether `change` makes the entry (key, value) stale.
 pub type Staleness<K, V> = fn(&K, &V, &Change) -> bool;
 
 /// One kind of cached row, keyed by what it is looked up with.
 pub struct Memo<K, V> {
     map: Mutex<HashMap<K, V>>,
+    /// The tables its entries are read from (see `tables`).
+    tables: u8,
     stale: Staleness<K, V>,
 }
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
-    /// An empty memo whose entries `stale` tells apart from a change.
-    pub(crate) fn new(stale: Staleness<K, V>) -> Self {
+    /// An empty memo of entries read from `tables` (a realm's deletion takes everything,
+    /// so `tables::REALM` is always added), which `stale` tells apart from a change.
+    pub(crate) fn new(tables: u8, stale: Staleness<K, V>) -> Self {
         Memo {
             map: Mutex::new(HashMap::new()),
+            tables: tables | tables::REALM,
             stale,
         }
     }
@@ -160,10 +190,10 @@ struct Shared {
 /// The cached kinds and the state of the changes applied to them.
 pub struct ReadCache {
     shared: Option<Shared>,
-    /// SQLite: set from a commit until its logged changes are applied.
-    writing: AtomicBool,
-    /// Set while the writer commits only rows no cached read depends on (login events).
-    quiet: AtomicBool,
+    /// SQLite: the cached tables the writer's open transaction changed so far.
+    touched: AtomicU8,
+    /// SQLite: the cached tables changed by commits whose logged changes are not applied yet.
+    writing: AtomicU8,
     /// The last change whose dropping has begun.
     pending: AtomicU64,
     /// The last change dropped (on PostgreSQL, a `cache_version`).
@@ -196,18 +226,27 @@ impl ReadCache {
     fn with_shared(shared: Option<Shared>) -> Self {
         ReadCache {
             shared,
-            writing: AtomicBool::new(false),
-            quiet: AtomicBool::new(false),
+            touched: AtomicU8::new(0),
+            writing: AtomicU8::new(0),
             pending: AtomicU64::new(0),
             applied: AtomicU64::new(0),
-            realms_by_name: Memo::new(|_, _, _| false),
-            clients_by_client_id: Memo::new(|_, client, change| {
+            realms_by_name: Memo::new(tables::REALM, |_, _, _| false),
+            clients_by_client_id: Memo::new(tables::CLIENT, |_, client, change| {
                 change.is("client", client.id.as_str())
             }),
-            users_by_id: Memo::new(|id, _, change| change.is("app_user", id.as_str())),
-            users_by_username: Memo::new(|_, user, change| change.is("app_user", user.id.as_str())),
-            password_hashes: Memo::new(|id, _, change| change.is("credential", id.as_str())),
-            tokens_by_digest: Memo::new(|_, token, change| change.is("refresh_token", &token.id)),
+            users_by_id: Memo::new(tables::APP_USER, |id, _, change| {
+                change.is("app_user", id.as_str())
+            }),
+            users_by_username: Memo::new(tables::APP_USER, |_, user, change| {
+                change.is("app_user", user.id.as_str())
+            }),
+            password_hashes: Memo::new(tables::APP_USER | tables::CREDENTIAL, |id, _, change| {
+                change.is("credential", id.as_str())
+            }),
+            tokens_by_digest: Memo::new(
+                tables::APP_USER | tables::CLIENT | tables::REFRESH_TOKEN,
+                |_, token, change| change.is("refresh_token", &token.id),
+            ),
             others: Mutex::new(Vec::new()),
         }
     }
@@ -246,16 +285,27 @@ impl ReadCache {
         }
     }
 
-    /// A commit is about to become visible: stop serving entries (the writer's commit hook).
+    /// The writer changed a row of `table` (SQLite's update hook; `insert`: a new row).
+    pub(crate) fn row_changed(&self, table: &str, insert: bool) {
+        self.touched
+            .fetch_or(tables::changed(table, insert), Ordering::SeqCst);
+    }
+
+    /// A commit is about to become visible: stop serving entries of the tables it changed
+    /// (the writer's commit hook).
     pub(crate) fn write_started(&self) {
-        if !self.quiet.load(Ordering::SeqCst) {
-            self.writing.store(true, Ordering::SeqCst);
-        }
+        let touched = self.touched.swap(0, Ordering::SeqCst);
+        self.writing.fetch_or(touched, Ordering::SeqCst);
+    }
+
+    /// The writer's transaction was rolled back: what it changed never became visible.
+    pub(crate) fn write_abandoned(&self) {
+        self.touched.store(0, Ordering::SeqCst);
     }
 
     /// Whether a commit's changes wait to be applied (see `write_finished`).
     pub(crate) fn write_under_way(&self) -> bool {
-        self.writing.load(Ordering::SeqCst)
+        self.writing.load(Ordering::SeqCst) != 0
     }
 
     /// The writer is back in its pool with the changes its commits logged (`None`: they
@@ -266,23 +316,17 @@ impl ReadCache {
             self.apply(changes.as_deref());
             self.applied.store(next, Ordering::SeqCst);
         }
-        self.writing.store(false, Ordering::SeqCst);
+        self.writing.store(0, Ordering::SeqCst);
     }
 
-    /// Keeps the writer's commits from invalidating the cache until the guard is dropped.
-    /// Only for a caller that holds the writer connection and writes nothing that is cached.
-    pub(crate) fn quiet_writes(&self) -> QuietWrites<'_> {
-        self.quiet.store(true, Ordering::SeqCst);
-        QuietWrites(self)
-    }
-
-    /// The point the request's lookups stand at, once every change it must see is applied;
-    /// `None` when nothing may be served or kept (a SQLite write under way, or the shared
-    /// version or its changes unreadable).
-    async fn epoch(&self) -> Option<u64> {
+    /// The point the request's lookups of `tables` stand at, once every change it must see
+    /// is applied; `None` when nothing may be served or kept (a SQLite write to one of them
+    /// under way, or the shared version or its changes unreadable).
+    async fn epoch(&self, tables: u8) -> Option<u64> {
         let Some(shared) = &self.shared else {
             let applied = self.applied.load(Ordering::SeqCst);
-            return (!self.writing.load(Ordering::SeqCst)).then_some(applied);
+            let writing = self.writing.load(Ordering::SeqCst);
+            return (writing & tables == 0).then_some(applied);
         };
         if let Ok(Some(epoch)) = REQUEST_EPOCH.try_with(Cell::get) {
             return Some(epoch);
@@ -326,7 +370,7 @@ impl ReadCache {
         V: Clone,
         Fut: Future<Output = Result<Option<V>, StoreError>>,
     {
-        let serving = self.epoch().await.is_some();
+        let serving = self.epoch(memo.tables).await.is_some();
         if serving {
             if let Some(hit) = memo.get(&key) {
                 return Ok(Some(hit));
@@ -341,21 +385,12 @@ impl ReadCache {
     }
 }
 
-/// See `ReadCache::quiet_writes`.
-pub(crate) struct QuietWrites<'a>(&'a ReadCache);
-
-impl Drop for QuietWrites<'_> {
-    fn drop(&mut self) {
-        self.0.quiet.store(false, Ordering::SeqCst);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn memo() -> Memo<String, u32> {
-        Memo::new(|key, _, change| change.is("t", key))
+        Memo::new(tables::APP_USER, |key, _, change| change.is("t", key))
     }
 
     /// A memo the cache applies its changes to.
@@ -395,6 +430,7 @@ mod tests {
         let (cache, memo) = cache_with_one_entry();
         let served = |stored| lookup(&cache, &memo, stored);
         assert_eq!(served(Some(2)).await, Some(1), "served from the cache");
+        cache.row_changed("app_user", false);
         cache.write_started();
         assert_eq!(served(Some(2)).await, Some(2), "not served during a write");
         cache.write_finished(Some(vec![change("t", "a")]));
@@ -405,9 +441,11 @@ mod tests {
     #[tokio::test]
     async fn writes_that_change_other_rows_keep_the_entry() {
         let (cache, memo) = cache_with_one_entry();
+        cache.row_changed("app_user", false);
         cache.write_started();
         cache.write_finished(Some(vec![change("t", "b"), change("u", "a")]));
         assert_eq!(lookup(&cache, &memo, Some(2)).await, Some(1));
+        cache.row_changed("app_user", false);
         cache.write_started();
         cache.write_finished(Some(Vec::new()));
         assert_eq!(
@@ -426,6 +464,7 @@ mod tests {
             Some(vec![change("t", "b"); MAX_CHANGES + 1]),
         ] {
             let (cache, memo) = cache_with_one_entry();
+            cache.row_changed("app_user", false);
             cache.write_started();
             cache.write_finished(changes.clone());
             assert_eq!(lookup(&cache, &memo, Some(2)).await, Some(2), "{changes:?}");
@@ -433,14 +472,29 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn quiet_commits_keep_entries() {
+    async fn writes_to_other_tables_and_new_rows_leave_entries_served() {
         let (cache, memo) = cache_with_one_entry();
-        {
-            let _quiet = cache.quiet_writes();
+        for (table, insert) in [
+            ("login_failure", false),
+            ("app_user", true),
+            ("client", false),
+        ] {
+            cache.row_changed(table, insert);
             cache.write_started();
+            assert_eq!(
+                lookup(&cache, &memo, Some(2)).await,
+                Some(1),
+                "{table} {insert}"
+            );
+            cache.write_finished(Some(Vec::new()));
         }
-        assert!(!cache.write_under_way());
-        assert_eq!(lookup(&cache, &memo, Some(2)).await, Some(1));
+        cache.row_changed("app_user", false);
+        cache.write_abandoned();
+        cache.write_started();
+        assert!(!cache.write_under_way(), "rolled back");
+        cache.row_changed("realm_key", true);
+        cache.write_started();
+        assert!(cache.write_under_way(), "a new realm key");
     }
 
     #[tokio::test]
@@ -457,6 +511,7 @@ mod tests {
         let memo = registered(&cache);
         let value = cache
             .get_or_load(&memo, "a".to_owned(), || async {
+                cache.row_changed("app_user", false);
                 cache.write_started();
                 cache.write_finished(Some(vec![change("t", "a")]));
                 Ok(Some(1))
@@ -477,6 +532,7 @@ mod tests {
         let memo = registered(&cache);
         let value = cache
             .get_or_load(&memo, "a".to_owned(), || async {
+                cache.row_changed("app_user", false);
                 cache.write_started();
                 Ok(Some(1))
             })

@@ -107,7 +107,6 @@ pub async fn insert_logins(db: &Db, events: &[(i64, LoginEvent)]) -> Result<(), 
     let rows = to_json(&rows);
     // No cached read depends on login events, so this write leaves the read cache warm.
     let mut writer = db.write().acquire().await?;
-    let _quiet = db.cache().quiet_writes();
     sql!(
         &mut writer,
         query!(
@@ -335,7 +334,6 @@ pub async fn delete_batch(
     batch: i64,
 ) -> Result<u64, StoreError> {
     let mut writer = db.write().acquire().await?;
-    let _quiet = db.cache().quiet_writes();
     let done = match kind {
         EventKind::Login => sql!(&mut writer, query!(
 sqlite: "DELETE FROM login_event WHERE rowid IN (SELECT rowid FROM login_event

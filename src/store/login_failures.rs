@@ -46,7 +46,6 @@ pub async fn add_failure(
     next: impl FnOnce(Option<&LoginFailure>) -> LoginFailure,
 ) -> Result<LoginFailure, StoreError> {
     let writer = db.write().acquire().await?;
-    let _quiet = db.cache().quiet_writes();
     let mut tx = writer.begin().await?;
     super::serialize_on(&mut tx, &format!("login_failure/{realm}/{username}")).await?;
     let previous = find(&mut *tx, realm, username).await?;
@@ -97,13 +96,6 @@ pub async fn clear(
         .execute
     )?;
     Ok(done == 1)
-}
-
-/// `clear` on the writer without invalidating the read cache (no cached row changes).
-pub async fn clear_quietly(db: &Db, realm: &RealmId, username: &str) -> Result<bool, StoreError> {
-    let mut writer = db.write().acquire().await?;
-    let _quiet = db.cache().quiet_writes();
-    clear(&mut writer, realm, username).await
 }
 
 #[cfg(test)]
@@ -162,7 +154,7 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(counted.num_failures, 1);
-        assert!(clear_quietly(&db, &realm.id, "dev").await.unwrap());
+        assert!(clear(db.write(), &realm.id, "dev").await.unwrap());
         assert_eq!(find(db.read(), &realm.id, "dev").await.unwrap(), None);
 
         let served = lifespan(

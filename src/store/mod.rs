@@ -325,7 +325,14 @@ async fn open_sqlite(url: &str) -> Result<Db, OpenError> {
         .after_connect(move |conn, _| {
             let cache = committing.clone();
             Box::pin(async move {
-                conn.lock_handle().await?.set_commit_hook(move || {
+                let mut handle = conn.lock_handle().await?;
+                let (changed, rolled_back) = (cache.clone(), cache.clone());
+                handle.set_update_hook(move |row| {
+                    let insert = matches!(row.operation, sqlx::sqlite::SqliteOperation::Insert);
+                    changed.row_changed(row.table, insert);
+                });
+                handle.set_rollback_hook(move || rolled_back.write_abandoned());
+                handle.set_commit_hook(move || {
                     cache.write_started();
                     true
                 });
