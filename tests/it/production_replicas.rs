@@ -942,3 +942,60 @@ async fn the_shared_cache_version_costs_one_read_per_request() {
         "a request reads the version once, not at every lookup"
     );
 }
+
+/// A write on one replica drops, on another, only the cached rows it changed: a new user and
+/// a change to another user leave a cached user warm; a change to that user is seen by the
+/// next request.
+#[tokio::test]
+async fn writes_drop_only_the_rows_they_change_on_every_replica() {
+    use keywarden::domain::{Realm, RealmName, User, Username};
+    use keywarden::store::{cache::request_scope, realms, users};
+
+    let url = postgres::new_database().await;
+    let options = replica_db(&url);
+    let open = || keywarden::store::open_with(&options);
+    let (reader, writer) = (open().await.unwrap(), open().await.unwrap());
+    let realm = Realm::new(RealmName::parse("team").unwrap());
+    realms::insert(writer.write(), &realm).await.unwrap();
+    let user = |name: &str| User::new(realm.id.clone(), Username::parse(name).unwrap());
+    let (mut cached, mut other) = (user("cached"), user("other"));
+    users::insert(writer.write(), &cached).await.unwrap();
+    users::insert(writer.write(), &other).await.unwrap();
+    let (realm_id, cached_id) = (realm.id.clone(), cached.id.clone());
+    let first_name = || {
+        let (reader, realm, id) = (&reader, &realm_id, &cached_id);
+        request_scope(async move {
+            let user = users::find_by_id_cached(reader, realm, id).await.unwrap();
+            user.unwrap().first_name
+        })
+    };
+    assert_eq!(first_name().await, None);
+
+    // Changed behind the caches, with the change log's triggers off for this session: only
+    // a cache can still answer the old name.
+    let behind = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut conn = behind.acquire().await.unwrap();
+    sqlx::query("SET session_replication_role = replica")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE app_user SET first_name = 'behind' WHERE username = 'cached'")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    behind.close().await;
+
+    users::insert(writer.write(), &user("new")).await.unwrap();
+    assert_eq!(first_name().await, None, "a new row leaves it warm");
+    other.first_name = Some("changed".into());
+    users::update(writer.write(), &other).await.unwrap();
+    assert_eq!(first_name().await, None, "so does a change to another row");
+    cached.first_name = Some("written".into());
+    users::update(writer.write(), &cached).await.unwrap();
+    assert_eq!(
+        first_name().await.as_deref(),
+        Some("written"),
+        "its own row's change is seen by the next request"
+    );
+}
