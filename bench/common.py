@@ -246,7 +246,7 @@ def import_realm(binary, path, db_path, log_path):
     return time.monotonic() - started
 
 
-def identity_token(base, username, password, service=SERVICE, conn=None):
+def identity_token(base, username, password, service=SERVICE):
     """A docker identity token, as `docker login` gets one: POST grant_type=password."""
     form = {"grant_type": "password", "username": username, "password": password,
             "service": service, "scope": REFRESH_SCOPE, "offline_token": "true"}

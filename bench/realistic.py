@@ -60,7 +60,7 @@ class Paced(threading.Thread):
     def stop(self):
         self.halt.set()
         self.join()
-        self.pool.shutdown(wait=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)
         latencies = sorted(self.latencies) or [0.0]
         return {"done": self.done, "failed": self.failed, "first_error": self.first_error,
                 "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))]}
