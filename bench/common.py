@@ -292,14 +292,16 @@ class RssSampler(threading.Thread):
         return self.peak_kib
 
 
-def run_wrk(pid, name, url, script_args, args, work):
+def run_wrk(pid, name, url, script_args, args, work, settle=True):
     """One wrk run with bench/token.lua against the process `pid`; returns its KW figures plus
     the process's RSS and CPU use and what other processes used meanwhile (this driver's own
-    threads, such as background traffic, are not counted as others)."""
+    threads, such as background traffic, are not counted as others). With `settle`, waits
+    for the process to go idle first."""
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s",
            "--latency", "--timeout", "10s", "-s", os.path.join(BENCH_DIR, "token.lua"),
            url, "--", *script_args]
-    wait_idle(pid)
+    if settle:
+        wait_idle(pid)
     sampler = RssSampler(pid)
     server_before, own_before = proc_cpu_seconds(pid), own_cpu_seconds()
     threads_before = thread_cpu(pid)

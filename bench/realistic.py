@@ -52,7 +52,8 @@ class Paced(threading.Thread):
                 self.first_error = self.first_error or str(err)[:300]
 
     def run(self):
-        start, n = time.monotonic(), 0
+        self.started = start = time.monotonic()
+        n = 0
         while not self.halt.wait(max(start + n / self.per_second - time.monotonic(), 0)):
             self.pool.submit(self.call, n)
             n += 1
@@ -61,8 +62,10 @@ class Paced(threading.Thread):
         self.halt.set()
         self.join()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        seconds = time.monotonic() - self.started
         latencies = sorted(self.latencies) or [0.0]
         return {"done": self.done, "failed": self.failed, "first_error": self.first_error,
+                "per_s": self.done / seconds,
                 "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))]}
 
 
@@ -164,11 +167,12 @@ def measure(binaries, work, args):
                        docker_logins(server.port, with_tokens, users - with_tokens))
         writes = Paced("admin writes", args.admin_write_rate,
                        admin_writes(server.port, admin, with_tokens, users - with_tokens))
+        server.wait_idle()
         logins.start()
         writes.start()
         try:
             spread = run_wrk(server.proc.pid, "spread refresh", url, ["post-any", forms], args,
-                             work)
+                             work, settle=False)
         finally:
             background = {"docker logins": logins.stop(), "admin writes": writes.stop()}
         if server.proc.poll() is not None:
