@@ -118,6 +118,18 @@ def run_sections(ctx):
     return rows
 
 
+def prune(work):
+    """Deletes the databases, realm files and token lists, keeping logs and wrk output."""
+    for folder, _, files in os.walk(work):
+        for name in files:
+            if not name.endswith((".log", ".txt")) or name in PRUNED:
+                os.remove(os.path.join(folder, name))
+
+
+# Lists of credentials and identity tokens the runs read; large, and secrets of a sort.
+PRUNED = ("first-time.txt", "identity-tokens.txt")
+
+
 def parse_args():
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -168,7 +180,10 @@ def main():
         rows = run_sections(ctx)
         report(ctx, rows, args.json)
     finally:
-        if ctx["errors"] or args.keep:
+        if args.keep:
+            print(f"bench: work directory kept in {work}", file=sys.stderr)
+        elif ctx["errors"]:
+            prune(work)
             print(f"bench: wrk output and server logs kept in {work}", file=sys.stderr)
         else:
             shutil.rmtree(work, ignore_errors=True)

@@ -315,7 +315,7 @@ def run_wrk(pid, name, url, script_args, args, work, settle=True):
     server_cpu = proc_cpu_seconds(pid) - server_before
     by_group = cpu_by_group(threads_before, thread_cpu(pid), server_cpu)
     own_cpu = own_cpu_seconds() - own_before
-    with open(os.path.join(work, f"wrk-{name}.txt"), "w") as f:
+    with open(os.path.join(work, f"wrk-{name.replace(' ', '-')}.txt"), "w") as f:
         f.write(" ".join(cmd[:-1]) + " ...\n" + out.stdout + out.stderr)
     if out.returncode != 0:
         raise BenchError(f"wrk {name} failed ({out.returncode}): {out.stderr.strip()}")

@@ -86,8 +86,9 @@ def set_up(binary, raw_binary, work, args):
     except BaseException:
         server.stop()
         raise
-    return server, {"phc": password_hash["phc"], "identity": identity, "es256": es256, "es256_error": es256_error,
-                    "body_bytes": body_bytes, "users": len(users), "import_s": import_seconds}
+    return server, {"phc": password_hash["phc"], "identity": identity, "es256": es256,
+                    "es256_error": es256_error, "body_bytes": body_bytes, "users": len(users),
+                    "import_s": import_seconds}
 
 
 def answer_size(port, identity):

@@ -25,14 +25,14 @@ def user_name(i):
 
 
 class Paced(threading.Thread):
-    """Calls `action(n)` for n = 0, 1, ... at `per_second` on a fixed schedule, from a few
-    threads so that one slow answer does not delay the next; counts done and failed calls and
-    keeps the first failure."""
+    """Calls `action(n)` for n = 0, 1, ... at `per_second` on a fixed schedule, from enough
+    threads that answers taking up to a second do not slow the schedule; counts done and
+    failed calls and keeps the first failure."""
 
-    def __init__(self, name, per_second, action, workers=4):
+    def __init__(self, name, per_second, action):
         super().__init__(daemon=True, name=name)
         self.per_second, self.action = per_second, action
-        self.pool = ThreadPoolExecutor(workers)
+        self.pool = ThreadPoolExecutor(int(per_second) + 4)
         self.halt = threading.Event()
         self.lock = threading.Lock()
         self.done = self.failed = 0

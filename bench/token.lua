@@ -70,7 +70,7 @@ function init(args)
       thread_count = tonumber(args[3]) or error("get-once needs the thread count")
       request = get_once
    else
-      error("usage: -- get AUTHORIZATION | -- post FORM_BODY | -- post-any FILE | -- get-once FILE N")
+      error("usage: -- get AUTH | -- post FORM | -- post-any FILE | -- get-once FILE N")
    end
 end
 
