@@ -202,6 +202,30 @@ def admin_headers(base):
     return {"Authorization": f"Bearer {token}"}
 
 
+def basic_header(username, password):
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def set_up_realm(base):
+    """Creates the bench realm, its docker-v2 client and user through the admin API; returns
+    the Basic header and an identity token (for the benchmarks that need no user list)."""
+    admin = admin_headers(base)
+    expect("create realm", *request("POST", f"{base}/admin/realms", headers=admin,
+                                    json_body={"realm": REALM, "enabled": True}), {201})
+    expect("create client", *request(
+        "POST", f"{base}/admin/realms/{REALM}/clients", headers=admin,
+        json_body={"clientId": SERVICE, "protocol": "docker-v2"}), {201})
+    expect("create user", *request(
+        "POST", f"{base}/admin/realms/{REALM}/users", headers=admin,
+        json_body={"username": USER, "enabled": True,
+                   "credentials": [{"type": "password", "value": PASSWORD,
+                                    "temporary": False}]}), {201})
+    identity = identity_token(base, USER, PASSWORD)
+    expect("POST refresh_token", *request(
+        "POST", f"{base}{TOKEN_PATH}", form=refresh_form(identity)), {200})
+    return basic_header(USER, PASSWORD), identity
+
+
 def refresh_form(identity, service=SERVICE):
     return {"grant_type": "refresh_token", "refresh_token": identity,
             "service": service, "scope": REFRESH_SCOPE}

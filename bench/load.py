@@ -7,7 +7,6 @@ repeated Basic (the same user every time: what a verified-credential cache can s
 refresh path with an RS256 identity token, the same with ES256 (a second client whose tokens
 the realm's `ecdsa-generated` key signs), and the HTTP ceiling with the same wrk command."""
 
-import base64
 import http.client
 import os
 import subprocess
@@ -15,16 +14,13 @@ import time
 import urllib.parse
 
 from common import (PASSWORD, REALM, SERVICE, TOKEN_PATH, USER, BenchError, Server, admin_headers,
-                    bracketed, expect, free_port, identity_token, import_realm, jwt_header,
-                    keycloak_hash, proc_status_kib, realm_file, refresh_form, request, run_wrk)
+                    basic_header, bracketed, expect, free_port, identity_token, import_realm,
+                    jwt_header, keycloak_hash, proc_status_kib, realm_file, refresh_form,
+                    request, run_wrk)
 
 ES256_SERVICE = "registry-es256"
 GET_QUERY = f"service={SERVICE}&scope=repository:{USER}/app:pull,push"
 FIRST_TIME_PREFIX = "first"
-
-
-def basic(username, password):
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
 def first_time_users(args):
@@ -62,7 +58,7 @@ def set_up(binary, raw_binary, work, args):
     password_hash = keycloak_hash(raw_binary, PASSWORD)
     users = first_time_users(args)
     with open(os.path.join(work, "first-time.txt"), "w") as f:
-        f.writelines(basic(name, PASSWORD) + "\n" for name in users)
+        f.writelines(basic_header(name, PASSWORD) + "\n" for name in users)
     realm_path = os.path.join(work, "load-realm.json")
     realm_file(realm_path, [USER, *users], password_hash)
     db = os.path.join(work, "load", "kw.db")
@@ -74,7 +70,7 @@ def set_up(binary, raw_binary, work, args):
         admin = admin_headers(server.base)
         body = expect("GET token with Basic", *request(
             "GET", f"{server.base}{TOKEN_PATH}?{GET_QUERY}",
-            headers={"Authorization": basic(USER, PASSWORD)}), {200})
+            headers={"Authorization": basic_header(USER, PASSWORD)}), {200})
         if not body.get("token"):
             raise BenchError(f"GET token with Basic: no token in {body}")
         identity = identity_token(server.base, USER, PASSWORD)
@@ -149,7 +145,7 @@ def measure(binaries, work, args):
         found, _ = bracketed(pid, argon2, lambda: (
             run("first-time Basic", ["get-once", os.path.join(work, "first-time.txt"),
                                      str(args.threads)], f"{url}?{GET_QUERY}"),
-            run("repeated Basic", ["get", basic(USER, PASSWORD)], f"{url}?{GET_QUERY}")))
+            run("repeated Basic", ["get", basic_header(USER, PASSWORD)], f"{url}?{GET_QUERY}")))
         ceilings.update(found)
         form = urllib.parse.urlencode(refresh_form(facts["identity"]))
         found, _ = bracketed(pid, {"RS256 sign": [binaries.raw_rates, "rs256", raw_seconds]},

@@ -70,14 +70,27 @@ class Paced(threading.Thread):
 
 
 class Connection:
-    """A keep-alive connection to the server (one per thread)."""
+    """A keep-alive connection to the server (one per thread). A request on a connection the
+    server closed while it was idle (its keep-alive timeout) is sent again on a new one, as
+    HTTP clients do."""
 
     def __init__(self, port):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.used = False
 
     def call(self, method, path, body, headers):
+        try:
+            return self.send(method, path, body, headers)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if not self.used:
+                raise
+            self.conn.close()
+            return self.send(method, path, body, headers)
+
+    def send(self, method, path, body, headers):
         self.conn.request(method, path, body=body, headers=headers)
         answer = self.conn.getresponse()
+        self.used = not answer.will_close
         return answer.status, answer.read()
 
 
