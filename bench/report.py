@@ -71,7 +71,7 @@ def load_rows(load):
                         rps["RS256 refresh"], f">= {t}x", at_least(es / rps["RS256 refresh"], t)))
         rows.append(row("load", "ES256 refresh", es, "req/s", "ES256 sign", es_sign))
         rows.append(row("load", "ES256 refresh", es, "req/s",
-                        "HTTP ceiling (actix-web, same body)", rps["HTTP ceiling"]))
+                        "HTTP ceiling (actix-web, RS256's body)", rps["HTTP ceiling"]))
         rows.append(row("load", "ES256 refresh p99", p99["ES256 refresh"], "ms",
                         target=f"< {TARGETS['refresh_p99_ms']} ms",
                         ok=p99["ES256 refresh"] < TARGETS["refresh_p99_ms"]))
