@@ -16,7 +16,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench  # noqa: E402
+import common as bench  # noqa: E402
 
 TARGET_REFRESH_RATIO = 0.8
 
@@ -43,7 +43,7 @@ def measure(binary, name, db_url, work, args):
         server.wait_ready(timeout=60)
         _, identity = bench.set_up_realm(server.base)
         url = f"{server.base}{bench.TOKEN_PATH}"
-        refresh = bench.run_wrk(server, f"{name}-refresh", url,
+        refresh = bench.run_wrk(server.proc.pid, f"{name}-refresh", url,
                                 ["post", urllib.parse.urlencode(bench.refresh_form(identity))],
                                 args, work)
         writes = admin_writes(server.base, args.writes)

@@ -23,7 +23,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench  # noqa: E402  (the shared server and HTTP helpers)
+import common as bench  # noqa: E402  (the shared server and HTTP helpers)
 
 MAX_PARAMS_BYTES = 32 * 1024
 MAX_SCOPES = 32

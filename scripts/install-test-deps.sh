@@ -2,7 +2,8 @@
 # Installs the real peers the test suite drives, on Debian 12 (bookworm), as root:
 # the Docker registry, skopeo, podman, dockerd (docker.io), wrk, hyperfine, sqlite3, openssl,
 # chromium, chromedriver, haproxy, docker-compose (whose `config` checks the compose file
-# without an engine) and PostgreSQL (the suite runs a second time on a throwaway server).
+# without an engine), PostgreSQL (the suite runs a second time on a throwaway server) and
+# libargon2 (bench/run.sh measures the reference argon2 beside keywarden's).
 #
 # Idempotent and quick: when every needed command is already on PATH, apt is not touched.
 # Otherwise it runs `apt-get update`, checks that each missing package has a candidate, and
@@ -17,7 +18,7 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 export DEBIAN_FRONTEND=noninteractive
 export NEEDRESTART_SUSPEND=1
 
-# Each package, and the command that shows it is installed.
+# Each package, and the command (or, starting with /, the file) that shows it is installed.
 readonly PACKAGES=(
     docker-registry:docker-registry
     skopeo:skopeo
@@ -32,17 +33,28 @@ readonly PACKAGES=(
     haproxy:haproxy
     docker-compose:docker-compose
     postgresql:pg_ctlcluster
+    libargon2-dev:/usr/include/argon2.h
 )
 readonly POLICY_RC_D=/usr/sbin/policy-rc.d
 
 log() { echo "install-test-deps: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-# Prints the packages whose command is not on PATH, one a line.
+# Whether the command or file of a PACKAGES entry is there.
+present() {
+    local what=${1#*:}
+    if [[ $what == /* ]]; then
+        [[ -e $what ]]
+    else
+        command -v "$what" >/dev/null 2>&1
+    fi
+}
+
+# Prints the packages whose command is not on PATH (or whose file is missing), one a line.
 missing_packages() {
     local entry
     for entry in "${PACKAGES[@]}"; do
-        command -v "${entry#*:}" >/dev/null 2>&1 || echo "${entry%%:*}"
+        present "$entry" || echo "${entry%%:*}"
     done
 }
 
