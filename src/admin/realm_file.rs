@@ -504,6 +504,47 @@ mod tests {
     }
 
     #[test]
+    fn a_file_of_several_realms_reads_each_and_names_a_bad_user() {
+        let realms =
+            parse_many(br#"[{"realm": "a", "users": [{"username": "x"}]}, {"realm": "b"}]"#)
+                .unwrap();
+        assert_eq!(realms.len(), 2);
+        assert_eq!(
+            realms[0].repr.users.as_ref().unwrap()[0]
+                .username
+                .as_deref(),
+            Some("x")
+        );
+        let err =
+            parse_many(br#"[{"realm": "a"}, {"realm": "b", "users": [{}, {"enabled": []}]}]"#)
+                .unwrap_err();
+        assert!(err.starts_with("users[1].enabled: "), "{err}");
+        assert!(parse(br#"[{"realm": "a"}]"#).is_err());
+        assert!(parse_many(br#"{"realm": "a"} trailing"#)
+            .unwrap_err()
+            .starts_with("Cannot parse"));
+    }
+
+    #[test]
+    fn a_users_file_numbers_its_users_from_first() {
+        let mut left_out = Vec::new();
+        let (realm, users) = parse_users_file(
+            br#"{"users": [{"username": "u"}], "realm": "shop"}"#,
+            50,
+            &mut left_out,
+        )
+        .unwrap();
+        assert_eq!((realm.as_str(), users.len()), ("shop", 1));
+        let err = parse_users_file(
+            br#"{"realm": "shop", "users": [{"username": 7}]}"#,
+            50,
+            &mut left_out,
+        )
+        .unwrap_err();
+        assert!(err.starts_with("users[50].username: "), "{err}");
+    }
+
+    #[test]
     fn unknown_sections_are_kept() {
         let file = parse(br#"{"realm": "r", "authenticationFlows": [{"alias": "browser"}], "sslRequired": "none"}"#)
             .unwrap();
