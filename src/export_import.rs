@@ -152,18 +152,7 @@ fn read_file(path: &Path) -> anyhow::Result<Vec<RealmFile>> {
         path.display()
     );
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let value: Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{}: Cannot parse the JSON", path.display()))?;
-    let realms = match value {
-        Value::Array(realms) => realms,
-        one => vec![one],
-    };
-    realms
-        .into_iter()
-        .map(|realm| {
-            realm_file::from_value(realm).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-        })
-        .collect()
+    realm_file::parse_many(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 fn tool_state(db: Db, options: DbOptions) -> AppState {

@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::{Map, Value};
 
 use super::repr::{ClientRepr, GroupRepr, RealmRepr, RoleRepr, RolesRepr, UserRepr};
@@ -25,28 +27,223 @@ pub struct RealmFile {
 
 /// Parses a realm representation from JSON text.
 pub fn parse(bytes: &[u8]) -> Result<RealmFile, String> {
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("Cannot parse the JSON: {e}"))?;
-    from_value(value)
+    stream(bytes, false)?
+        .pop()
+        .ok_or_else(|| "a realm file must hold a JSON object".into())
 }
 
-/// Reads a realm representation from a JSON value, section by section so that an error
-/// names its path.
-pub fn from_value(value: Value) -> Result<RealmFile, String> {
-    let Value::Object(mut fields) = value else {
-        return Err("a realm file must hold a JSON object".into());
-    };
-    let users = fields.remove("users");
+/// Parses a file of one realm or of an array of realms (an export of every realm).
+pub fn parse_many(bytes: &[u8]) -> Result<Vec<RealmFile>, String> {
+    stream(bytes, true)
+}
+
+/// Reads realms straight from the text, each user as it comes: a file of many users is never
+/// held as one JSON tree, only one user at a time. A refusal found on the way is kept in
+/// `failure` (serde's own error would bury it in a parse error).
+fn stream(bytes: &[u8], many: bool) -> Result<Vec<RealmFile>, String> {
+    let mut failure = None;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = Realms {
+        many,
+        failure: &mut failure,
+    }
+    .deserialize(&mut de)
+    .and_then(|realms| de.end().map(|()| realms));
+    match (parsed, failure) {
+        (_, Some(message)) => Err(message),
+        (Ok(realms), None) => Ok(realms),
+        (Err(e), None) => Err(format!("Cannot parse the JSON: {e}")),
+    }
+}
+
+/// One realm object, or (when `many`) an array of them.
+struct Realms<'a> {
+    many: bool,
+    failure: &'a mut Option<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for Realms<'_> {
+    type Value = Vec<RealmFile>;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Realms<'_> {
+    type Value = Vec<RealmFile>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a realm object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        Ok(vec![visit_realm(map, self.failure)?])
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if !self.many {
+            return refuse(self.failure, "a realm file must hold a JSON object".into());
+        }
+        let mut realms = Vec::new();
+        while let Some(realm) = seq.next_element_seed(OneRealm(&mut *self.failure))? {
+            realms.push(realm);
+        }
+        Ok(realms)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        refuse(self.failure, "a realm file must hold a JSON object".into())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        self.visit_unit()
+    }
+}
+
+/// One realm of an array of realms.
+struct OneRealm<'a>(&'a mut Option<String>);
+
+impl<'de> DeserializeSeed<'de> for OneRealm<'_> {
+    type Value = RealmFile;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        Realms {
+            many: false,
+            failure: self.0,
+        }
+        .deserialize(de)?
+        .pop()
+        .ok_or_else(|| de::Error::custom("a realm file must hold a JSON object"))
+    }
+}
+
+/// The realm's fields: `users` read user by user, everything else as JSON for `from_fields`.
+fn visit_realm<'de, A: MapAccess<'de>>(
+    mut map: A,
+    failure: &mut Option<String>,
+) -> Result<RealmFile, A::Error> {
+    let mut fields = Map::new();
+    let mut users = None;
+    let mut left_out = Vec::new();
+    while let Some(key) = map.next_key::<String>()? {
+        if key == "users" {
+            left_out.clear();
+            users = map.next_value_seed(Users {
+                first: 0,
+                left_out: &mut left_out,
+                failure: &mut *failure,
+            })?;
+        } else {
+            fields.insert(key, map.next_value::<Value>()?);
+        }
+    }
+    match from_fields(fields, users, left_out) {
+        Ok(file) => Ok(file),
+        Err(message) => refuse(failure, message),
+    }
+}
+
+/// A `users` array, each user checked as it is read; `null` is no users.
+struct Users<'a> {
+    first: usize,
+    left_out: &'a mut Vec<String>,
+    failure: &'a mut Option<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for Users<'_> {
+    type Value = Option<Vec<UserRepr>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Users<'_> {
+    type Value = Option<Vec<UserRepr>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of users")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut users = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(user) = seq.next_element::<Value>()? {
+            let path = format!("users[{}]", self.first + users.len());
+            note_left_out(&user, &path, self.left_out);
+            match at(user, &path) {
+                Ok(user) => users.push(user),
+                Err(message) => return refuse(self.failure, message),
+            }
+        }
+        Ok(Some(users))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        refuse(self.failure, "users: expected an array".into())
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        refuse(self.failure, "users: expected an array".into())
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        refuse(self.failure, "users: expected an array".into())
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        refuse(self.failure, "users: expected an array".into())
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        refuse(self.failure, "users: expected an array".into())
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        refuse(self.failure, "users: expected an array".into())
+    }
+}
+
+/// Records `message` as the reason and stops the parse.
+fn refuse<T, E: de::Error>(failure: &mut Option<String>, message: String) -> Result<T, E> {
+    *failure = Some(message.clone());
+    Err(E::custom(message))
+}
+
+/// A realm from its fields other than `users`, and its users read already.
+fn from_fields(
+    mut fields: Map<String, Value>,
+    users: Option<Vec<UserRepr>>,
+    left_out: Vec<String>,
+) -> Result<RealmFile, String> {
     let clients = fields.remove("clients");
     let groups = fields.remove("groups");
     let roles = fields.remove("roles");
     let mut file = RealmFile {
         repr: at(Value::Object(fields), "")?,
-        left_out: Vec::new(),
+        left_out,
     };
-    if let Some(users) = users.filter(|u| !u.is_null()) {
-        file.repr.users = Some(parse_users(users, 0, &mut file.left_out)?);
-    }
+    file.repr.users = users;
     file.repr.clients = list::<ClientRepr>(clients, "clients")?;
     file.repr.groups = list::<GroupRepr>(groups, "groups")?;
     if let Some(roles) = roles.filter(|r| !r.is_null()) {
@@ -55,39 +252,71 @@ pub fn from_value(value: Value) -> Result<RealmFile, String> {
     Ok(file)
 }
 
-/// Parses a `{realm}-users-N.json` file: `{"realm": name, "users": [...]}`. Users are
-/// numbered from `first` in error paths, as if they were in the realm file.
+/// Parses a `{realm}-users-N.json` file: `{"realm": name, "users": [...]}`, user by user.
+/// Users are numbered from `first` in error paths, as if they were in the realm file.
 pub fn parse_users_file(
     bytes: &[u8],
     first: usize,
     left_out: &mut Vec<String>,
 ) -> Result<(String, Vec<UserRepr>), String> {
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("Cannot parse the JSON: {e}"))?;
-    let realm = value
-        .get("realm")
-        .and_then(Value::as_str)
-        .ok_or("a users file must name its realm")?
-        .to_owned();
-    let users = value.get("users").cloned().unwrap_or(Value::Null);
-    Ok((realm, parse_users(users, first, left_out)?))
+    let mut failure = None;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = UsersFile {
+        first,
+        left_out,
+        failure: &mut failure,
+    }
+    .deserialize(&mut de)
+    .and_then(|file| de.end().map(|()| file));
+    let (realm, users) = match (parsed, failure) {
+        (_, Some(message)) => return Err(message),
+        (Ok(file), None) => file,
+        (Err(e), None) => return Err(format!("Cannot parse the JSON: {e}")),
+    };
+    Ok((realm.ok_or("a users file must name its realm")?, users))
 }
 
-fn parse_users(
-    users: Value,
+/// A users file's realm name and users.
+struct UsersFile<'a> {
     first: usize,
-    left_out: &mut Vec<String>,
-) -> Result<Vec<UserRepr>, String> {
-    let Value::Array(users) = users else {
-        return Err("users: expected an array".into());
-    };
-    let mut parsed = Vec::with_capacity(users.len());
-    for (offset, user) in users.into_iter().enumerate() {
-        let path = format!("users[{}]", first + offset);
-        note_left_out(&user, &path, left_out);
-        parsed.push(at(user, &path)?);
+    left_out: &'a mut Vec<String>,
+    failure: &'a mut Option<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for UsersFile<'_> {
+    type Value = (Option<String>, Vec<UserRepr>);
+
+    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_map(self)
     }
-    Ok(parsed)
+}
+
+impl<'de> Visitor<'de> for UsersFile<'_> {
+    type Value = (Option<String>, Vec<UserRepr>);
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a users file object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut realm, mut users) = (None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "realm" => realm = map.next_value::<Value>()?.as_str().map(str::to_owned),
+                "users" => {
+                    users = map.next_value_seed(Users {
+                        first: self.first,
+                        left_out: &mut *self.left_out,
+                        failure: &mut *self.failure,
+                    })?
+                }
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok((realm, users.unwrap_or_default()))
+    }
 }
 
 /// Records what keywarden does not import from a user: linked identities, consents, and
@@ -272,6 +501,47 @@ mod tests {
         let err =
             parse(br#"{"realm": "r", "roles": {"client": {"app": [{"name": 3}]}}}"#).unwrap_err();
         assert!(err.starts_with("roles.client.app[0].name: "), "{err}");
+    }
+
+    #[test]
+    fn a_file_of_several_realms_reads_each_and_names_a_bad_user() {
+        let realms =
+            parse_many(br#"[{"realm": "a", "users": [{"username": "x"}]}, {"realm": "b"}]"#)
+                .unwrap();
+        assert_eq!(realms.len(), 2);
+        assert_eq!(
+            realms[0].repr.users.as_ref().unwrap()[0]
+                .username
+                .as_deref(),
+            Some("x")
+        );
+        let err =
+            parse_many(br#"[{"realm": "a"}, {"realm": "b", "users": [{}, {"enabled": []}]}]"#)
+                .unwrap_err();
+        assert!(err.starts_with("users[1].enabled: "), "{err}");
+        assert!(parse(br#"[{"realm": "a"}]"#).is_err());
+        assert!(parse_many(br#"{"realm": "a"} trailing"#)
+            .unwrap_err()
+            .starts_with("Cannot parse"));
+    }
+
+    #[test]
+    fn a_users_file_numbers_its_users_from_first() {
+        let mut left_out = Vec::new();
+        let (realm, users) = parse_users_file(
+            br#"{"users": [{"username": "u"}], "realm": "shop"}"#,
+            50,
+            &mut left_out,
+        )
+        .unwrap();
+        assert_eq!((realm.as_str(), users.len()), ("shop", 1));
+        let err = parse_users_file(
+            br#"{"realm": "shop", "users": [{"username": 7}]}"#,
+            50,
+            &mut left_out,
+        )
+        .unwrap_err();
+        assert!(err.starts_with("users[50].username: "), "{err}");
     }
 
     #[test]

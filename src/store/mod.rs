@@ -21,6 +21,7 @@ pub mod roles;
 pub mod sessions;
 pub mod sso;
 pub mod tokens;
+pub mod user_batches;
 pub mod users;
 
 use std::str::FromStr;

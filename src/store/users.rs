@@ -656,15 +656,3 @@ pub async fn service_account_links(
     .map(|row| (row.id, row.client))
     .collect())
 }
-
-/// Whether a user id is taken (in any realm).
-pub async fn id_taken(db: impl Into<Exec<'_>>, id: &UserId) -> Result<bool, StoreError> {
-    Ok(sql!(
-        db,
-        query_scalar!(
-            r#"SELECT EXISTS (SELECT 1 FROM app_user WHERE id = $1) AS "taken!: bool""#,
-            id
-        )
-        .fetch_one
-    )?)
-}
