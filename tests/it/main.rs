@@ -25,6 +25,7 @@ mod foundation;
 mod helpers;
 mod oidc;
 mod peers;
+mod perf_es256;
 mod postgres;
 mod production_backup;
 mod production_failover;

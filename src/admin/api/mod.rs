@@ -3,6 +3,7 @@
 pub mod auth;
 mod client_scopes;
 mod clients;
+mod components;
 pub mod error;
 mod events;
 mod groups;
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
             .configure(realms::routes)
+            .configure(components::routes)
             .configure(users::routes)
             .configure(user_credentials::routes)
             .configure(clients::routes)

@@ -354,8 +354,9 @@ async fn issue(
 
     let subject = subject_for(state, &realm, user.as_ref(), &policy).await?;
     let granted = policy.grant(&subject, &requested);
-    let keys = state.keyring.get(&state.db, &realm.id).await?;
-    let key = keys.active()?;
+    let key = (state.keyring)
+        .for_client(&state.db, &realm, &client, crate::keyring::ACCESS_TOKEN_ALG)
+        .await?;
     let now = state.clock.now_secs();
     let claims = DockerClaims {
         iss: base.issuer(realm.name.as_str()),
@@ -368,7 +369,7 @@ async fn issue(
         access: granted,
     };
     let token =
-        jwt::sign(&claims, key, jwt::HeaderKind::WithCertificate).map_err(anyhow::Error::from)?;
+        jwt::sign(&claims, &key, jwt::HeaderKind::WithCertificate).map_err(anyhow::Error::from)?;
     record_success(state, &attempt, user.as_ref(), &claims.access).await;
 
     let issued_at = time::OffsetDateTime::from_unix_timestamp(now)
