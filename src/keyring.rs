@@ -7,11 +7,7 @@ use crate::domain::{Client, KeyId, Realm, RealmId, RealmKey};
 use crate::store::cache::Memo;
 use crate::store::{self, Db, StoreError};
 
-/// The client attribute naming the algorithm of its access tokens (docker-v2 clients' registry
-/// tokens too); unset: the realm default, RS256.
-pub const ACCESS_TOKEN_ALG: &str = "access.token.signed.response.alg";
-/// The client attribute naming the algorithm of its ID tokens; unset: RS256.
-pub const ID_TOKEN_ALG: &str = "id.token.signed.response.alg";
+pub use crate::domain::token_settings::{ACCESS_TOKEN_ALG, ID_TOKEN_ALG};
 
 /// Why a realm's keys are unavailable.
 #[derive(Debug, thiserror::Error)]

@@ -516,6 +516,13 @@ pub(crate) async fn registry_status(registry: &Registry, token: &str) -> u16 {
         .as_u16()
 }
 
+/// `token` with one signature character changed (not the last, whose low bits are padding).
+fn tampered(token: &str) -> String {
+    let at = token.len() - 10;
+    let swapped = if &token[at..=at] == "A" { "B" } else { "A" };
+    format!("{}{swapped}{}", &token[..at], &token[at + 1..])
+}
+
 fn assert_ok(output: &Output, what: &str) {
     assert!(
         output.status.success(),
@@ -601,4 +608,292 @@ pub(crate) fn openssl_verifies(dir: &Path, token: &str) -> bool {
         &dir.join("signed.txt").display().to_string(),
     ]);
     out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Verified OK")
+}
+
+/// A docker-v2 client `registry` with `algorithm` and the header choice `header` (None: unset).
+async fn docker_client(
+    app: &TestApp,
+    realm: &str,
+    algorithm: &str,
+    header: Option<&str>,
+) -> String {
+    let mut attributes = json!({ALG: algorithm});
+    if let Some(header) = header {
+        attributes["docker.token.header"] = json!(header);
+    }
+    let response = app
+        .admin(
+            Method::POST,
+            &format!("/{realm}/clients"),
+            Some(
+                json!({"clientId": "registry", "protocol": "docker-v2", "attributes": attributes}),
+            ),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    location_id(&response)
+}
+
+async fn set_header(app: &TestApp, realm: &str, client: &str, header: &str) -> reqwest::Response {
+    let path = format!("/{realm}/clients/{client}");
+    let mut repr: Value = app
+        .admin(Method::GET, &path, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    repr["attributes"]["docker.token.header"] = json!(header);
+    app.admin(Method::PUT, &path, Some(repr)).await
+}
+
+/// The RFC 7638 thumbprint of a certificate's key, from what openssl reads out of it.
+fn openssl_thumbprint(dir: &Path, certificate_b64: &str, ec: bool) -> String {
+    use sha2::Digest;
+    let input = if ec {
+        let (x, y) = openssl_ec_point(dir, certificate_b64);
+        format!(
+            r#"{{"crv":"P-256","kty":"EC","x":"{}","y":"{}"}}"#,
+            URL_SAFE_NO_PAD.encode(x),
+            URL_SAFE_NO_PAD.encode(y)
+        )
+    } else {
+        let cert = certificate_file(dir, certificate_b64);
+        let out = openssl(&["x509", "-inform", "DER", "-in", &cert, "-modulus", "-noout"]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let hex = text.trim().trim_start_matches("Modulus=");
+        let n: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        format!(
+            r#"{{"e":"AQAB","kty":"RSA","n":"{}"}}"#,
+            URL_SAFE_NO_PAD.encode(n)
+        )
+    };
+    URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(input.as_bytes()))
+}
+
+/// Each header choice against registry 2.8 where 2.8 can take it, and against registry v3's
+/// rules (distribution's `VerifySigningKey`: `x5c` first, else `kid` looked up among the
+/// bundle's keys by RFC 7638 thumbprint, or among a JWKS file's `kid`s) otherwise.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_header_choice_satisfies_the_registries_it_is_for() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    app.create_user("team", "dev", "pw").await;
+    add_ec_key(&app, "team").await;
+    let client = docker_client(&app, "team", "ES256", Some("kid")).await;
+    let registry = start_registry(&app, "team").await;
+    let keys = keys(&app, "team").await;
+    let key = |kind: &str| {
+        keys["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["type"] == kind)
+            .unwrap()
+            .clone()
+    };
+    let (ec, rsa) = (key("EC"), key("RSA"));
+    let jwks = jwks(&app, "team").await;
+    let jwks_kids: Vec<_> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].clone())
+        .collect();
+
+    // kid: the libtrust kid alone; 2.8 finds it in its bundle, v3 in a JWKS file of /certs.
+    let token = docker_token(&app, "team", "registry", "").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let head = header(&token);
+    assert!(head.get("x5c").is_none(), "{head}");
+    assert_eq!(head["kid"], ec["kid"]);
+    assert!(jwks_kids.contains(&head["kid"]));
+    assert_eq!(registry_status(&registry, &token).await, 200);
+
+    // jwk-thumbprint: v3's bundle key id. 2.8 knows only libtrust ids and refuses it.
+    assert_eq!(
+        set_header(&app, "team", &client, "jwk-thumbprint")
+            .await
+            .status(),
+        204
+    );
+    let work = tempfile::tempdir().unwrap();
+    let token = docker_token(&app, "team", "registry", "").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let head = header(&token);
+    assert!(head.get("x5c").is_none(), "{head}");
+    assert_eq!(
+        head["kid"],
+        openssl_thumbprint(work.path(), ec["certificate"].as_str().unwrap(), true)
+    );
+    assert_eq!(registry_status(&registry, &token).await, 401);
+
+    // The RSA key's thumbprint too, for a client that stays on RS256.
+    let mut repr: Value = app
+        .admin(Method::GET, &format!("/team/clients/{client}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    repr["attributes"][ALG] = json!("RS256");
+    let put = app
+        .admin(Method::PUT, &format!("/team/clients/{client}"), Some(repr))
+        .await;
+    assert_eq!(put.status(), 204);
+    let token = docker_token(&app, "team", "registry", "").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        header(&token)["kid"],
+        openssl_thumbprint(work.path(), rsa["certificate"].as_str().unwrap(), false)
+    );
+
+    // x5c: the certificate verifies the token, whatever the kid; 2.8 accepts it.
+    assert_eq!(set_header(&app, "team", &client, "x5c").await.status(), 204);
+    let token = docker_token(&app, "team", "registry", "").await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(header(&token)["x5c"][0], rsa["certificate"]);
+    assert_eq!(registry_status(&registry, &token).await, 200);
+    assert_eq!(registry_status(&registry, &tampered(&token)).await, 401);
+
+    // A bad value is refused with the values it takes.
+    let refused = set_header(&app, "team", &client, "jwk").await;
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    let message = body["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("docker.token.header") && message.contains("x5c, kid, jwk-thumbprint"),
+        "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_header_choice_travels_through_export_and_import() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    docker_client(&app, "team", "RS256", Some("kid")).await;
+    let exported: Value = app
+        .admin(
+            Method::POST,
+            "/team/partial-export?exportClients=true",
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let registry = exported["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["clientId"] == "registry")
+        .unwrap();
+    assert_eq!(registry["attributes"]["docker.token.header"], "kid");
+
+    let mut copy = exported.clone();
+    copy["realm"] = json!("copy");
+    copy.as_object_mut().unwrap().remove("id");
+    let created = app.admin(Method::POST, "", Some(copy.clone())).await;
+    assert_eq!(created.status(), 201);
+    let clients: Vec<Value> = app
+        .admin(Method::GET, "/copy/clients?clientId=registry", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(clients[0]["attributes"]["docker.token.header"], "kid");
+
+    let broken = copy["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            if c["clientId"] == "registry" {
+                c["attributes"]["docker.token.header"] = json!("everything");
+            }
+            c
+        })
+        .collect::<Vec<_>>();
+    copy["realm"] = json!("broken");
+    copy["clients"] = json!(broken);
+    let refused = app.admin(Method::POST, "", Some(copy)).await;
+    assert_eq!(refused.status(), 400);
+}
+
+/// What each part of a docker token response costs, for both algorithms and every header
+/// choice (printed for the README's table), and the order the choices must keep.
+#[tokio::test(flavor = "multi_thread")]
+async fn smaller_header_choices_make_smaller_responses() {
+    let app = spawn_app().await;
+    app.create_realm("team").await;
+    app.create_user("team", "dev", "pw").await;
+    add_ec_key(&app, "team").await;
+    let client = docker_client(&app, "team", "RS256", None).await;
+    let scope = "repository:dev/app:pull,push";
+    let mut sizes = Vec::new();
+    for algorithm in ["RS256", "ES256"] {
+        for choice in ["x5c", "kid", "jwk-thumbprint"] {
+            let path = format!("/team/clients/{client}");
+            let mut repr: Value = app
+                .admin(Method::GET, &path, None)
+                .await
+                .json()
+                .await
+                .unwrap();
+            repr["attributes"][ALG] = json!(algorithm);
+            repr["attributes"]["docker.token.header"] = json!(choice);
+            assert_eq!(
+                app.admin(Method::PUT, &path, Some(repr)).await.status(),
+                204
+            );
+            let response = app
+                .client
+                .get(app.url(&format!(
+                    "/realms/team/protocol/docker-v2/auth?service=registry&scope={scope}"
+                )))
+                .header("Authorization", basic("dev", "pw"))
+                .send()
+                .await
+                .unwrap();
+            let body = response.text().await.unwrap();
+            let json: Value = serde_json::from_str(&body).unwrap();
+            let token = json["token"].as_str().unwrap();
+            let parts: Vec<_> = token.split('.').map(str::len).collect();
+            eprintln!(
+                "{algorithm} {choice:>14}: response {} B, token {} B (header {}, claims {}, signature {}), token twice {} B, wrapper {} B",
+                body.len(),
+                token.len(),
+                parts[0],
+                parts[1],
+                parts[2],
+                2 * token.len(),
+                body.len() - 2 * token.len()
+            );
+            sizes.push((algorithm, choice, body.len(), parts[2]));
+        }
+    }
+    for algorithm in ["RS256", "ES256"] {
+        let of = |choice: &str| {
+            sizes
+                .iter()
+                .find(|s| s.0 == algorithm && s.1 == choice)
+                .unwrap()
+                .2
+        };
+        // The thumbprint (43 characters) is shorter than the libtrust kid (59).
+        assert!(of("jwk-thumbprint") < of("kid") && of("kid") < of("x5c"));
+    }
+    let signature = |algorithm: &str| sizes.iter().find(|s| s.0 == algorithm).unwrap().3;
+    assert_eq!(signature("RS256"), 342);
+    assert_eq!(signature("ES256"), 86);
 }
