@@ -897,3 +897,30 @@ async fn smaller_header_choices_make_smaller_responses() {
     assert_eq!(signature("RS256"), 342);
     assert_eq!(signature("ES256"), 86);
 }
+
+/// A Keycloak export with an `ecdsa-generated` provider still imports; its private key is
+/// kept and never shown.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_realm_file_with_an_ecdsa_provider_imports_and_hides_its_key() {
+    let app = spawn_app().await;
+    let created = app
+        .admin(
+            Method::POST,
+            "",
+            Some(json!({"realm": "imported", "enabled": true, "components": {
+                KEY_PROVIDER: [{"name": "ecdsa-generated", "providerId": "ecdsa-generated",
+                    "subComponents": {}, "config": {"ecdsaPrivateKey": ["MIGHAgEAMBMGByqGSM49"],
+                    "ecdsaPublicKey": ["MFkwEwYHKoZIzj0CAQ"], "ecdsaEllipticCurveKey": ["P-256"],
+                    "priority": ["100"]}}]}})),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let exported = app
+        .admin(Method::POST, "/imported/partial-export", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(exported.contains("ecdsaEllipticCurveKey"), "{exported}");
+    assert!(!exported.contains("MIGHAgEAMBMGByqGSM49"), "{exported}");
+}
