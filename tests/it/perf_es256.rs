@@ -331,6 +331,17 @@ async fn a_client_set_to_es256_gets_es256_tokens_that_verify() {
         "ES256"
     );
 
+    let discovery: Value = app
+        .get("/realms/team/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"],
+        json!(["RS256", "ES256"])
+    );
+
     // Clients that ask for nothing keep RS256.
     client_with_alg(&app, "team", "rsa-app", "openid-connect", "RS256").await;
     let token = app.password_token("team", "rsa-app", "dev", "pw").await;
