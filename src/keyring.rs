@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::crypto::keys::LoadedKey;
-use crate::domain::RealmId;
+use crate::crypto::keys::{generate_key, LoadedKey, SigningAlgorithm};
+use crate::domain::{Client, KeyId, Realm, RealmId, RealmKey};
 use crate::store::cache::Memo;
 use crate::store::{self, Db, StoreError};
+
+pub use crate::domain::token_settings::{ACCESS_TOKEN_ALG, ID_TOKEN_ALG};
 
 /// Why a realm's keys are unavailable.
 #[derive(Debug, thiserror::Error)]
@@ -14,20 +16,40 @@ pub enum KeyringError {
     Store(#[from] StoreError),
     #[error("realm has no active signing key")]
     NoActiveKey,
+    #[error("fallback key: {0}")]
+    Fallback(#[from] crate::crypto::keys::KeyError),
 }
 
-/// A realm's usable keys; the active one first.
+/// A realm's usable keys; the active ones first, newest first.
 pub struct RealmKeys {
     pub keys: Vec<LoadedKey>,
 }
 
 impl RealmKeys {
-    /// The key that signs new tokens.
+    /// The key that signs with the realm's default algorithm, RS256.
     pub fn active(&self) -> Result<&LoadedKey, KeyringError> {
+        self.active_for(SigningAlgorithm::Rs256)
+            .ok_or(KeyringError::NoActiveKey)
+    }
+
+    /// The newest active key of `algorithm`.
+    pub fn active_for(&self, algorithm: SigningAlgorithm) -> Option<&LoadedKey> {
         self.keys
             .iter()
-            .find(|k| k.active)
-            .ok_or(KeyringError::NoActiveKey)
+            .find(|k| k.active && k.signing_algorithm() == algorithm)
+    }
+
+    /// Every usable key's certificate as one PEM bundle: a registry's `rootcertbundle`.
+    pub fn trust_chain_pem(&self) -> String {
+        use base64::Engine;
+        let mut bundle = String::new();
+        for key in &self.keys {
+            if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(&key.certificate_b64)
+            {
+                bundle.push_str(&crate::crypto::keys::certificate_pem(&der));
+            }
+        }
+        bundle
     }
 }
 
@@ -36,6 +58,29 @@ impl RealmKeys {
 /// (on PostgreSQL, on every replica; see `store::cache`).
 pub struct Keyring {
     realms: Arc<Memo<RealmId, Arc<RealmKeys>>>,
+}
+
+/// The key that signs a client's tokens, held with the realm's loaded keys.
+pub struct ClientKey {
+    keys: Arc<RealmKeys>,
+    at: usize,
+}
+
+impl std::ops::Deref for ClientKey {
+    type Target = LoadedKey;
+
+    fn deref(&self) -> &LoadedKey {
+        &self.keys.keys[self.at]
+    }
+}
+
+/// The algorithm a client's `attribute` names; unset or unknown: RS256.
+pub fn requested_algorithm(client: &Client, attribute: &str) -> SigningAlgorithm {
+    client
+        .attributes
+        .get(attribute)
+        .and_then(|name| SigningAlgorithm::parse(name))
+        .unwrap_or(SigningAlgorithm::Rs256)
 }
 
 impl Keyring {
@@ -49,6 +94,30 @@ impl Keyring {
         ));
         db.cache().register(realms.clone());
         Keyring { realms }
+    }
+
+    /// The active key of the algorithm the client's `attribute` asks for. A realm without
+    /// one gets a generated key first, as Keycloak creates its `fallback-{alg}` provider.
+    pub async fn for_client(
+        &self,
+        db: &Db,
+        realm: &Realm,
+        client: &Client,
+        attribute: &str,
+    ) -> Result<ClientKey, KeyringError> {
+        let algorithm = requested_algorithm(client, attribute);
+        let found = |keys: Arc<RealmKeys>| {
+            let at = keys
+                .keys
+                .iter()
+                .position(|k| k.active && k.signing_algorithm() == algorithm)?;
+            Some(ClientKey { keys, at })
+        };
+        if let Some(key) = found(self.get(db, &realm.id).await?) {
+            return Ok(key);
+        }
+        add_fallback_key(db, realm, algorithm).await?;
+        found(self.get(db, &realm.id).await?).ok_or(KeyringError::NoActiveKey)
     }
 
     /// The realm's keys, loading them from the store when the cache has none that are current.
@@ -68,4 +137,30 @@ impl Keyring {
             .await?;
         loaded.ok_or(KeyringError::NoActiveKey)
     }
+}
+
+/// Generates and stores an active key of `algorithm` for the realm.
+async fn add_fallback_key(
+    db: &Db,
+    realm: &Realm,
+    algorithm: SigningAlgorithm,
+) -> Result<(), KeyringError> {
+    let name = realm.name.to_string();
+    let generated = tokio::task::spawn_blocking(move || generate_key(&name, algorithm))
+        .await
+        .map_err(|e| StoreError::Corrupt(format!("key generation stopped: {e}")))??;
+    tracing::info!(realm = %realm.name, algorithm = algorithm.as_str(), "added a fallback signing key");
+    let key = RealmKey {
+        id: KeyId::new(),
+        realm_id: realm.id.clone(),
+        kid: generated.kid,
+        algorithm: algorithm.as_str().into(),
+        status: "ACTIVE".into(),
+        private_key_der: generated.private_key_der,
+        public_key_der: generated.public_key_der,
+        certificate_der: generated.certificate_der,
+        created_at: crate::clock::now_secs(),
+    };
+    store::keys::insert(db.write(), &key).await?;
+    Ok(())
 }

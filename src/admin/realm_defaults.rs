@@ -158,6 +158,7 @@ const MASKED: &str = "**********";
 /// Configuration keys that hold secrets in kept components and identity providers.
 const SECRET_KEYS: &[&str] = &[
     "privateKey",
+    "ecdsaPrivateKey",
     "secret",
     "bindCredential",
     "clientSecret",
@@ -228,7 +229,8 @@ mod tests {
         let mut fields = json!({
             "smtpServer": {"host": "mail", "password": "hunter2"},
             "components": {"org.keycloak.keys.KeyProvider": [
-                {"name": "rsa", "config": {"privateKey": ["MIIE"], "priority": ["100"]}}
+                {"name": "rsa", "config": {"privateKey": ["MIIE"], "priority": ["100"]}},
+                {"name": "ec", "config": {"ecdsaPrivateKey": ["MIGH"], "ecdsaEllipticCurveKey": ["P-256"]}}
             ]},
             "identityProviders": [{"alias": "github", "config": {"clientId": "x", "clientSecret": "s"}}]
         })
@@ -241,6 +243,9 @@ mod tests {
         let key = &fields["components"]["org.keycloak.keys.KeyProvider"][0]["config"];
         assert_eq!(key["privateKey"], json!([MASKED]));
         assert_eq!(key["priority"], json!(["100"]));
+        let ec = &fields["components"]["org.keycloak.keys.KeyProvider"][1]["config"];
+        assert_eq!(ec["ecdsaPrivateKey"], json!([MASKED]));
+        assert_eq!(ec["ecdsaEllipticCurveKey"], json!(["P-256"]));
         assert_eq!(
             fields["identityProviders"][0]["config"]["clientSecret"],
             MASKED

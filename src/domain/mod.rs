@@ -7,6 +7,7 @@ mod ids;
 mod models;
 mod names;
 pub mod setting_ranges;
+pub mod token_settings;
 
 pub use events::EventTypes;
 pub use ids::{ClientUuid, GroupId, KeyId, RealmId, RoleId, UserId};

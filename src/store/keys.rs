@@ -46,17 +46,63 @@ pub async fn list_usable(
     )?)
 }
 
-/// Marks every ACTIVE key of the realm PASSIVE (before a new active key is added).
-pub async fn demote_active(db: impl Into<Exec<'_>>, realm: &RealmId) -> Result<(), StoreError> {
+/// Every key of the realm, DISABLED ones too, newest first.
+pub async fn list_all(
+    db: impl Into<Exec<'_>>,
+    realm: &RealmId,
+) -> Result<Vec<RealmKey>, StoreError> {
+    Ok(sql!(
+        db,
+        query_as!(
+            RealmKey,
+            r#"SELECT id AS "id: _", realm_id AS "realm_id: _", kid, algorithm, status,
+            private_key_der, public_key_der, certificate_der, created_at
+         FROM realm_key WHERE realm_id = $1
+         ORDER BY created_at DESC, kid"#,
+            realm
+        )
+        .fetch_all
+    )?)
+}
+
+/// Marks every ACTIVE key of the realm for `algorithm` PASSIVE (before a new active key for
+/// that algorithm is added).
+pub async fn demote_active(
+    db: impl Into<Exec<'_>>,
+    realm: &RealmId,
+    algorithm: &str,
+) -> Result<(), StoreError> {
     sql!(
         db,
         query!(
-            "UPDATE realm_key SET status = 'PASSIVE' WHERE realm_id = $1 AND status = 'ACTIVE'",
-            realm
+            "UPDATE realm_key SET status = 'PASSIVE'
+         WHERE realm_id = $1 AND algorithm = $2 AND status = 'ACTIVE'",
+            realm,
+            algorithm
         )
         .execute
     )?;
     Ok(())
+}
+
+/// Sets a key's status: ACTIVE, PASSIVE or DISABLED.
+pub async fn set_status(
+    db: impl Into<Exec<'_>>,
+    realm: &RealmId,
+    id: &KeyId,
+    status: &str,
+) -> Result<bool, StoreError> {
+    let done = sql!(
+        db,
+        query!(
+            "UPDATE realm_key SET status = $1 WHERE id = $2 AND realm_id = $3",
+            status,
+            id,
+            realm
+        )
+        .execute
+    )?;
+    Ok(done == 1)
 }
 
 pub async fn delete(

@@ -26,6 +26,7 @@ mod helpers;
 mod oidc;
 mod peers;
 mod perf_caches;
+mod perf_es256;
 mod perf_scale;
 mod postgres;
 mod production_backup;

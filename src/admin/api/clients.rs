@@ -284,12 +284,7 @@ async fn installation(
                 .get(&state.db, &realm.id)
                 .await
                 .map_err(|e| ApiError::Internal(e.into()))?;
-            let key = keys.active().map_err(|e| ApiError::Internal(e.into()))?;
-            let certificate = base64::Engine::decode(
-                &base64::engine::general_purpose::STANDARD,
-                &key.certificate_b64,
-            )
-            .map_err(|e| ApiError::Internal(e.into()))?;
+            let certificate = keys.trust_chain_pem();
             let (realm_for_build, base_for_build) = (realm.clone(), base.clone());
             let download = web::block(move || {
                 downloads::build(

@@ -4,6 +4,7 @@ mod attack_detection;
 pub mod auth;
 mod client_scopes;
 mod clients;
+mod components;
 pub mod error;
 mod events;
 mod groups;
@@ -33,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
             .configure(attack_detection::routes)
             .configure(realms::routes)
+            .configure(components::routes)
             .configure(users::routes)
             .configure(user_credentials::routes)
             .configure(clients::routes)

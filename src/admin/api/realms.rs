@@ -121,14 +121,18 @@ async fn keys(
     for key in &keys {
         let loaded = LoadedKey::load(key).map_err(|e| ApiError::Internal(e.into()))?;
         if loaded.active {
-            active.insert(key.algorithm.clone(), json!(key.kid));
+            active
+                .entry(key.algorithm.clone())
+                .or_insert_with(|| json!(key.kid));
         }
+        let es256 = key.algorithm == "ES256";
         list.push(json!({
-            "providerId": "rsa-generated",
+            // Keycloak's providerId is the id of the key's provider component.
+            "providerId": key.id.to_string(),
             "providerPriority": 100,
             "kid": key.kid,
             "status": key.status,
-            "type": "RSA",
+            "type": if es256 { "EC" } else { "RSA" },
             "algorithm": key.algorithm,
             "publicKey": loaded.public_key_b64,
             "certificate": loaded.certificate_b64,

@@ -226,6 +226,7 @@ pub(super) fn merge(
                 super::role_edits::MAX_ATTRIBUTES
             )));
         }
+        crate::domain::token_settings::check(&client.attributes).map_err(OpsError::Invalid)?;
     }
     // Not bearer-only is the absence of the attribute, so that `"bearerOnly": false` (as
     // every export writes it) stores the same client as a representation without it.

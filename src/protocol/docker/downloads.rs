@@ -56,17 +56,16 @@ pub const PROVIDERS: [&str; 4] = [
     "docker-v2-trust-chain",
 ];
 
-/// Builds the download `provider` for a docker-v2 client; `certificate_der` is the realm's
-/// active signing certificate.
+/// Builds the download `provider` for a docker-v2 client; `trust_chain` is the PEM bundle of
+/// the realm's signing certificates, RSA and EC alike (see `RealmKeys::trust_chain_pem`).
 pub fn build(
     provider: &str,
     base: &Base,
     realm: &Realm,
     client: &Client,
-    certificate_der: &[u8],
+    trust_chain: &str,
 ) -> Result<Download, DownloadError> {
     let auth = TokenAuth::of(base, realm, client);
-    let trust_chain = keys::certificate_pem(certificate_der);
     match provider {
         "docker-v2-registry-config-file" => Ok(Download {
             content_type: "text/plain; charset=utf-8",
@@ -81,12 +80,12 @@ pub fn build(
         "docker-v2-trust-chain" => Ok(Download {
             content_type: "application/x-pem-file",
             filename: "trust_chain.pem".into(),
-            body: trust_chain.into_bytes(),
+            body: trust_chain.as_bytes().to_vec(),
         }),
         "docker-v2-compose-yaml" => Ok(Download {
             content_type: "application/zip",
             filename: "keycloak-docker-compose-yaml.zip".into(),
-            body: compose_zip(&auth, &trust_chain)?,
+            body: compose_zip(&auth, trust_chain)?,
         }),
         other => Err(DownloadError::UnknownProvider(other.to_owned())),
     }

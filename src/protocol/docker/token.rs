@@ -21,6 +21,7 @@ use super::error::DockerError;
 use super::policy::{AccessPolicy, GroupRef, Subject};
 use super::scope::{self, Scope};
 use crate::crypto::{self, jwt};
+use crate::domain::token_settings::DockerTokenHeader;
 use crate::domain::{Client, Protocol, Realm, User};
 use crate::http::{basic, cors, Base};
 use crate::protocol::login;
@@ -354,8 +355,9 @@ async fn issue(
 
     let subject = subject_for(state, &realm, user.as_ref(), &policy).await?;
     let granted = policy.grant(&subject, &requested);
-    let keys = state.keyring.get(&state.db, &realm.id).await?;
-    let key = keys.active()?;
+    let key = (state.keyring)
+        .for_client(&state.db, &realm, &client, crate::keyring::ACCESS_TOKEN_ALG)
+        .await?;
     let now = state.clock.now_secs();
     let claims = DockerClaims {
         iss: base.issuer(realm.name.as_str()),
@@ -367,8 +369,7 @@ async fn issue(
         jti: uuid::Uuid::new_v4().to_string(),
         access: granted,
     };
-    let token =
-        jwt::sign(&claims, key, jwt::HeaderKind::WithCertificate).map_err(anyhow::Error::from)?;
+    let token = jwt::sign(&claims, &key, header_kind(&client)).map_err(anyhow::Error::from)?;
     record_success(state, &attempt, user.as_ref(), &claims.access).await;
 
     let issued_at = time::OffsetDateTime::from_unix_timestamp(now)
@@ -388,6 +389,15 @@ async fn issue(
         body["refresh_token"] = json!(refresh);
     }
     Ok(body)
+}
+
+/// The header the client's `docker.token.header` attribute asks for.
+fn header_kind(client: &Client) -> jwt::HeaderKind {
+    match DockerTokenHeader::of(&client.attributes) {
+        DockerTokenHeader::X5c => jwt::HeaderKind::WithCertificate,
+        DockerTokenHeader::Kid => jwt::HeaderKind::Plain,
+        DockerTokenHeader::JwkThumbprint => jwt::HeaderKind::Thumbprint,
+    }
 }
 
 /// Checks a username and password (see `login::verify_password`); every failure answers

@@ -3,10 +3,8 @@
 //! JWKS that already carries them; it lets a deployment fetch the bundle at start-up.
 
 use actix_web::{web, HttpResponse};
-use base64::Engine;
 
 use super::DockerError;
-use crate::crypto::keys::certificate_pem;
 use crate::state::AppState;
 use crate::store;
 
@@ -19,14 +17,7 @@ pub async fn get(
         .filter(|r| r.enabled)
         .ok_or(DockerError::RealmNotFound)?;
     let keys = state.keyring.get(&state.db, &realm.id).await?;
-    let mut bundle = String::new();
-    for key in &keys.keys {
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(&key.certificate_b64)
-            .map_err(|e| DockerError::Internal(e.into()))?;
-        bundle.push_str(&certificate_pem(&der));
-    }
     Ok(HttpResponse::Ok()
         .content_type("application/x-pem-file")
-        .body(bundle))
+        .body(keys.trust_chain_pem()))
 }

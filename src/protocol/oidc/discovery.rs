@@ -32,7 +32,7 @@ struct Configuration {
     response_types_supported: [&'static str; 1],
     subject_types_supported: [&'static str; 1],
     prompt_values_supported: [&'static str; 1],
-    id_token_signing_alg_values_supported: [&'static str; 1],
+    id_token_signing_alg_values_supported: [&'static str; 2],
     userinfo_signing_alg_values_supported: [&'static str; 1],
     response_modes_supported: [&'static str; 1],
     token_endpoint_auth_methods_supported: [&'static str; 2],
@@ -80,7 +80,7 @@ pub async fn configuration(
         response_types_supported: ["code"],
         subject_types_supported: ["public"],
         prompt_values_supported: ["login"],
-        id_token_signing_alg_values_supported: ["RS256"],
+        id_token_signing_alg_values_supported: ["RS256", "ES256"],
         // Userinfo answers plain JSON; Keycloak names that "none".
         userinfo_signing_alg_values_supported: ["none"],
         response_modes_supported: ["query"],

@@ -11,6 +11,7 @@ use crate::clock;
 use crate::crypto::{self, jwt};
 use crate::domain::{Client, Realm, User};
 use crate::http::Base;
+use crate::keyring;
 use crate::state::AppState;
 use crate::store::tokens::{NewToken, TokenKind};
 use crate::store::{self};
@@ -130,9 +131,10 @@ pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenRespon
         },
         now,
     );
-    let keys = state.keyring.get(&state.db, &realm.id).await?;
-    let key = keys.active()?;
-    let access_token = jwt::sign(&access, key, jwt::HeaderKind::Plain)?;
+    let access_key = (state.keyring)
+        .for_client(&state.db, realm, client, keyring::ACCESS_TOKEN_ALG)
+        .await?;
+    let access_token = jwt::sign(&access, &access_key, jwt::HeaderKind::Plain)?;
 
     let mut response = TokenResponse {
         access_token,
@@ -166,7 +168,9 @@ pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenRespon
             sid: access.sid.clone(),
             scope: response.scope.clone(),
         };
-        let token = jwt::sign(&claims, key, jwt::HeaderKind::Plain)?;
+        // Refresh tokens are read only by keywarden itself: the realm's RS256 key signs them.
+        let keys = state.keyring.get(&state.db, &realm.id).await?;
+        let token = jwt::sign(&claims, keys.active()?, jwt::HeaderKind::Plain)?;
         store::tokens::insert(
             state.db.write(),
             &NewToken {
@@ -203,7 +207,10 @@ pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenRespon
             acr: access.acr.clone(),
             profile: Profile::of(user),
         };
-        response.id_token = Some(jwt::sign(&id, key, jwt::HeaderKind::Plain)?);
+        let id_key = (state.keyring)
+            .for_client(&state.db, realm, client, keyring::ID_TOKEN_ALG)
+            .await?;
+        response.id_token = Some(jwt::sign(&id, &id_key, jwt::HeaderKind::Plain)?);
     }
     Ok(response)
 }

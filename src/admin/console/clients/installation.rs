@@ -5,7 +5,6 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use base64::Engine;
 use serde_json::json;
 
 use super::{ClientPath, ClientView};
@@ -163,7 +162,7 @@ fn keycloak_json(base: &Base, realm: &Realm, client: &Client) -> String {
     serde_json::to_string_pretty(&body).expect("JSON values serialize")
 }
 
-/// Builds a docker-v2 download with the realm's active certificate (off the runtime: the
+/// Builds a docker-v2 download with the realm's certificates (off the runtime: the
 /// compose bundle generates a TLS key).
 async fn build(
     console: &Console,
@@ -180,12 +179,7 @@ async fn build(
         .get(&console.state.db, &realm.id)
         .await
         .map_err(|e| ConsoleError::Internal(e.into()))?;
-    let key = keys
-        .active()
-        .map_err(|e| ConsoleError::Internal(e.into()))?;
-    let certificate = base64::engine::general_purpose::STANDARD
-        .decode(&key.certificate_b64)
-        .map_err(|e| ConsoleError::Internal(e.into()))?;
+    let certificate = keys.trust_chain_pem();
     let (base, realm, client, provider) = (
         console.base.clone(),
         realm.clone(),
