@@ -16,6 +16,7 @@ use crate::login_log::LoginLog;
 use crate::protocol::verified_credentials::VerifiedCredentials;
 use crate::shutdown::{Draining, Shutdown};
 use crate::state::AppState;
+use crate::token_touches::TokenTouches;
 use crate::{admin, bootstrap, health, http, protocol, store};
 
 /// A bound, ready-to-run server.
@@ -63,6 +64,7 @@ impl Application {
         let state = web::Data::new(AppState {
             login_log: login_log.clone(),
             keyring: Keyring::new(&db),
+            touches: TokenTouches::start(db.clone()),
             db,
             passwords: PasswordHasher::per_core(),
             guesses: Default::default(),

@@ -18,6 +18,7 @@ use crate::login_log::LoginLog;
 use crate::protocol::verified_credentials::VerifiedCredentials;
 use crate::state::AppState;
 use crate::store::{self, Db, DbOptions, OpenError};
+use crate::token_touches::TokenTouches;
 
 /// Opens the database for a tool, saying plainly when a server holds it.
 async fn open(options: &DbOptions) -> anyhow::Result<Db> {
@@ -159,6 +160,7 @@ fn tool_state(db: Db, options: DbOptions) -> AppState {
     AppState {
         login_log: LoginLog::start(db.clone()),
         keyring: Keyring::new(&db),
+        touches: TokenTouches::start(db.clone()),
         db,
         passwords: PasswordHasher::per_core(),
         guesses: Default::default(),

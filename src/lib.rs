@@ -19,5 +19,6 @@ pub mod protocol;
 pub mod shutdown;
 pub mod state;
 pub mod store;
+pub mod token_touches;
 
 pub use app::Application;

@@ -9,6 +9,7 @@ use crate::protocol::brute_force::Guesses;
 use crate::protocol::verified_credentials::VerifiedCredentials;
 use crate::shutdown::Draining;
 use crate::store::Db;
+use crate::token_touches::TokenTouches;
 
 /// Everything a request handler may need.
 pub struct AppState {
@@ -17,6 +18,8 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     pub keyring: Keyring,
     pub login_log: LoginLog,
+    /// Identity-token uses waiting to be written.
+    pub touches: TokenTouches,
     /// The time request paths read (tests move it).
     pub clock: Clock,
     /// Password guesses being checked, for brute-force protection.

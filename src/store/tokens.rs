@@ -145,6 +145,18 @@ pub async fn touch(
     Ok(())
 }
 
+/// `touch` of many tokens (id, last use, idle expiry), in transactions of at most 1,000.
+pub async fn touch_all(db: &super::Db, uses: &[(String, i64, i64)]) -> Result<(), StoreError> {
+    for chunk in uses.chunks(1000) {
+        let mut tx = db.begin().await?;
+        for (id, now, expires_at) in chunk {
+            touch(&mut tx, id, *now, *expires_at).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
 /// The user's live tokens, newest first.
 pub async fn list_for_user(
     db: impl Into<Exec<'_>>,

@@ -134,3 +134,56 @@ async fn trusted_credentials_stay_within_their_realm_and_name() {
     assert_eq!(other.status(), 401);
     assert_eq!(pull(&app, "pw ").await, 401, "a different password");
 }
+
+/// An identity token's use, written off the request path in a batch, shows as its last
+/// access, and the token keeps working from the cache after the write.
+#[tokio::test]
+async fn identity_token_uses_are_recorded_in_batches() {
+    let app = spawn_app().await;
+    team(&app).await;
+    let identity = |form: Vec<(&'static str, String)>| {
+        let request = app.client.post(app.url(DOCKER_AUTH)).form(&form);
+        async move { request.send().await.unwrap() }
+    };
+    let login: serde_json::Value = identity(vec![
+        ("grant_type", "password".into()),
+        ("service", "registry".into()),
+        ("username", "dev".into()),
+        ("password", "pw".into()),
+        ("offline_token", "true".into()),
+    ])
+    .await
+    .json()
+    .await
+    .unwrap();
+    let token = login["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = || {
+        identity(vec![
+            ("grant_type", "refresh_token".into()),
+            ("service", "registry".into()),
+            ("refresh_token", token.clone()),
+        ])
+    };
+    let db = app.raw_db().await;
+    let last_access = || async {
+        sqlx::query_scalar::<_, i64>("SELECT last_used_at FROM refresh_token WHERE kind = 'docker'")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    let issued = last_access().await;
+    app.clock.shift(3600);
+    assert_eq!(refresh().await.status(), 200);
+    let mut recorded = issued;
+    for _ in 0..100 {
+        recorded = last_access().await;
+        if recorded != issued {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(recorded >= issued + 3600, "{issued} -> {recorded}");
+    for _ in 0..3 {
+        assert_eq!(refresh().await.status(), 200);
+    }
+}

@@ -29,6 +29,7 @@ use crate::state::AppState;
 use crate::store::events::LoginEvent;
 use crate::store::tokens::{NewToken, TokenKind};
 use crate::store::{self};
+use crate::token_touches::Use;
 
 /// The claims of a docker registry token.
 #[derive(Debug, Serialize, Deserialize)]
@@ -489,13 +490,14 @@ async fn redeem(
         return Err(invalid());
     };
     if now - stored.last_used_at >= TOUCH_INTERVAL_SECS {
-        store::tokens::touch(
-            state.db.write(),
+        let expires_at = crate::clock::expiry(now, realm.offline_session_idle_timeout);
+        state.touches.record(
             &stored.id,
-            now,
-            crate::clock::expiry(now, realm.offline_session_idle_timeout),
-        )
-        .await?;
+            Use {
+                at: now,
+                expires_at,
+            },
+        );
     }
     Ok(user)
 }
