@@ -88,8 +88,8 @@ impl Keyring {
     pub fn new(db: &Db) -> Self {
         let realms = Arc::new(Memo::new(
             store::cache::tables::REALM_KEY,
-            |realm: &RealmId, _: &Arc<RealmKeys>, change: &store::cache::Change| {
-                change.is("realm_key", realm.as_str())
+            |realm: &RealmId, _: &Arc<RealmKeys>, changes: &store::cache::ChangeIndex<'_>| {
+                changes.contains("realm_key", realm.as_str())
             },
         ));
         db.cache().register(realms.clone());

@@ -27,7 +27,7 @@
 
 use std::borrow::Borrow;
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -45,7 +45,7 @@ use crate::domain::{Client, Realm, RealmId, User, UserId};
 const MAX_ENTRIES: usize = 16_384;
 
 /// Changes applied one by one at most; a longer run of changes drops the whole cache.
-pub(crate) const MAX_CHANGES: usize = 1000;
+pub(crate) const MAX_CHANGES: usize = 10_000;
 
 /// One logged change: the table and the key the trigger logged (see migration 0019).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,11 +55,6 @@ pub struct Change {
 }
 
 impl Change {
-    /// Whether this change is to `table`'s row `key`.
-    pub fn is(&self, table: &str, key: &str) -> bool {
-        self.table == table && self.key == key
-    }
-
     /// Whether the change drops every entry (a realm's, or a change no key names).
     fn drops_all(&self) -> bool {
         self.table == "realm" || self.key.is_empty()
@@ -92,8 +87,34 @@ pub mod tables {
     }
 }
 
-/// Whether `change` makes the entry (key, value) stale.
-pub type Staleness<K, V> = fn(&K, &V, &Change) -> bool;
+/// The changes being applied, indexed by table and key, so that each entry is checked in
+/// constant time however many there are.
+pub struct ChangeIndex<'a> {
+    by_table: HashMap<&'a str, HashSet<&'a str>>,
+}
+
+impl<'a> ChangeIndex<'a> {
+    fn new(changes: &'a [Change]) -> Self {
+        let mut by_table: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for change in changes {
+            by_table
+                .entry(change.table.as_str())
+                .or_default()
+                .insert(change.key.as_str());
+        }
+        ChangeIndex { by_table }
+    }
+
+    /// Whether `table`'s row `key` changed.
+    pub fn contains(&self, table: &str, key: &str) -> bool {
+        self.by_table
+            .get(table)
+            .is_some_and(|keys| keys.contains(key))
+    }
+}
+
+/// Whether the changes make the entry (key, value) stale.
+pub type Staleness<K, V> = fn(&K, &V, &ChangeIndex<'_>) -> bool;
 
 /// One kind of cached row, keyed by what it is looked up with.
 pub struct Memo<K, V> {
@@ -147,16 +168,15 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
 /// What the cache needs of a memo to apply changes to it.
 pub(crate) trait Evict: Send + Sync {
     /// Drops the entries `changes` make stale.
-    fn evict(&self, changes: &[Change]);
+    fn evict(&self, changes: &ChangeIndex<'_>);
     /// Drops every entry.
     fn clear(&self);
 }
 
 impl<K: Eq + Hash + Send, V: Clone + Send> Evict for Memo<K, V> {
-    fn evict(&self, changes: &[Change]) {
+    fn evict(&self, changes: &ChangeIndex<'_>) {
         let stale = self.stale;
-        self.lock()
-            .retain(|key, value| !changes.iter().any(|change| stale(key, value, change)));
+        self.lock().retain(|key, value| !stale(key, value, changes));
     }
 
     fn clear(&self) {
@@ -231,21 +251,21 @@ impl ReadCache {
             pending: AtomicU64::new(0),
             applied: AtomicU64::new(0),
             realms_by_name: Memo::new(tables::REALM, |_, _, _| false),
-            clients_by_client_id: Memo::new(tables::CLIENT, |_, client, change| {
-                change.is("client", client.id.as_str())
+            clients_by_client_id: Memo::new(tables::CLIENT, |_, client, changes| {
+                changes.contains("client", client.id.as_str())
             }),
-            users_by_id: Memo::new(tables::APP_USER, |id, _, change| {
-                change.is("app_user", id.as_str())
+            users_by_id: Memo::new(tables::APP_USER, |id, _, changes| {
+                changes.contains("app_user", id.as_str())
             }),
-            users_by_username: Memo::new(tables::APP_USER, |_, user, change| {
-                change.is("app_user", user.id.as_str())
+            users_by_username: Memo::new(tables::APP_USER, |_, user, changes| {
+                changes.contains("app_user", user.id.as_str())
             }),
-            password_hashes: Memo::new(tables::APP_USER | tables::CREDENTIAL, |id, _, change| {
-                change.is("credential", id.as_str())
+            password_hashes: Memo::new(tables::APP_USER | tables::CREDENTIAL, |id, _, changes| {
+                changes.contains("credential", id.as_str())
             }),
             tokens_by_digest: Memo::new(
                 tables::APP_USER | tables::CLIENT | tables::REFRESH_TOKEN,
-                |_, token, change| change.is("refresh_token", &token.id),
+                |_, token, changes| changes.contains("refresh_token", &token.id),
             ),
             others: Mutex::new(Vec::new()),
         }
@@ -277,10 +297,11 @@ impl ReadCache {
             &self.password_hashes,
             &self.tokens_by_digest,
         ];
+        let index = changes.filter(|_| !drops_all).map(ChangeIndex::new);
         for memo in memos.into_iter().chain(others.iter().map(|m| m.as_ref())) {
-            match changes {
-                Some(changes) if !drops_all => memo.evict(changes),
-                _ => memo.clear(),
+            match &index {
+                Some(index) => memo.evict(index),
+                None => memo.clear(),
             }
         }
     }
@@ -390,7 +411,9 @@ mod tests {
     use super::*;
 
     fn memo() -> Memo<String, u32> {
-        Memo::new(tables::APP_USER, |key, _, change| change.is("t", key))
+        Memo::new(tables::APP_USER, |key, _, changes| {
+            changes.contains("t", key)
+        })
     }
 
     /// A memo the cache applies its changes to.
