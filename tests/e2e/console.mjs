@@ -3,34 +3,17 @@
 // the Docker Compose bundle, create a user and set their password; then that user gets a
 // docker registry token. Screenshots of the main pages go to $ARTIFACTS.
 //
-// Run by tests/it/console_e2e.rs against a server it spawns. Environment:
-//   BASE_URL     the server, e.g. http://127.0.0.1:8080 (required)
-//   ARTIFACTS    where screenshots and the download go (required)
-//   ADMIN_USER, ADMIN_PASSWORD   the master realm's admin
-//   CHROMIUM     the browser (default /usr/bin/chromium)
+// Run by tests/it/console_e2e.rs against a server it spawns; the environment is described in
+// lib.mjs.
 
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { adminPassword, adminUser, artifacts, base, claims, expectBanner, shot, step, watchedPage, withBrowser } from "./lib.mjs";
 
-const base = required("BASE_URL").replace(/\/$/, "");
-const artifacts = required("ARTIFACTS");
-const adminUser = process.env.ADMIN_USER ?? "admin";
-const adminPassword = process.env.ADMIN_PASSWORD ?? "admin-password";
 const realm = "e2e-team";
 const registry = "registry";
 const user = { name: "alice", password: "Correct-Horse-9" };
-
-function required(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} must be set`);
-  return value;
-}
-
-function step(text) {
-  console.log(`- ${text}`);
-}
 
 /** The file names in a zip archive, read from its central directory. */
 function zipEntries(bytes) {
@@ -52,21 +35,6 @@ function zipEntries(bytes) {
   return names;
 }
 
-/** The claims of a JWT (not verified: the registry does that). */
-function claims(jwt) {
-  return JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString("utf8"));
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
-}
-
-async function expectBanner(page, text) {
-  const banner = page.locator(".banner.success");
-  await banner.waitFor();
-  assert.match(await banner.innerText(), text);
-}
-
 async function dockerToken(scope) {
   const url = `${base}/realms/${realm}/protocol/docker-v2/auth?service=${registry}&scope=${encodeURIComponent(scope)}`;
   const basic = Buffer.from(`${user.name}:${user.password}`).toString("base64");
@@ -76,35 +44,8 @@ async function dockerToken(scope) {
 }
 
 async function main() {
-  mkdirSync(artifacts, { recursive: true });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  const problems = [];
-  try {
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    page.on("console", (message) => {
-      // Refused forms answer 4xx on purpose; anything else logged as an error (a CSP
-      // violation above all) is a problem.
-      const expected = /^Failed to load resource: the server responded with a status of 4\d\d/;
-      if (message.type() === "error" && !expected.test(message.text())) {
-        problems.push(`console: ${message.text()}`);
-      }
-    });
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-    page.on("response", (response) => {
-      if (response.status() >= 500) problems.push(`${response.status()} from ${response.url()}`);
-    });
+  await withBrowser(async (browser, problems) => {
+    const page = await watchedPage(browser, problems);
 
     step("the root leads to the master console's sign-in page");
     await page.goto(`${base}/`);
@@ -263,11 +204,7 @@ async function main() {
     await expectBanner(page, /signed out/);
     await page.goto(`${base}/admin/master/console/`);
     assert.match(page.url(), /\/signin/);
-
-    assert.deepEqual(problems, [], "no browser errors, CSP violations or server errors");
-  } finally {
-    await browser.close();
-  }
+  });
   console.log("the console walkthrough passed");
 }
 

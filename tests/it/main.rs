@@ -7,6 +7,7 @@ mod abuse_events;
 mod abuse_fidelity;
 mod abuse_import;
 mod abuse_oidc;
+mod chromium;
 mod cli;
 mod client_libraries;
 mod console;
