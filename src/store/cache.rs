@@ -30,7 +30,7 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sqlx::PgPool;
@@ -163,6 +163,17 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         }
         map.insert(key, value);
     }
+
+    /// Changes the entry for `key` in place, if there is one.
+    pub(crate) fn update<Q>(&self, key: &Q, change: impl FnOnce(&mut V))
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        if let Some(value) = self.lock().get_mut(key) {
+            change(value);
+        }
+    }
 }
 
 /// What the cache needs of a memo to apply changes to it.
@@ -214,6 +225,8 @@ pub struct ReadCache {
     touched: AtomicU8,
     /// SQLite: the cached tables changed by commits whose logged changes are not applied yet.
     writing: AtomicU8,
+    /// SQLite: the writer is recording identity-token uses, which change no cached entry.
+    recording_uses: AtomicBool,
     /// The last change whose dropping has begun.
     pending: AtomicU64,
     /// The last change dropped (on PostgreSQL, a `cache_version`).
@@ -248,6 +261,7 @@ impl ReadCache {
             shared,
             touched: AtomicU8::new(0),
             writing: AtomicU8::new(0),
+            recording_uses: AtomicBool::new(false),
             pending: AtomicU64::new(0),
             applied: AtomicU64::new(0),
             realms_by_name: Memo::new(tables::REALM, |_, _, _| false),
@@ -308,8 +322,18 @@ impl ReadCache {
 
     /// The writer changed a row of `table` (SQLite's update hook; `insert`: a new row).
     pub(crate) fn row_changed(&self, table: &str, insert: bool) {
+        if table == "refresh_token" && self.recording_uses.load(Ordering::SeqCst) {
+            return;
+        }
         self.touched
             .fetch_or(tables::changed(table, insert), Ordering::SeqCst);
+    }
+
+    /// Marks the writer's open transaction as one that only records identity-token uses (last
+    /// use and idle expiry, which cached tokens are checked against when they look expired;
+    /// migration 0024 leaves them out of the change log too), or ends that mark.
+    pub(crate) fn recording_uses(&self, on: bool) {
+        self.recording_uses.store(on, Ordering::SeqCst);
     }
 
     /// A commit is about to become visible: stop serving entries of the tables it changed
@@ -391,9 +415,25 @@ impl ReadCache {
         V: Clone,
         Fut: Future<Output = Result<Option<V>, StoreError>>,
     {
+        self.get_usable_or_load(memo, key, |_| true, load).await
+    }
+
+    /// `get_or_load`, where a cached row that is not `usable` is read again (and replaced).
+    pub(crate) async fn get_usable_or_load<K, V, Fut>(
+        &self,
+        memo: &Memo<K, V>,
+        key: K,
+        usable: impl FnOnce(&V) -> bool,
+        load: impl FnOnce() -> Fut,
+    ) -> Result<Option<V>, StoreError>
+    where
+        K: Eq + Hash,
+        V: Clone,
+        Fut: Future<Output = Result<Option<V>, StoreError>>,
+    {
         let serving = self.epoch(memo.tables).await.is_some();
         if serving {
-            if let Some(hit) = memo.get(&key) {
+            if let Some(hit) = memo.get(&key).filter(|hit| usable(hit)) {
                 return Ok(Some(hit));
             }
         }

@@ -109,7 +109,9 @@ pub async fn find_live(
     ).fetch_optional)?)
 }
 
-/// `find_live` through the read cache (the expiry is checked against `now` on every use).
+/// `find_live` through the read cache. A token's recorded uses leave its cached copy alone
+/// (see [`touch_all`]), so a cached copy that looks expired is read again: its use may have
+/// been recorded by another process, or pushed its idle expiry forward.
 pub async fn find_live_cached(
     db: &Db,
     realm: &RealmId,
@@ -118,9 +120,12 @@ pub async fn find_live_cached(
 ) -> Result<Option<StoredToken>, StoreError> {
     let cache = db.cache();
     let token = cache
-        .get_or_load(&cache.tokens_by_digest, token_hash.to_vec(), || {
-            find_live(db.read(), realm, token_hash, now)
-        })
+        .get_usable_or_load(
+            &cache.tokens_by_digest,
+            token_hash.to_vec(),
+            |cached| cached.expires_at > now,
+            || find_live(db.read(), realm, token_hash, now),
+        )
         .await?;
     Ok(token.filter(|t| &t.realm_id == realm && t.expires_at > now))
 }
@@ -145,14 +150,46 @@ pub async fn touch(
     Ok(())
 }
 
-/// `touch` of many tokens (id, last use, idle expiry), in transactions of at most 1,000.
-pub async fn touch_all(db: &super::Db, uses: &[(String, i64, i64)]) -> Result<(), StoreError> {
+/// One recorded use of a token: its digest, id, the time of the use and the idle expiry it
+/// pushes the token to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenUse {
+    pub token_hash: Vec<u8>,
+    pub id: String,
+    pub at: i64,
+    pub expires_at: i64,
+}
+
+/// `touch` of many tokens, in transactions of at most 1,000. Uses change no cached entry
+/// (migration 0024 leaves them out of the change log); the cached copies of the tokens are
+/// updated in place, so that their next refresh does not record the use again.
+pub async fn touch_all(db: &Db, uses: &[TokenUse]) -> Result<(), StoreError> {
+    let cache = db.cache();
     for chunk in uses.chunks(1000) {
         let mut tx = db.begin().await?;
-        for (id, now, expires_at) in chunk {
-            touch(&mut tx, id, *now, *expires_at).await?;
+        cache.recording_uses(true);
+        let written = record_uses(&mut tx, chunk).await;
+        let committed = match written {
+            Ok(()) => tx.commit().await.map_err(StoreError::from),
+            Err(err) => Err(err),
+        };
+        cache.recording_uses(false);
+        committed?;
+        for used in chunk {
+            cache
+                .tokens_by_digest
+                .update(used.token_hash.as_slice(), |token| {
+                    token.last_used_at = used.at;
+                    token.expires_at = used.expires_at;
+                });
         }
-        tx.commit().await?;
+    }
+    Ok(())
+}
+
+async fn record_uses(tx: &mut super::Tx, uses: &[TokenUse]) -> Result<(), StoreError> {
+    for used in uses {
+        touch(&mut *tx, &used.id, used.at, used.expires_at).await?;
     }
     Ok(())
 }

@@ -27,9 +27,8 @@ use crate::http::{basic, cors, Base};
 use crate::protocol::login;
 use crate::state::AppState;
 use crate::store::events::LoginEvent;
-use crate::store::tokens::{NewToken, TokenKind};
+use crate::store::tokens::{NewToken, TokenKind, TokenUse};
 use crate::store::{self};
-use crate::token_touches::Use;
 
 /// The claims of a docker registry token.
 #[derive(Debug, Serialize, Deserialize)]
@@ -491,13 +490,12 @@ async fn redeem(
     };
     if now - stored.last_used_at >= TOUCH_INTERVAL_SECS {
         let expires_at = crate::clock::expiry(now, realm.offline_session_idle_timeout);
-        state.touches.record(
-            &stored.id,
-            Use {
-                at: now,
-                expires_at,
-            },
-        );
+        state.touches.record(TokenUse {
+            token_hash: digest,
+            id: stored.id.clone(),
+            at: now,
+            expires_at,
+        });
     }
     Ok(user)
 }
