@@ -193,7 +193,7 @@ fn parse_scopes(raw: &str) -> Result<Vec<scope::Scope>, String> {
         })
         .collect();
     let scopes = scope::parse_all(written.iter().map(String::as_str)).map_err(|e| e.to_string())?;
-    if scopes.is_empty() {
+    if scopes.is_empty() || scopes.iter().any(|s| s.actions.is_empty()) {
         return Err("enter a scope such as repository:team/app:pull,push".into());
     }
     Ok(scopes)

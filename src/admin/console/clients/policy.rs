@@ -171,12 +171,13 @@ async fn save(posted: Posted, path: web::Path<ClientPath>) -> Result<HttpRespons
         }
         rows.push(row);
     }
+    let tester = Tester::run(&console, &path, TesterQuery::default()).await?;
     let shown = |rows, error, status| Shown {
         allow_all,
         rows,
         error,
         status,
-        tester: Tester::default(),
+        tester,
     };
     if button == Button::Add {
         if rows.len() < MAX_RULES {
