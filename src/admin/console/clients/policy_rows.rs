@@ -140,7 +140,8 @@ impl RuleRow {
             (self.all, "*"),
         ]
         .into_iter()
-        .filter_map(|(on, action)| on.then(|| action.to_owned()))
+        .filter(|(on, _)| *on)
+        .map(|(_, action)| action.to_owned())
         .collect();
         if actions.is_empty() {
             let what = match effect {
