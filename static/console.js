@@ -28,3 +28,57 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// The access policy form: "Add rule" copies the blank rule of its template, "Remove" takes a
+// rule out, and each rule shows only the fields its kind uses. Without this script both
+// buttons post the form, which comes back with a rule more or less.
+document.addEventListener("DOMContentLoaded", () => {
+  const list = document.querySelector("[data-rule-list]");
+  const template = document.getElementById("rule-template");
+  const count = document.querySelector("[data-rule-count]");
+  if (!list || !template || !count) return;
+
+  const renumber = () => {
+    list.querySelectorAll("[data-rule-number]").forEach((number, k) => {
+      number.textContent = String(k + 1);
+    });
+  };
+  const sync = (card) => {
+    const target = card.querySelector("[data-shows=target]").value;
+    const who = card.querySelector("[data-shows=who]").value;
+    for (const field of card.querySelectorAll("[data-when-target]")) {
+      field.hidden = !field.dataset.whenTarget.split(" ").includes(target);
+    }
+    for (const field of card.querySelectorAll("[data-when-who]")) {
+      const filled = field.querySelector("textarea")?.value.trim();
+      field.hidden = !field.dataset.whenWho.split(" ").includes(who) && !filled;
+    }
+    const name = card.querySelector("input[list]");
+    if (name) name.setAttribute("list", who === "group" ? "policy-groups" : "policy-roles");
+    card.classList.toggle("deny", card.querySelector("select.effect").value === "deny");
+  };
+  const wire = (card) => {
+    card.addEventListener("change", () => sync(card));
+    card.querySelector(".remove-rule")?.addEventListener("click", (event) => {
+      event.preventDefault();
+      card.remove();
+      renumber();
+    });
+    sync(card);
+  };
+
+  list.querySelectorAll(".rule-card").forEach(wire);
+  document.querySelector("[data-add-rule]")?.addEventListener("click", (event) => {
+    event.preventDefault();
+    const index = Number(count.value);
+    const html = template.innerHTML
+      .replaceAll("__i__", String(index))
+      .replaceAll("__n__", String(list.children.length + 1));
+    list.insertAdjacentHTML("beforeend", html);
+    count.value = String(index + 1);
+    const card = list.lastElementChild;
+    wire(card);
+    renumber();
+    card.querySelector("input[type=text]")?.focus();
+  });
+});

@@ -154,7 +154,7 @@ fn rehash_later(state: &AppState, user: UserId, verified: String, password: Secr
 }
 
 /// The user `username` names: by username or, as Keycloak allows by default, by email.
-async fn find_user(
+pub async fn find_user(
     state: &AppState,
     realm: &Realm,
     username: &str,

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::helpers::{basic, spawn_app, TestApp, ADMIN_PASSWORD, ADMIN_USER};
 
 /// A browser of its own (cookie jar, no redirects) signed in to one realm's console.
-struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
     address: String,
     /// `/admin/{realm}/console`
@@ -55,7 +55,7 @@ fn set_cookies(headers: &HeaderMap) -> Vec<String> {
 }
 
 impl Browser {
-    fn new(app: &TestApp, realm: &str) -> Browser {
+    pub(crate) fn new(app: &TestApp, realm: &str) -> Browser {
         Browser {
             client: browser_client(),
             address: app.address.clone(),
@@ -85,7 +85,7 @@ impl Browser {
     }
 
     /// Signs in and remembers the session's CSRF token.
-    async fn sign_in(&mut self, username: &str, password: &str) {
+    pub(crate) async fn sign_in(&mut self, username: &str, password: &str) {
         let response = self.try_sign_in(username, password).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in failed");
         let home = self.get("/").await;
@@ -93,17 +93,17 @@ impl Browser {
         self.csrf = csrf_of(&home.text().await.unwrap());
     }
 
-    async fn get(&self, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
-    async fn page(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn page(&self, path: &str) -> (StatusCode, String) {
         let response = self.get(path).await;
         (response.status(), response.text().await.unwrap())
     }
 
     /// Posts a form with the session's CSRF token.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut form = vec![("csrf", self.csrf.as_str())];
         form.extend_from_slice(fields);
         self.client
@@ -115,7 +115,7 @@ impl Browser {
     }
 
     /// Posts and follows the redirect to the page with its banner.
-    async fn post_and_follow(&self, path: &str, fields: &[(&str, &str)]) -> String {
+    pub(crate) async fn post_and_follow(&self, path: &str, fields: &[(&str, &str)]) -> String {
         let response = self.post(path, fields).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "POST {path}");
         let next = location(&response);
@@ -129,7 +129,7 @@ impl Browser {
     }
 }
 
-async fn master_admin(app: &TestApp) -> Browser {
+pub(crate) async fn master_admin(app: &TestApp) -> Browser {
     let mut browser = Browser::new(app, "master");
     browser.sign_in(ADMIN_USER, ADMIN_PASSWORD).await;
     browser
@@ -137,7 +137,12 @@ async fn master_admin(app: &TestApp) -> Browser {
 
 /// A realm whose user `lead` holds the `realm-management` role `role`, granted through the
 /// master console's role mapping tab; returns the user's id.
-async fn team_realm_with(app: &TestApp, admin: &Browser, realm: &str, role: &str) -> String {
+pub(crate) async fn team_realm_with(
+    app: &TestApp,
+    admin: &Browser,
+    realm: &str,
+    role: &str,
+) -> String {
     app.create_realm(realm).await;
     let id = app.create_user(realm, "lead", "lead-password").await;
     let response = admin
@@ -926,7 +931,7 @@ async fn the_access_policy_form_validates_each_rule() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let html = response.text().await.unwrap();
     assert!(
-        html.contains("Rule 2: a rule needs at least one action"),
+        html.contains("Rule 2 · Actions: tick at least one action to grant"),
         "{html}"
     );
     assert!(html.contains(r#"value="team/**""#), "kept input");

@@ -29,6 +29,8 @@ mod peers;
 mod perf_caches;
 mod perf_es256;
 mod perf_scale;
+mod policy_registry;
+mod policy_rules;
 mod postgres;
 mod production_backup;
 mod production_failover;

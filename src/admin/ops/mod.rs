@@ -9,6 +9,7 @@ pub mod client_credentials;
 pub mod client_role_mappings;
 pub mod client_scopes;
 pub mod clients;
+pub mod docker_policy;
 pub mod event_settings;
 pub mod group_views;
 pub mod groups;

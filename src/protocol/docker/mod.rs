@@ -1,11 +1,14 @@
 //! The docker-v2 protocol: the registry token endpoint, scope parsing, the repository access
 //! policy, and the registry configuration downloads.
 
+pub mod conditions;
+pub mod decision;
 pub mod downloads;
 mod error;
 pub mod pattern;
 pub mod policy;
 pub mod scope;
+pub mod subject;
 mod token;
 mod trust_chain;
 

@@ -1,17 +1,25 @@
 //! Repository access policy for a docker-v2 client.
 //!
 //! `allow-all` (Keycloak's behaviour) grants any authenticated user what was asked. `rules`
-//! is an ordered list; what a request gets is the union of the matching rules, intersected
-//! with what it asked for. Repository patterns are globs (see [`super::pattern`]);
-//! `${username}` and `${group}` stand for the user's name and each of the user's group names.
-//! A policy is bounded when it is written ([`AccessPolicy::check_limits`]), so that evaluating
-//! it for any request costs at most rules x pattern x name word operations.
+//! is an ordered list of allow and deny rules; what a request gets is the union of the
+//! matching allow rules, less every action a matching deny rule names, intersected with what
+//! it asked for (see [`super::decision`]). A rule applies to a kind of subject (`who`), and
+//! may also require the client's address to be in one of its networks (`ip`) and the user to
+//! hold attribute values (`attributes`). Repository patterns are globs (see
+//! [`super::pattern`]); `${username}` and `${group}` stand for the user's name and each of
+//! the user's group names. A policy is bounded when it is written ([`AccessPolicy::check_limits`]),
+//! so that evaluating it for any request costs at most rules x pattern x name word operations.
+//!
+//! The JSON form of a rule keeps the first format: `effect`, `ip` and `attributes` are left
+//! out when unused, so a policy stored before they existed loads and saves unchanged.
+
+use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::pattern::Name;
+use super::conditions::{attributes_match, check_attributes};
+pub use super::conditions::{AttributeConditions, Network, MAX_NETWORKS_PER_RULE};
 pub use super::pattern::{Pattern, MAX_PATTERN_CHARS};
-use super::scope::Scope;
 
 /// The most rules one policy may hold.
 pub const MAX_RULES: usize = 256;
@@ -79,29 +87,61 @@ pub enum Target {
     Catalog,
 }
 
-/// One rule: a target, who it applies to, and the actions it grants.
+/// Whether a matching rule adds its actions or takes them away.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// The rule grants its actions.
+    #[default]
+    Allow,
+    /// The rule removes its actions, whatever other rules grant.
+    Deny,
+}
+
+impl Effect {
+    fn is_allow(&self) -> bool {
+        *self == Effect::Allow
+    }
+}
+
+/// One rule: a target, who it applies to, the conditions they must meet, and the actions it
+/// grants (or, for a deny rule, removes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RuleRepr", into = "RuleRepr")]
 pub struct Rule {
+    pub effect: Effect,
     pub target: Target,
     pub who: Who,
     pub actions: Vec<String>,
+    /// The client's address must be in one of these (none: any address).
+    pub networks: Vec<Network>,
+    /// The user must hold one listed value of each attribute (none: no condition).
+    pub attributes: AttributeConditions,
 }
 
 /// The JSON form of a rule: `{"repository": "team/*", "who": "role:pusher", "actions": ["pull", "push"]}`
-/// or `{"catalog": true, "who": "authenticated", "actions": ["*"]}`.
+/// or `{"catalog": true, "who": "authenticated", "actions": ["*"]}`, with optional
+/// `"effect": "deny"`, `"ip": ["10.0.0.0/8"]` and `"attributes": {"team": ["web"]}`.
+/// As in docker_auth, a rule with no actions denies everything.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleRepr {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    effect: Option<Effect>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     repository: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     catalog: bool,
     who: String,
     actions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ip: Vec<String>,
+    #[serde(default, skip_serializing_if = "AttributeConditions::is_empty")]
+    attributes: AttributeConditions,
 }
 
-const ACTIONS: [&str; 4] = ["pull", "push", "delete", "*"];
+/// The actions a rule may name.
+pub const ACTIONS: [&str; 4] = ["pull", "push", "delete", "*"];
 
 /// The most actions one rule may list: each known action once.
 pub const MAX_ACTIONS_PER_RULE: usize = ACTIONS.len();
@@ -120,18 +160,36 @@ impl TryFrom<RuleRepr> for Rule {
                 )
             }
         };
-        if repr.actions.is_empty() {
-            return Err("a rule needs at least one action".into());
-        }
-        if let Some(bad) = repr.actions.iter().find(|a| !ACTIONS.contains(&a.as_str())) {
+        let (effect, actions) = match (repr.effect, repr.actions.is_empty()) {
+            (Some(Effect::Allow), true) => {
+                return Err("an allow rule needs at least one action".into())
+            }
+            (_, true) => (Effect::Deny, vec!["*".to_owned()]),
+            (effect, false) => (effect.unwrap_or_default(), repr.actions),
+        };
+        if let Some(bad) = actions.iter().find(|a| !ACTIONS.contains(&a.as_str())) {
             return Err(format!(
                 "unknown action '{bad}': expected pull, push, delete or *"
             ));
         }
+        if repr.ip.len() > MAX_NETWORKS_PER_RULE {
+            return Err(format!(
+                "a rule lists at most {MAX_NETWORKS_PER_RULE} networks in 'ip'"
+            ));
+        }
+        let networks = repr
+            .ip
+            .iter()
+            .map(|raw| Network::parse(raw))
+            .collect::<Result<_, _>>()?;
+        check_attributes(&repr.attributes)?;
         Ok(Rule {
+            effect,
             target,
             who: Who::parse(&repr.who)?,
-            actions: repr.actions,
+            actions,
+            networks,
+            attributes: repr.attributes,
         })
     }
 }
@@ -143,15 +201,70 @@ impl From<Rule> for RuleRepr {
             Target::Catalog => (None, true),
         };
         RuleRepr {
+            effect: Some(rule.effect).filter(|e| !e.is_allow()),
             repository,
             catalog,
             who: rule.who.to_text(),
             actions: rule.actions,
+            ip: rule
+                .networks
+                .iter()
+                .map(|n| n.as_str().to_owned())
+                .collect(),
+            attributes: rule.attributes,
         }
     }
 }
 
-/// Who is asking: nobody (anonymous), or a user with the realm roles and groups they hold.
+impl Rule {
+    /// Refuses a rule beyond the per-rule limits: a pattern of more than
+    /// [`MAX_PATTERN_CHARS`], more than [`MAX_ACTIONS_PER_RULE`] actions or
+    /// [`MAX_NETWORKS_PER_RULE`] networks, a role or group name of more than
+    /// [`MAX_WHO_CHARS`], or attribute conditions beyond theirs.
+    pub fn check_limits(&self) -> Result<(), String> {
+        if let Target::Repository(pattern) = &self.target {
+            pattern.check_length()?;
+        }
+        if self.actions.len() > MAX_ACTIONS_PER_RULE {
+            return Err(format!(
+                "a rule lists at most {MAX_ACTIONS_PER_RULE} actions"
+            ));
+        }
+        if self.networks.len() > MAX_NETWORKS_PER_RULE {
+            return Err(format!(
+                "a rule lists at most {MAX_NETWORKS_PER_RULE} networks"
+            ));
+        }
+        if let Who::Role(name) | Who::Group(name) = &self.who {
+            if name.chars().count() > MAX_WHO_CHARS {
+                return Err(format!(
+                    "a role or group name is at most {MAX_WHO_CHARS} characters"
+                ));
+            }
+        }
+        check_attributes(&self.attributes)
+    }
+
+    /// Whether the rule covers `action` (`*` covers every action).
+    pub fn covers(&self, action: &str) -> bool {
+        self.actions.iter().any(|a| a == "*" || a == action)
+    }
+
+    /// Whether the rule applies to `subject`: who it is, where it asks from, what it holds.
+    pub fn applies_to(&self, subject: &Subject) -> bool {
+        subject.is_covered_by(&self.who)
+            && (self.networks.is_empty()
+                || subject
+                    .address
+                    .is_some_and(|ip| self.networks.iter().any(|n| n.contains(ip))))
+            && (self.attributes.is_empty()
+                || (subject.username.is_some()
+                    && attributes_match(&self.attributes, &subject.attributes)))
+    }
+}
+
+/// Who is asking: nobody (anonymous), or a user with the realm roles, groups and attributes
+/// they hold; and from which address.
 #[derive(Debug, Clone, Default)]
 pub struct Subject {
     /// None for a request without credentials.
@@ -159,6 +272,10 @@ pub struct Subject {
     pub realm_roles: Vec<String>,
     /// Group names and full paths.
     pub groups: Vec<GroupRef>,
+    /// The user's attributes (empty when anonymous).
+    pub attributes: std::collections::BTreeMap<String, Vec<String>>,
+    /// The client's address, when known.
+    pub address: Option<IpAddr>,
 }
 
 /// A group the subject belongs to.
@@ -189,9 +306,8 @@ impl Subject {
 
 impl AccessPolicy {
     /// Refuses a policy too large to evaluate cheaply on every token request: at most
-    /// [`MAX_RULES`] rules, patterns of at most [`MAX_PATTERN_CHARS`] characters and
-    /// [`MAX_PATTERN_CHARS_PER_POLICY`] in all, at most [`MAX_ACTIONS_PER_RULE`] actions and
-    /// role or group names of at most [`MAX_WHO_CHARS`].
+    /// [`MAX_RULES`] rules, each within [`Rule::check_limits`], and patterns of at most
+    /// [`MAX_PATTERN_CHARS_PER_POLICY`] characters in all.
     pub fn check_limits(&self) -> Result<(), String> {
         let AccessPolicy::Rules { rules } = self else {
             return Ok(());
@@ -200,22 +316,11 @@ impl AccessPolicy {
             return Err(format!("a policy holds at most {MAX_RULES} rules"));
         }
         let mut pattern_chars = 0;
-        for rule in rules {
+        for (i, rule) in rules.iter().enumerate() {
+            rule.check_limits()
+                .map_err(|message| format!("rule {}: {message}", i + 1))?;
             if let Target::Repository(pattern) = &rule.target {
-                pattern.check_length()?;
                 pattern_chars += pattern.as_str().chars().count();
-            }
-            if rule.actions.len() > MAX_ACTIONS_PER_RULE {
-                return Err(format!(
-                    "a rule lists at most {MAX_ACTIONS_PER_RULE} actions"
-                ));
-            }
-            if let Who::Role(name) | Who::Group(name) = &rule.who {
-                if name.chars().count() > MAX_WHO_CHARS {
-                    return Err(format!(
-                        "a role or group name in 'who' is at most {MAX_WHO_CHARS} characters"
-                    ));
-                }
             }
         }
         if pattern_chars > MAX_PATTERN_CHARS_PER_POLICY {
@@ -226,100 +331,41 @@ impl AccessPolicy {
         Ok(())
     }
 
-    /// Whether a request without credentials could ever be granted something.
     /// Whether a rule of this policy applies to holders of the realm role `name`.
     pub fn names_role(&self, name: &str) -> bool {
-        match self {
-            AccessPolicy::AllowAll => false,
-            AccessPolicy::Rules { rules } => rules
-                .iter()
-                .any(|rule| matches!(&rule.who, Who::Role(role) if role == name)),
-        }
-    }
-
-    pub fn grants_anonymous(&self) -> bool {
-        match self {
-            AccessPolicy::AllowAll => false,
-            AccessPolicy::Rules { rules } => rules.iter().any(|r| r.who == Who::Anonymous),
-        }
-    }
-
-    /// What `subject` gets of `requested`: scopes with no granted action are left out.
-    pub fn grant(&self, subject: &Subject, requested: &[Scope]) -> Vec<Scope> {
-        requested
+        self.rules()
             .iter()
-            .filter_map(|scope| {
-                let granted = self.granted_actions(subject, scope);
-                let actions: Vec<String> = scope
-                    .actions
-                    .iter()
-                    .zip(granted)
-                    .filter(|(_, granted)| *granted)
-                    .map(|(action, _)| action.clone())
-                    .collect();
-                (!actions.is_empty()).then(|| Scope {
-                    actions,
-                    ..scope.clone()
-                })
-            })
-            .collect()
+            .any(|rule| matches!(&rule.who, Who::Role(role) if role == name))
     }
 
-    /// For each action of `scope`, whether some rule grants it. Each rule's target is
-    /// matched at most once per scope, and only when it could add an action.
-    fn granted_actions(&self, subject: &Subject, scope: &Scope) -> Vec<bool> {
-        let rules = match self {
-            AccessPolicy::AllowAll => return vec![subject.username.is_some(); scope.actions.len()],
+    /// Whether a request without credentials could ever be granted something.
+    pub fn grants_anonymous(&self) -> bool {
+        self.rules().iter().any(|r| {
+            r.effect == Effect::Allow && r.who == Who::Anonymous && r.attributes.is_empty()
+        })
+    }
+
+    /// Whether the token endpoint answers a request without credentials for `requested`
+    /// rather than asking for a sign-in: only when something was asked and some rule could
+    /// grant it to anonymous requests.
+    pub fn admits_anonymous(&self, requested: &[super::scope::Scope]) -> bool {
+        !requested.is_empty() && self.grants_anonymous()
+    }
+
+    /// The rules (none for allow-all).
+    pub fn rules(&self) -> &[Rule] {
+        match self {
+            AccessPolicy::AllowAll => &[],
             AccessPolicy::Rules { rules } => rules,
-        };
-        let mut granted = vec![false; scope.actions.len()];
-        let mut name = None;
-        for rule in rules {
-            let adds = |action: &String| rule.actions.iter().any(|a| a == "*" || a == action);
-            let missing_and_added = scope
-                .actions
-                .iter()
-                .zip(&granted)
-                .any(|(action, done)| !done && adds(action));
-            if !missing_and_added || !subject.is_covered_by(&rule.who) {
-                continue;
-            }
-            let name = name.get_or_insert_with(|| Name::new(&scope.name));
-            if !rule_targets(rule, subject, scope, name) {
-                continue;
-            }
-            for (action, done) in scope.actions.iter().zip(granted.iter_mut()) {
-                *done = *done || adds(action);
-            }
-            if granted.iter().all(|done| *done) {
-                break;
-            }
         }
-        granted
-    }
-}
-
-fn rule_targets(rule: &Rule, subject: &Subject, scope: &Scope, name: &Name) -> bool {
-    match &rule.target {
-        Target::Catalog => scope.is_catalog(),
-        Target::Repository(pattern) if scope.is_repository() => {
-            let username = subject.username.as_deref();
-            if pattern.uses_group() {
-                subject
-                    .groups
-                    .iter()
-                    .any(|g| pattern.matches(name, username, Some(&g.name)))
-            } else {
-                pattern.matches(name, username, None)
-            }
-        }
-        Target::Repository(_) => false,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::docker::decision::Verdict;
+    use crate::protocol::docker::scope::Scope;
     use proptest::prelude::*;
 
     fn policy(json: &str) -> AccessPolicy {
@@ -337,6 +383,7 @@ mod tests {
                     path: format!("/{g}"),
                 })
                 .collect(),
+            ..Subject::default()
         }
     }
 
@@ -537,6 +584,206 @@ mod tests {
         assert_eq!(serde_json::to_string(&p).unwrap(), json);
     }
 
+    #[test]
+    fn a_matching_deny_removes_its_actions_whatever_else_matched() {
+        let p = policy(
+            r#"{"mode":"rules","rules":[
+                {"repository":"**","who":"authenticated","actions":["*"]},
+                {"effect":"deny","repository":"prod/**","who":"authenticated","actions":["push","delete"]},
+                {"repository":"prod/**","who":"role:release","actions":["push"]}]}"#,
+        );
+        let dev = user("dev", &["release"], &[]);
+        assert_eq!(
+            granted(&p, &dev, "repository:prod/app:pull,push,delete"),
+            ["pull"]
+        );
+        assert_eq!(
+            granted(&p, &dev, "repository:dev/app:pull,push"),
+            ["pull", "push"]
+        );
+        let decision = p.decide(&dev, &ask("repository:prod/app:pull,push"));
+        assert_eq!(
+            decision[0].verdicts,
+            [
+                Verdict::Allowed(0),
+                Verdict::Denied {
+                    rule: 1,
+                    allowed_by: Some(0)
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deny_before_the_allow_still_wins_and_no_deny_for_others_changes_nothing() {
+        let p = policy(
+            r#"{"mode":"rules","rules":[
+                {"repository":"team/*","who":"group:contractors","actions":[]},
+                {"repository":"team/*","who":"authenticated","actions":["pull","push"]}]}"#,
+        );
+        assert!(granted(
+            &p,
+            &user("c", &[], &["contractors"]),
+            "repository:team/app:pull"
+        )
+        .is_empty());
+        assert_eq!(
+            granted(
+                &p,
+                &user("e", &[], &["staff"]),
+                "repository:team/app:pull,push"
+            ),
+            ["pull", "push"]
+        );
+        let rules = p.rules();
+        assert_eq!(rules[0].effect, Effect::Deny);
+        assert_eq!(rules[0].actions, ["*"]);
+    }
+
+    #[test]
+    fn address_rules_admit_only_their_networks() {
+        let p = policy(
+            r#"{"mode":"rules","rules":[
+                {"repository":"**","who":"authenticated","actions":["pull","push"],"ip":["10.0.0.0/8","2001:db8::/32"]},
+                {"repository":"**","who":"authenticated","actions":["pull"]}]}"#,
+        );
+        let from = |ip: Option<&str>| Subject {
+            address: ip.map(|ip| ip.parse().unwrap()),
+            ..user("u", &[], &[])
+        };
+        let ask = "repository:a/b:pull,push";
+        assert_eq!(
+            granted(&p, &from(Some("10.255.255.255")), ask),
+            ["pull", "push"]
+        );
+        assert_eq!(
+            granted(&p, &from(Some("2001:db8::7")), ask),
+            ["pull", "push"]
+        );
+        assert_eq!(granted(&p, &from(Some("11.0.0.0")), ask), ["pull"]);
+        assert_eq!(granted(&p, &from(Some("2001:db9::")), ask), ["pull"]);
+        assert_eq!(granted(&p, &from(None), ask), ["pull"]);
+    }
+
+    #[test]
+    fn an_address_deny_refuses_a_network() {
+        let p = policy(
+            r#"{"mode":"rules","rules":[
+                {"repository":"**","who":"anonymous","actions":["pull"]},
+                {"effect":"deny","repository":"**","who":"anonymous","actions":["*"],"ip":["192.0.2.0/24"]}]}"#,
+        );
+        let from = |ip: &str| Subject {
+            address: Some(ip.parse().unwrap()),
+            ..Subject::default()
+        };
+        assert_eq!(
+            granted(&p, &from("192.0.3.1"), "repository:x:pull"),
+            ["pull"]
+        );
+        assert!(granted(&p, &from("192.0.2.1"), "repository:x:pull").is_empty());
+        assert!(p.grants_anonymous());
+    }
+
+    #[test]
+    fn attribute_rules_need_the_user_s_attribute_values() {
+        let p = policy(
+            r#"{"mode":"rules","rules":[
+                {"repository":"web/**","who":"authenticated","actions":["push"],"attributes":{"team":["web","platform"]}},
+                {"repository":"**","who":"anonymous","actions":["pull"],"attributes":{"team":["web"]}}]}"#,
+        );
+        let with_team = |team: &str| Subject {
+            attributes: [("team".to_string(), vec![team.to_string()])].into(),
+            ..user("u", &[], &[])
+        };
+        assert_eq!(
+            granted(&p, &with_team("platform"), "repository:web/app:push"),
+            ["push"]
+        );
+        assert!(granted(&p, &with_team("db"), "repository:web/app:push").is_empty());
+        assert_eq!(
+            granted(&p, &with_team("web"), "repository:x:pull"),
+            ["pull"]
+        );
+        let anonymous = Subject::default();
+        assert!(granted(&p, &anonymous, "repository:x:pull").is_empty());
+        assert!(
+            !p.grants_anonymous(),
+            "attribute rules need a signed-in user"
+        );
+    }
+
+    #[test]
+    fn policies_stored_before_deny_address_and_attributes_load_and_save_unchanged() {
+        let stored = r#"{"mode":"rules","rules":[{"repository":"**","who":"authenticated","actions":["pull"]},{"repository":"${username}/*","who":"role:pusher","actions":["pull","push"]},{"catalog":true,"who":"group:/ops","actions":["*"]}]}"#;
+        let p = policy(stored);
+        assert!(p.rules().iter().all(|r| r.effect == Effect::Allow
+            && r.networks.is_empty()
+            && r.attributes.is_empty()));
+        assert_eq!(serde_json::to_string(&p).unwrap(), stored);
+        let full = r#"{"mode":"rules","rules":[{"effect":"deny","repository":"a/**","who":"authenticated","actions":["push"],"ip":["10.0.0.0/8","::1"],"attributes":{"team":["a","b"]}}]}"#;
+        assert_eq!(serde_json::to_string(&policy(full)).unwrap(), full);
+    }
+
+    #[test]
+    fn new_conditions_are_refused_with_a_reason() {
+        for (json, needle) in [
+            (
+                r#"{"effect":"allow","repository":"a","who":"authenticated","actions":[]}"#,
+                "at least one action",
+            ),
+            (
+                r#"{"effect":"maybe","repository":"a","who":"authenticated","actions":["pull"]}"#,
+                "maybe",
+            ),
+            (
+                r#"{"repository":"a","who":"authenticated","actions":["pull"],"ip":["10.0.0.0/40"]}"#,
+                "prefix length",
+            ),
+            (
+                r#"{"repository":"a","who":"authenticated","actions":["pull"],"ip":["example.com"]}"#,
+                "not an IP",
+            ),
+            (
+                r#"{"repository":"a","who":"authenticated","actions":["pull"],"attributes":{"team":[]}}"#,
+                "at least one value",
+            ),
+        ] {
+            let err = serde_json::from_str::<AccessPolicy>(&format!(
+                r#"{{"mode":"rules","rules":[{json}]}}"#
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+        let many: Vec<String> = (0..=MAX_NETWORKS_PER_RULE)
+            .map(|i| format!("\"10.0.0.{i}\""))
+            .collect();
+        let json = format!(
+            r#"{{"mode":"rules","rules":[{{"repository":"a","who":"anonymous","actions":["pull"],"ip":[{}]}}]}}"#,
+            many.join(",")
+        );
+        assert!(serde_json::from_str::<AccessPolicy>(&json)
+            .unwrap_err()
+            .to_string()
+            .contains("at most 32"));
+    }
+
+    #[test]
+    fn decisions_name_the_rule_that_decided() {
+        let p = policy(
+            r#"{"mode":"rules","rules":[
+                {"repository":"team/*","who":"role:dev","actions":["pull"]},
+                {"repository":"team/*","who":"role:lead","actions":["*"]}]}"#,
+        );
+        let d = p.decide(
+            &user("alice", &["dev"], &[]),
+            &ask("repository:team/app:pull,push"),
+        );
+        assert_eq!(d[0].verdicts, [Verdict::Allowed(0), Verdict::NotGranted]);
+        let d = AccessPolicy::AllowAll.decide(&Subject::default(), &ask("repository:x:pull"));
+        assert_eq!(d[0].verdicts, [Verdict::NotGranted]);
+    }
+
     proptest! {
         #[test]
         fn grants_never_exceed_the_request(
@@ -548,6 +795,9 @@ mod tests {
                 target: Target::Repository(Pattern::parse("**").unwrap()),
                 who: Who::Authenticated,
                 actions: rule_actions.iter().map(|a| a.to_string()).collect(),
+                effect: Effect::Allow,
+                networks: Vec::new(),
+                attributes: AttributeConditions::new(),
             }]};
             let requested = vec![Scope { resource_type: "repository".into(), name, actions: actions.iter().map(|a| a.to_string()).collect() }];
             for scope in p.grant(&user("u", &[], &[]), &requested) {

@@ -18,8 +18,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::error::DockerError;
-use super::policy::{AccessPolicy, GroupRef, Subject};
+use super::policy::AccessPolicy;
 use super::scope::{self, Scope};
+use super::{conditions, subject};
 use crate::crypto::{self, jwt};
 use crate::domain::token_settings::DockerTokenHeader;
 use crate::domain::{Client, Protocol, Realm, User};
@@ -322,7 +323,7 @@ async fn issue(
 
     let (user, identity_token) = match grant {
         Grant::Anonymous => {
-            if requested.is_empty() || !policy.grants_anonymous() {
+            if !policy.admits_anonymous(&requested) {
                 return Err(DockerError::CredentialsRequired {
                     realm: realm.name.to_string(),
                 });
@@ -353,7 +354,11 @@ async fn issue(
         }
     };
 
-    let subject = subject_for(state, &realm, user.as_ref(), &policy).await?;
+    let address = attempt
+        .ip
+        .as_deref()
+        .and_then(conditions::parse_client_address);
+    let subject = subject::load(&state.db, &realm, user.as_ref(), address, &policy).await?;
     let granted = policy.grant(&subject, &requested);
     let key = (state.keyring)
         .for_client(&state.db, &realm, &client, crate::keyring::ACCESS_TOKEN_ALG)
@@ -498,46 +503,6 @@ async fn redeem(
         });
     }
     Ok(user)
-}
-
-/// The roles and groups the policy needs; allow-all needs none, so nothing is read for it.
-async fn subject_for(
-    state: &AppState,
-    realm: &Realm,
-    user: Option<&User>,
-    policy: &AccessPolicy,
-) -> Result<Subject, DockerError> {
-    let Some(user) = user else {
-        return Ok(Subject::default());
-    };
-    let mut subject = Subject {
-        username: Some(user.username.to_string()),
-        ..Subject::default()
-    };
-    if matches!(policy, AccessPolicy::AllowAll) {
-        return Ok(subject);
-    }
-    subject.realm_roles = store::roles::effective_roles(state.db.read(), &user.id)
-        .await?
-        .into_iter()
-        .filter(|r| r.client.is_none())
-        .map(|r| r.name)
-        .collect();
-    let memberships = store::users::group_ids(state.db.read(), &user.id).await?;
-    if !memberships.is_empty() {
-        let all = store::groups::list_all(state.db.read(), &realm.id).await?;
-        subject.groups = memberships
-            .iter()
-            .filter_map(|id| {
-                let group = all.iter().find(|g| &g.id == id)?;
-                Some(GroupRef {
-                    name: group.name.clone(),
-                    path: store::groups::path_of(id, &all)?,
-                })
-            })
-            .collect();
-    }
-    Ok(subject)
 }
 
 fn event(attempt: &Attempt<'_>, event_type: &'static str, user: Option<&User>) -> LoginEvent {

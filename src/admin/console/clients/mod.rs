@@ -4,6 +4,8 @@
 mod credentials;
 mod installation;
 mod policy;
+mod policy_rows;
+mod policy_tester;
 mod settings;
 
 use actix_web::http::StatusCode;

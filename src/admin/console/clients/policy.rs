@@ -1,133 +1,33 @@
-//! A docker-v2 client's Access policy tab: allow-all (Keycloak's behaviour), or ordered rules
-//! edited as a form, one row per rule, with blank rows to add more (no JavaScript needed).
+//! A docker-v2 client's Access policy tab: allow-all (Keycloak's behaviour), or ordered allow
+//! and deny rules edited as a form, one card per rule. "Add rule" and "Remove" work without
+//! JavaScript (they post the form and get it back with a row more or less, nothing saved);
+//! the console script does the same in the page. Rules naming a role or group the realm does
+//! not have are saved, with a warning: the role may come later, as with docker_auth's ACLs
+//! and Keycloak's own policies. The tester below asks the saved policy, through the token
+//! endpoint's engine, what a user would get and which rule decided.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use serde_json::{json, Value};
 
+use super::policy_rows::RuleRow;
+use super::policy_tester::{Answer, Tester, TesterQuery};
 use super::{load, ClientPath, ClientView};
 use crate::admin::console::error::ConsoleError;
-use crate::admin::console::form::{FormData, Posted};
+use crate::admin::console::form::Posted;
 use crate::admin::console::page::{render_status, Layout};
 use crate::admin::console::session::Console;
 use crate::admin::ops;
-use crate::protocol::docker::policy::Rule;
+use crate::admin::ops::docker_policy::KnownNames;
+use crate::protocol::docker::policy::{Who, MAX_RULES};
 use crate::protocol::docker::AccessPolicy;
 
-/// Blank rows offered below the rules.
-const BLANK_ROWS: usize = 3;
-/// The most rows a form may carry.
-const MAX_ROWS: usize = 500;
+/// The most rows a form may carry (rules, and rows left blank or removed).
+const MAX_ROWS: usize = 2 * MAX_RULES;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{target}/clients/{id}/access-policy", web::get().to(show))
         .route("/{target}/clients/{id}/access-policy", web::post().to(save));
-}
-
-/// One rule as a form row.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct RuleRow {
-    /// `repository` or `catalog`.
-    target: String,
-    repository: String,
-    /// `authenticated`, `anonymous`, `role` or `group`.
-    who: String,
-    /// The role or group name.
-    name: String,
-    pull: bool,
-    push: bool,
-    delete: bool,
-    all: bool,
-    error: Option<String>,
-}
-
-impl RuleRow {
-    fn blank() -> RuleRow {
-        RuleRow {
-            target: "repository".into(),
-            who: "authenticated".into(),
-            ..RuleRow::default()
-        }
-    }
-
-    /// A stored rule as a row (read through its JSON form, the policy's public shape).
-    fn of(rule: &Rule) -> RuleRow {
-        let value = serde_json::to_value(rule).unwrap_or(Value::Null);
-        let text = |key: &str| value[key].as_str().unwrap_or_default().to_owned();
-        let actions: Vec<&str> = value["actions"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let who = text("who");
-        let (who, name) = match who.split_once(':') {
-            Some((kind, name)) => (kind.to_owned(), name.to_owned()),
-            None => (who, String::new()),
-        };
-        RuleRow {
-            target: if value["catalog"] == json!(true) {
-                "catalog".into()
-            } else {
-                "repository".into()
-            },
-            repository: text("repository"),
-            who,
-            name,
-            pull: actions.contains(&"pull"),
-            push: actions.contains(&"push"),
-            delete: actions.contains(&"delete"),
-            all: actions.contains(&"*"),
-            error: None,
-        }
-    }
-
-    /// Row `i` of a posted form.
-    fn from_form(form: &FormData, i: usize) -> RuleRow {
-        let field = |name: &str| form.get(&format!("rule{i}_{name}")).to_owned();
-        let checked = |name: &str| form.checked(&format!("rule{i}_{name}"));
-        RuleRow {
-            target: field("target"),
-            repository: field("repository"),
-            who: field("who"),
-            name: field("name"),
-            pull: checked("pull"),
-            push: checked("push"),
-            delete: checked("delete"),
-            all: checked("all"),
-            error: None,
-        }
-    }
-
-    fn is_blank(&self) -> bool {
-        self.target != "catalog"
-            && self.repository.is_empty()
-            && self.name.is_empty()
-            && !(self.pull || self.push || self.delete || self.all)
-    }
-
-    /// The rule this row stands for, or why it is not one.
-    fn rule(&self) -> Result<Rule, String> {
-        let actions: Vec<&str> = [
-            (self.pull, "pull"),
-            (self.push, "push"),
-            (self.delete, "delete"),
-            (self.all, "*"),
-        ]
-        .into_iter()
-        .filter_map(|(on, action)| on.then_some(action))
-        .collect();
-        let who = match self.who.as_str() {
-            "role" | "group" => format!("{}:{}", self.who, self.name),
-            other => other.to_owned(),
-        };
-        let mut value = json!({"who": who, "actions": actions});
-        if self.target == "catalog" {
-            value["catalog"] = json!(true);
-        } else {
-            value["repository"] = json!(self.repository);
-        }
-        serde_json::from_value(value).map_err(|e| e.to_string())
-    }
 }
 
 #[derive(Template)]
@@ -138,24 +38,41 @@ struct PolicyPage {
     client: ClientView,
     allow_all: bool,
     rows: Vec<RuleRow>,
+    /// A blank row for the "Add rule" script to copy.
+    blank: RuleRow,
     /// Whether some row is marked invalid.
     invalid_rows: bool,
     error: Option<String>,
+    roles: Vec<String>,
+    groups: Vec<String>,
+    tester: Tester,
+}
+
+/// What the page is rendered with besides the client.
+struct Shown {
+    allow_all: bool,
+    rows: Vec<RuleRow>,
+    error: Option<String>,
+    status: StatusCode,
+    tester: Tester,
 }
 
 async fn page(
     console: &Console,
     path: &ClientPath,
-    allow_all: bool,
-    mut rows: Vec<RuleRow>,
-    error: Option<String>,
+    mut shown: Shown,
 ) -> Result<HttpResponse, ConsoleError> {
     let (target, client) = load(console, path).await?;
     let client = ClientView::of(&client);
     if !client.docker {
         return Err(ConsoleError::NotFound("Access policy".into()));
     }
-    rows.extend(std::iter::repeat_n(RuleRow::blank(), BLANK_ROWS));
+    let names =
+        ops::docker_policy::known_names(&console.state, &console.actor, &path.target).await?;
+    warn_unknown(&mut shown.rows, &names);
+    if shown.rows.is_empty() {
+        shown.rows.push(RuleRow::blank());
+    }
     let layout = console
         .layout(
             format!("Client {} · Access policy", client.client_id),
@@ -163,25 +80,40 @@ async fn page(
             "clients",
         )
         .await?;
-    let invalid_rows = rows.iter().any(|r| r.error.is_some());
-    let status = if invalid_rows || error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
+    let invalid_rows = shown.rows.iter().any(|r| r.error.is_some());
     let page = PolicyPage {
         layout,
         tab: "policy",
         client,
-        allow_all,
-        rows,
+        allow_all: shown.allow_all,
+        rows: shown.rows,
+        blank: RuleRow::blank(),
         invalid_rows,
-        error,
+        error: shown.error,
+        roles: names.roles.unwrap_or_default(),
+        groups: names.groups.unwrap_or_default(),
+        tester: shown.tester,
     };
-    render_status(console, &page, status)
+    render_status(console, &page, shown.status)
 }
 
-async fn show(console: Console, path: web::Path<ClientPath>) -> Result<HttpResponse, ConsoleError> {
+/// Marks rows naming a role or group the realm lacks (saved all the same).
+fn warn_unknown(rows: &mut [RuleRow], names: &KnownNames) {
+    for row in rows.iter_mut().filter(|r| r.error.is_none()) {
+        let who = match row.who.as_str() {
+            "role" => Who::Role(row.name.clone()),
+            "group" => Who::Group(row.name.clone()),
+            _ => continue,
+        };
+        row.warning = names.unknown(&who);
+    }
+}
+
+async fn show(
+    console: Console,
+    path: web::Path<ClientPath>,
+    query: web::Query<TesterQuery>,
+) -> Result<HttpResponse, ConsoleError> {
     let policy = ops::clients::policy(&console.state, &console.actor, &path.target, &path.id).await;
     let policy = match policy {
         Ok(policy) => policy,
@@ -194,28 +126,70 @@ async fn show(console: Console, path: web::Path<ClientPath>) -> Result<HttpRespo
         AccessPolicy::AllowAll => (true, Vec::new()),
         AccessPolicy::Rules { rules } => (false, rules.iter().map(RuleRow::of).collect()),
     };
-    page(&console, &path, allow_all, rows, None).await
+    let tester = Tester::run(&console, &path, query.into_inner()).await?;
+    let shown = Shown {
+        allow_all,
+        rows,
+        error: None,
+        status: StatusCode::OK,
+        tester,
+    };
+    page(&console, &path, shown).await
+}
+
+/// Which button posted the form.
+#[derive(Debug, PartialEq, Eq)]
+enum Button {
+    Save,
+    Add,
+    Remove(usize),
 }
 
 async fn save(posted: Posted, path: web::Path<ClientPath>) -> Result<HttpResponse, ConsoleError> {
     let Posted { console, form } = posted;
     let count = form.get("rows").parse::<usize>().unwrap_or(0).min(MAX_ROWS);
     let allow_all = form.get("mode") != "rules";
+    let button = if form.checked("add") {
+        Button::Add
+    } else if let Ok(i) = form.get("remove").parse::<usize>() {
+        Button::Remove(i)
+    } else {
+        Button::Save
+    };
     let mut rows = Vec::new();
     let mut rules = Vec::new();
     for i in 0..count {
         let mut row = RuleRow::from_form(&form, i);
-        if row.is_blank() || form.checked(&format!("rule{i}_remove")) {
+        if row.is_blank() || button == Button::Remove(i) {
             continue;
         }
-        match row.rule() {
-            Ok(rule) => rules.push(rule),
-            Err(message) => row.error = Some(message),
+        if button == Button::Save {
+            match row.rule() {
+                Ok(rule) => rules.push(rule),
+                Err(error) => row.error = Some((error.0, error.1)),
+            }
         }
         rows.push(row);
     }
+    let tester = Tester::run(&console, &path, TesterQuery::default()).await?;
+    let shown = |rows, error, status| Shown {
+        allow_all,
+        rows,
+        error,
+        status,
+        tester,
+    };
+    if button == Button::Add {
+        if rows.len() < MAX_RULES {
+            rows.push(RuleRow::blank());
+        }
+        return page(&console, &path, shown(rows, None, StatusCode::OK)).await;
+    }
+    if button != Button::Save {
+        return page(&console, &path, shown(rows, None, StatusCode::OK)).await;
+    }
     if !allow_all && rows.iter().any(|r| r.error.is_some()) {
-        return page(&console, &path, allow_all, rows, None).await;
+        return page(&console, &path, shown(rows, None, StatusCode::BAD_REQUEST)).await;
     }
     let policy = if allow_all {
         AccessPolicy::AllowAll
@@ -240,53 +214,13 @@ async fn save(posted: Posted, path: web::Path<ClientPath>) -> Result<HttpRespons
             "Access policy saved.",
         )),
         Err(ops::OpsError::Invalid(message)) => {
-            page(&console, &path, allow_all, rows, Some(message)).await
+            page(
+                &console,
+                &path,
+                shown(rows, Some(message), StatusCode::BAD_REQUEST),
+            )
+            .await
         }
         Err(err) => Err(err.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rows_round_trip_through_rules() {
-        let row = RuleRow {
-            repository: "team/${username}/**".into(),
-            who: "role".into(),
-            name: "pusher".into(),
-            pull: true,
-            push: true,
-            ..RuleRow::blank()
-        };
-        let rule = row.rule().unwrap();
-        assert_eq!(RuleRow::of(&rule), row);
-    }
-
-    #[test]
-    fn catalog_rows_need_no_repository() {
-        let row = RuleRow {
-            target: "catalog".into(),
-            all: true,
-            ..RuleRow::blank()
-        };
-        assert_eq!(RuleRow::of(&row.rule().unwrap()), row);
-    }
-
-    #[test]
-    fn invalid_rows_explain_themselves() {
-        let row = RuleRow {
-            repository: "x".into(),
-            ..RuleRow::blank()
-        };
-        assert!(row.rule().unwrap_err().contains("at least one action"));
-        let row = RuleRow {
-            repository: "x".into(),
-            who: "role".into(),
-            pull: true,
-            ..RuleRow::blank()
-        };
-        assert!(row.rule().is_err());
     }
 }
