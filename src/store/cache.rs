@@ -501,6 +501,28 @@ mod tests {
         assert_eq!(served(None).await, Some(4), "and cached again");
     }
 
+    #[test]
+    fn recording_token_uses_is_no_write_to_cached_rows() {
+        let cache = ReadCache::new();
+        cache.recording_uses(true);
+        cache.row_changed("refresh_token", false);
+        cache.recording_uses(false);
+        cache.write_started();
+        assert!(!cache.write_under_way(), "a use keeps tokens served");
+        cache.row_changed("refresh_token", false);
+        cache.write_started();
+        assert!(cache.write_under_way(), "any other token update does not");
+    }
+
+    #[test]
+    fn entries_change_in_place_only_when_present() {
+        let (_cache, memo) = cache_with_one_entry();
+        memo.update("a", |value| *value = 7);
+        memo.update("b", |value| *value = 9);
+        assert_eq!(memo.get("a"), Some(7));
+        assert_eq!(memo.get("b"), None);
+    }
+
     #[tokio::test]
     async fn writes_that_change_other_rows_keep_the_entry() {
         let (cache, memo) = cache_with_one_entry();
