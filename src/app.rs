@@ -61,6 +61,7 @@ impl Application {
         let shutdown_delay = settings.shutdown_delay;
         let shutdown_timeout = settings.shutdown_timeout.as_secs_f64().ceil() as u64;
         crate::event_retention::start(db.clone());
+        crate::key_rotation::start(db.clone(), clock.clone());
         let state = web::Data::new(AppState {
             login_log: login_log.clone(),
             keyring: Keyring::new(&db),

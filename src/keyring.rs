@@ -1,9 +1,11 @@
 //! Realm signing keys, loaded from the store once and kept parsed in memory.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::crypto::keys::{generate_key, LoadedKey, SigningAlgorithm};
-use crate::domain::{Client, KeyId, Realm, RealmId, RealmKey};
+use crate::crypto::keys::{LoadedKey, SigningAlgorithm};
+use crate::domain::{Client, Realm, RealmId};
+use crate::key_rotation;
 use crate::store::cache::Memo;
 use crate::store::{self, Db, StoreError};
 
@@ -20,9 +22,13 @@ pub enum KeyringError {
     Fallback(#[from] crate::crypto::keys::KeyError),
 }
 
-/// A realm's usable keys; the active ones first, newest first.
+/// A realm's usable keys; the active ones first, newest first. The next keys are among
+/// them (PASSIVE: published, never signing).
 pub struct RealmKeys {
     pub keys: Vec<LoadedKey>,
+    /// Whether adding missing next keys was tried for this load (once per load, so a store
+    /// that refuses the write costs one key generation, not one per request).
+    next_tried: AtomicBool,
 }
 
 impl RealmKeys {
@@ -39,7 +45,24 @@ impl RealmKeys {
             .find(|k| k.active && k.signing_algorithm() == algorithm)
     }
 
+    /// The key ids of every usable key: what a registry given `trust_chain_pem` trusts.
+    pub fn kids(&self) -> Vec<String> {
+        self.keys.iter().map(|k| k.kid.clone()).collect()
+    }
+
+    /// Whether an algorithm that signs has no next key yet.
+    fn lacks_next(&self) -> bool {
+        self.keys.iter().filter(|k| k.active).any(|active| {
+            !self
+                .keys
+                .iter()
+                .any(|k| k.next && k.algorithm == active.algorithm)
+        })
+    }
+
     /// Every usable key's certificate as one PEM bundle: a registry's `rootcertbundle`.
+    /// It carries the active, the passive and the next keys, so a registry given it keeps
+    /// working across the next rotation.
     pub fn trust_chain_pem(&self) -> String {
         use base64::Engine;
         let mut bundle = String::new();
@@ -120,8 +143,33 @@ impl Keyring {
         found(self.get(db, &realm.id).await?).ok_or(KeyringError::NoActiveKey)
     }
 
-    /// The realm's keys, loading them from the store when the cache has none that are current.
+    /// The realm's keys, loading them from the store when the cache has none that are
+    /// current. A realm whose signing algorithms lack a next key (a realm from before key
+    /// rotation, a new ES256 provider) gets one first.
     pub async fn get(&self, db: &Db, realm: &RealmId) -> Result<Arc<RealmKeys>, KeyringError> {
+        let keys = self.load(db, realm).await?;
+        if !keys.lacks_next() || keys.next_tried.swap(true, Ordering::Relaxed) {
+            return Ok(keys);
+        }
+        let Some(name) = store::realms::list(db.read())
+            .await?
+            .into_iter()
+            .find(|r| &r.id == realm)
+            .map(|r| r.name.to_string())
+        else {
+            return Ok(keys);
+        };
+        match key_rotation::ensure_next(db, realm, &name, crate::clock::now_secs()).await {
+            Ok(true) => self.load(db, realm).await,
+            Ok(false) => Ok(keys),
+            Err(err) => {
+                tracing::warn!(realm = %name, error = %err, "could not add the next signing key");
+                Ok(keys)
+            }
+        }
+    }
+
+    async fn load(&self, db: &Db, realm: &RealmId) -> Result<Arc<RealmKeys>, KeyringError> {
         let loaded = db
             .cache()
             .get_or_load(&self.realms, realm.clone(), || async {
@@ -132,7 +180,10 @@ impl Keyring {
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|err| StoreError::Corrupt(format!("realm_key: {err}")))?;
                 keys.sort_by_key(|k| !k.active);
-                Ok(Some(Arc::new(RealmKeys { keys })))
+                Ok(Some(Arc::new(RealmKeys {
+                    keys,
+                    next_tried: AtomicBool::new(false),
+                })))
             })
             .await?;
         loaded.ok_or(KeyringError::NoActiveKey)
@@ -145,22 +196,15 @@ async fn add_fallback_key(
     realm: &Realm,
     algorithm: SigningAlgorithm,
 ) -> Result<(), KeyringError> {
-    let name = realm.name.to_string();
-    let generated = tokio::task::spawn_blocking(move || generate_key(&name, algorithm))
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("key generation stopped: {e}")))??;
+    let key = key_rotation::generate(
+        &realm.id,
+        realm.name.as_str(),
+        algorithm,
+        "ACTIVE",
+        crate::clock::now_secs(),
+    )
+    .await?;
     tracing::info!(realm = %realm.name, algorithm = algorithm.as_str(), "added a fallback signing key");
-    let key = RealmKey {
-        id: KeyId::new(),
-        realm_id: realm.id.clone(),
-        kid: generated.kid,
-        algorithm: algorithm.as_str().into(),
-        status: "ACTIVE".into(),
-        private_key_der: generated.private_key_der,
-        public_key_der: generated.public_key_der,
-        certificate_der: generated.certificate_der,
-        created_at: crate::clock::now_secs(),
-    };
     store::keys::insert(db.write(), &key).await?;
     Ok(())
 }

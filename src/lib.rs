@@ -13,6 +13,7 @@ pub mod event_retention;
 pub mod export_import;
 pub mod health;
 pub mod http;
+pub mod key_rotation;
 pub mod keyring;
 pub mod login_log;
 pub mod protocol;

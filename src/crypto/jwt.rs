@@ -152,6 +152,8 @@ mod tests {
             public_key_der: generated.public_key_der,
             certificate_der: generated.certificate_der,
             created_at: 0,
+            is_next: false,
+            activates_at: None,
         })
         .unwrap()
     }

@@ -180,6 +180,9 @@ pub struct LoadedKey {
     pub kid: String,
     pub algorithm: String,
     pub active: bool,
+    /// Whether this is the realm's pre-generated next key of its algorithm (see
+    /// `key_rotation`): published, never signing yet.
+    pub next: bool,
     pub signer: Signer,
     pub jwk: Jwk,
     /// The RFC 7638 JWK thumbprint (SHA-256, base64url), the key id registry v3 derives from
@@ -261,6 +264,7 @@ impl LoadedKey {
             kid: stored.kid.clone(),
             algorithm: stored.algorithm.clone(),
             active: stored.status == "ACTIVE",
+            next: stored.is_next,
             signer,
             jwk,
             certificate_b64,
@@ -325,6 +329,8 @@ mod tests {
             public_key_der: generated.public_key_der,
             certificate_der: generated.certificate_der,
             created_at: 0,
+            is_next: false,
+            activates_at: None,
         };
         let loaded = LoadedKey::load(&stored).unwrap();
         assert_eq!(loaded.jwk.e.as_deref(), Some("AQAB"));
@@ -350,6 +356,8 @@ mod tests {
             public_key_der: generated.public_key_der,
             certificate_der: generated.certificate_der,
             created_at: 0,
+            is_next: false,
+            activates_at: None,
         }
     }
 

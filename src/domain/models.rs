@@ -211,4 +211,8 @@ pub struct RealmKey {
     pub public_key_der: Vec<u8>,
     pub certificate_der: Vec<u8>,
     pub created_at: i64,
+    /// The realm's pre-generated next key of its algorithm: PASSIVE until a rotation.
+    pub is_next: bool,
+    /// When a scheduled rotation makes this next key ACTIVE.
+    pub activates_at: Option<i64>,
 }

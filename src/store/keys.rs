@@ -1,4 +1,5 @@
-//! Realm signing keys.
+//! Realm signing keys: ACTIVE keys sign, PASSIVE keys verify, DISABLED keys do neither; one
+//! PASSIVE key per realm and algorithm may be the pre-generated next key (`is_next`).
 
 use super::{sql, Exec};
 
@@ -10,8 +11,8 @@ pub async fn insert(db: impl Into<Exec<'_>>, key: &RealmKey) -> Result<(), Store
         db,
         query!(
             "INSERT INTO realm_key (id, realm_id, kid, algorithm, status, private_key_der,
-            public_key_der, certificate_der, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            public_key_der, certificate_der, created_at, is_next, activates_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             key.id,
             key.realm_id,
             key.kid,
@@ -21,13 +22,42 @@ pub async fn insert(db: impl Into<Exec<'_>>, key: &RealmKey) -> Result<(), Store
             key.public_key_der,
             key.certificate_der,
             key.created_at,
+            key.is_next,
+            key.activates_at,
         )
         .execute
     )?;
     Ok(())
 }
 
-/// The realm's usable keys (ACTIVE and PASSIVE), newest first.
+/// Adds `key` as the realm's next key of its algorithm unless it already has one (the
+/// unique index `realm_key_one_next` decides between racing writers); answers whether it
+/// was added.
+pub async fn insert_next(db: impl Into<Exec<'_>>, key: &RealmKey) -> Result<bool, StoreError> {
+    let done = sql!(
+        db,
+        query!(
+            "INSERT INTO realm_key (id, realm_id, kid, algorithm, status, private_key_der,
+            public_key_der, certificate_der, created_at, is_next, activates_at)
+         VALUES ($1, $2, $3, $4, 'PASSIVE', $5, $6, $7, $8, TRUE, $9)
+         ON CONFLICT DO NOTHING",
+            key.id,
+            key.realm_id,
+            key.kid,
+            key.algorithm,
+            key.private_key_der,
+            key.public_key_der,
+            key.certificate_der,
+            key.created_at,
+            key.activates_at,
+        )
+        .execute
+    )?;
+    Ok(done == 1)
+}
+
+/// The realm's usable keys (ACTIVE and PASSIVE, the next keys among them): active first,
+/// then newest first.
 pub async fn list_usable(
     db: impl Into<Exec<'_>>,
     realm: &RealmId,
@@ -37,16 +67,16 @@ pub async fn list_usable(
         query_as!(
             RealmKey,
             r#"SELECT id AS "id: _", realm_id AS "realm_id: _", kid, algorithm, status,
-            private_key_der, public_key_der, certificate_der, created_at
+            private_key_der, public_key_der, certificate_der, created_at, is_next, activates_at
          FROM realm_key WHERE realm_id = $1 AND status IN ('ACTIVE', 'PASSIVE')
-         ORDER BY created_at DESC, kid"#,
+         ORDER BY CASE WHEN status = 'ACTIVE' THEN 0 ELSE 1 END, created_at DESC, kid"#,
             realm
         )
         .fetch_all
     )?)
 }
 
-/// Every key of the realm, DISABLED ones too, newest first.
+/// Every key of the realm, DISABLED ones too: active first, then newest first.
 pub async fn list_all(
     db: impl Into<Exec<'_>>,
     realm: &RealmId,
@@ -56,18 +86,88 @@ pub async fn list_all(
         query_as!(
             RealmKey,
             r#"SELECT id AS "id: _", realm_id AS "realm_id: _", kid, algorithm, status,
-            private_key_der, public_key_der, certificate_der, created_at
+            private_key_der, public_key_der, certificate_der, created_at, is_next, activates_at
          FROM realm_key WHERE realm_id = $1
-         ORDER BY created_at DESC, kid"#,
+         ORDER BY CASE WHEN status = 'ACTIVE' THEN 0 ELSE 1 END, created_at DESC, kid"#,
             realm
         )
         .fetch_all
     )?)
 }
 
-/// Marks every ACTIVE key of the realm for `algorithm` PASSIVE (before a new active key for
-/// that algorithm is added).
-pub async fn demote_active(
+/// Makes the next key `id` ACTIVE, if it still is the next key: answers false when another
+/// writer promoted or dropped it first.
+pub async fn promote_next(
+    db: impl Into<Exec<'_>>,
+    realm: &RealmId,
+    id: &KeyId,
+) -> Result<bool, StoreError> {
+    let done = sql!(
+        db,
+        query!(
+            "UPDATE realm_key SET status = 'ACTIVE', is_next = FALSE, activates_at = NULL
+         WHERE id = $1 AND realm_id = $2 AND is_next",
+            id,
+            realm
+        )
+        .execute
+    )?;
+    Ok(done == 1)
+}
+
+/// Marks every ACTIVE key of the realm for `algorithm` but `keep` PASSIVE.
+pub async fn demote_active_except(
+    db: impl Into<Exec<'_>>,
+    realm: &RealmId,
+    algorithm: &str,
+    keep: &KeyId,
+) -> Result<(), StoreError> {
+    sql!(
+        db,
+        query!(
+            "UPDATE realm_key SET status = 'PASSIVE'
+         WHERE realm_id = $1 AND algorithm = $2 AND status = 'ACTIVE' AND id <> $3",
+            realm,
+            algorithm,
+            keep
+        )
+        .execute
+    )?;
+    Ok(())
+}
+
+/// Sets when the realm's next keys become active (`None`: at the next manual rotation).
+pub async fn schedule_next(
+    db: impl Into<Exec<'_>>,
+    realm: &RealmId,
+    at: Option<i64>,
+) -> Result<u64, StoreError> {
+    Ok(sql!(
+        db,
+        query!(
+            "UPDATE realm_key SET activates_at = $1 WHERE realm_id = $2 AND is_next",
+            at,
+            realm
+        )
+        .execute
+    )?)
+}
+
+/// The realms with a next key due at `now` (seconds).
+pub async fn due_realms(db: impl Into<Exec<'_>>, now: i64) -> Result<Vec<RealmId>, StoreError> {
+    Ok(sql!(
+        db,
+        query_scalar!(
+            r#"SELECT DISTINCT realm_id AS "realm_id: RealmId" FROM realm_key
+         WHERE is_next AND activates_at IS NOT NULL AND activates_at <= $1"#,
+            now
+        )
+        .fetch_all
+    )?)
+}
+
+/// Drops the realm's next key of `algorithm`, if any.
+pub async fn delete_next(
     db: impl Into<Exec<'_>>,
     realm: &RealmId,
     algorithm: &str,
@@ -75,8 +175,7 @@ pub async fn demote_active(
     sql!(
         db,
         query!(
-            "UPDATE realm_key SET status = 'PASSIVE'
-         WHERE realm_id = $1 AND algorithm = $2 AND status = 'ACTIVE'",
+            "DELETE FROM realm_key WHERE realm_id = $1 AND algorithm = $2 AND is_next",
             realm,
             algorithm
         )
@@ -85,7 +184,8 @@ pub async fn demote_active(
     Ok(())
 }
 
-/// Sets a key's status: ACTIVE, PASSIVE or DISABLED.
+/// Sets a key's status: ACTIVE, PASSIVE or DISABLED. A next key set anything but PASSIVE
+/// stops being the next key.
 pub async fn set_status(
     db: impl Into<Exec<'_>>,
     realm: &RealmId,
@@ -95,7 +195,10 @@ pub async fn set_status(
     let done = sql!(
         db,
         query!(
-            "UPDATE realm_key SET status = $1 WHERE id = $2 AND realm_id = $3",
+            "UPDATE realm_key SET status = $1,
+                is_next = (is_next AND $1 = 'PASSIVE'),
+                activates_at = CASE WHEN $1 = 'PASSIVE' THEN activates_at END
+         WHERE id = $2 AND realm_id = $3",
             status,
             id,
             realm

@@ -16,6 +16,7 @@ pub mod groups;
 pub mod keys;
 pub mod login_failures;
 pub mod realms;
+pub mod registry_downloads;
 pub mod revocations;
 pub mod roles;
 pub mod sessions;

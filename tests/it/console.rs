@@ -1164,7 +1164,7 @@ async fn key_rotation_keeps_the_old_key_passive_until_removed() {
     let page = admin
         .post_and_follow("/team/settings/keys/rotate", &[])
         .await;
-    assert!(page.contains("New active key"));
+    assert!(page.contains("now signs"));
     assert_eq!(
         page.matches(r#"<span class="badge ok">Active</span>"#)
             .count(),
@@ -1175,14 +1175,23 @@ async fn key_rotation_keeps_the_old_key_passive_until_removed() {
             .count(),
         1
     );
+    assert_eq!(
+        page.matches(r#"<span class="badge docker">Next</span>"#)
+            .count(),
+        1
+    );
     let certs: Value = app
         .get("/realms/team/protocol/openid-connect/certs")
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(certs["keys"].as_array().unwrap().len(), 2);
-    let remove = page
+    assert_eq!(certs["keys"].as_array().unwrap().len(), 3);
+    let passive_row = page
+        .split("<tr>")
+        .find(|row| row.contains(r#"<span class="badge">Passive</span>"#))
+        .expect("the passive key's row");
+    let remove = passive_row
         .split('"')
         .find(|s| s.ends_with("/remove"))
         .expect("a remove link for the passive key")
@@ -1219,7 +1228,7 @@ async fn key_rotation_keeps_the_old_key_passive_until_removed() {
         .json()
         .await
         .unwrap();
-    assert_eq!(certs["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(certs["keys"].as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]

@@ -285,6 +285,11 @@ async fn installation(
                 .await
                 .map_err(|e| ApiError::Internal(e.into()))?;
             let certificate = keys.trust_chain_pem();
+            if downloads::carries_trust_chain(&provider) {
+                if let Err(err) = ops::keys::record_download(&state, &client, &keys.kids()).await {
+                    tracing::warn!(error = %err, "could not record a registry download");
+                }
+            }
             let (realm_for_build, base_for_build) = (realm.clone(), base.clone());
             let download = web::block(move || {
                 downloads::build(

@@ -1,39 +1,167 @@
-//! Realm signing key operations: rotation (a new ACTIVE key; the old one stays PASSIVE so
-//! tokens it signed still verify), removal of passive keys, and certificate downloads.
+//! Realm signing key operations: rotation to the pre-generated next key (now or at a
+//! scheduled time, see `key_rotation`), removal of passive keys, the key providers of the
+//! components API, and what each registry's last download means for the next switch.
 
 use super::access::{authorize, Actor, ManageRealm, ViewRealm};
 use super::audited::Change;
 use super::OpsError;
-use crate::crypto::keys::{generate_key, generate_realm_key, SigningAlgorithm};
-use crate::domain::{KeyId, RealmKey};
+use crate::crypto::keys::SigningAlgorithm;
+use crate::domain::{Client, KeyId, Protocol, Realm, RealmKey};
+use crate::key_rotation::{self, Plan, Readiness};
 use crate::state::AppState;
 use crate::store;
 
-/// Generates a new ACTIVE key for the realm and demotes the current one to PASSIVE.
-pub async fn rotate(state: &AppState, actor: &Actor, realm: &str) -> Result<RealmKey, OpsError> {
+/// Registries listed on the Keys page, at most.
+const MAX_REGISTRIES: i64 = 500;
+/// How far ahead a rotation may be scheduled: a year.
+const MAX_SCHEDULE_AHEAD: i64 = 366 * 24 * 3600;
+
+/// Rotates the realm's keys now: each next key becomes ACTIVE, the keys it replaces stay
+/// PASSIVE, and new next keys are generated. Answers the keys that sign from now on.
+pub async fn rotate(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+) -> Result<Vec<RealmKey>, OpsError> {
     let granted = authorize::<ManageRealm>(state, actor, realm).await?;
-    let name = granted.realm().name.to_string();
-    let generated = tokio::task::spawn_blocking(move || generate_realm_key(&name))
-        .await
-        .map_err(|e| anyhow::anyhow!("key generation stopped: {e}"))?
-        .map_err(anyhow::Error::from)?;
-    let key = RealmKey {
-        id: KeyId::new(),
-        realm_id: granted.realm().id.clone(),
-        kid: generated.kid,
-        algorithm: "RS256".into(),
-        status: "ACTIVE".into(),
-        private_key_der: generated.private_key_der,
-        public_key_der: generated.public_key_der,
-        certificate_der: generated.certificate_der,
-        created_at: crate::clock::now_secs(),
-    };
+    let (id, name) = (&granted.realm().id, granted.realm().name.as_str());
+    let now = state.clock.now_secs();
+    key_rotation::ensure_next(&state.db, id, name, now).await?;
+    let keys = store::keys::list_all(state.db.write(), id).await?;
+    let plan = Plan::of(keys, name, now, None).await?;
+    if plan.promote.is_empty() {
+        return Err(OpsError::Invalid(
+            "The realm has no next key to rotate to".into(),
+        ));
+    }
+    let promoted: Vec<RealmKey> = plan
+        .promote
+        .iter()
+        .map(|k| RealmKey {
+            status: "ACTIVE".into(),
+            is_next: false,
+            activates_at: None,
+            ..k.clone()
+        })
+        .collect();
     let mut tx = granted.begin(state).await?;
-    store::keys::demote_active(tx.conn(), &key.realm_id, &key.algorithm).await?;
-    store::keys::insert(tx.conn(), &key).await?;
-    tx.commit(Change::create("REALM_KEY", format!("keys/{}", key.kid)))
-        .await?;
-    Ok(key)
+    if !plan.apply(tx.conn()).await? {
+        return Err(OpsError::Conflict(
+            "The keys were just rotated by another request".into(),
+        ));
+    }
+    tx.commit(Change::update("REALM_KEY", "keys")).await?;
+    Ok(promoted)
+}
+
+/// Schedules the switch to the realm's next keys at `at` (seconds), or cancels it (`None`).
+pub async fn schedule(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    at: Option<i64>,
+) -> Result<(), OpsError> {
+    let granted = authorize::<ManageRealm>(state, actor, realm).await?;
+    let now = state.clock.now_secs();
+    if let Some(at) = at {
+        if at <= now {
+            return Err(OpsError::Invalid(
+                "The rotation time must be in the future".into(),
+            ));
+        }
+        if at > now + MAX_SCHEDULE_AHEAD {
+            return Err(OpsError::Invalid(
+                "A rotation can be scheduled at most a year ahead".into(),
+            ));
+        }
+    }
+    let (id, name) = (&granted.realm().id, granted.realm().name.as_str());
+    key_rotation::ensure_next(&state.db, id, name, now).await?;
+    let mut tx = granted.begin(state).await?;
+    store::keys::schedule_next(tx.conn(), id, at).await?;
+    tx.commit(Change::update("REALM_KEY", "keys/next")).await?;
+    Ok(())
+}
+
+/// A registry (docker-v2 client) as the Keys page shows it.
+pub struct RegistryState {
+    pub client: Client,
+    /// When it was last given a bundle from the console or the admin API.
+    pub downloaded_at: Option<i64>,
+    /// The key ids that bundle carried.
+    pub kids: Vec<String>,
+    pub readiness: Readiness,
+}
+
+/// A realm's keys, its scheduled switch, and its registries' readiness for it.
+pub struct KeysOverview {
+    pub realm: Realm,
+    /// The usable keys, next keys among them.
+    pub keys: Vec<RealmKey>,
+    /// When the next keys become active, if a rotation is scheduled.
+    pub scheduled: Option<i64>,
+    pub registries: Vec<RegistryState>,
+}
+
+/// The Keys page's view of the realm. Missing next keys are generated first.
+pub async fn overview(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+) -> Result<KeysOverview, OpsError> {
+    let granted = authorize::<ViewRealm>(state, actor, realm).await?;
+    let id = &granted.realm().id;
+    state
+        .keyring
+        .get(&state.db, id)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let keys = store::keys::list_usable(state.db.read(), id).await?;
+    let downloads = store::registry_downloads::list(state.db.read(), id).await?;
+    let clients = store::clients::search(state.db.read(), id, "", 0, MAX_REGISTRIES).await?;
+    let registries = clients
+        .into_iter()
+        .filter(|c| c.protocol == Protocol::DockerV2)
+        .map(|client| {
+            let download = downloads.iter().find(|d| d.client_id == client.id);
+            let algorithm =
+                crate::keyring::requested_algorithm(&client, crate::keyring::ACCESS_TOKEN_ALG);
+            RegistryState {
+                readiness: key_rotation::readiness(
+                    &keys,
+                    algorithm.as_str(),
+                    download.map(|d| d.kids.as_slice()),
+                ),
+                downloaded_at: download.map(|d| d.downloaded_at),
+                kids: download.map(|d| d.kids.clone()).unwrap_or_default(),
+                client,
+            }
+        })
+        .collect();
+    Ok(KeysOverview {
+        realm: granted.realm().clone(),
+        scheduled: key_rotation::scheduled(&keys),
+        keys,
+        registries,
+    })
+}
+
+/// Records that `client` was just given a bundle carrying `kids` (its caller made the
+/// download, under its own permission check).
+pub async fn record_download(
+    state: &AppState,
+    client: &Client,
+    kids: &[String],
+) -> Result<(), OpsError> {
+    store::registry_downloads::record(
+        state.db.write(),
+        &client.realm_id,
+        &client.id,
+        kids,
+        state.clock.now_secs(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// One usable key of the realm by its row id.
@@ -114,22 +242,14 @@ pub async fn create_provider(
     switches: ProviderSwitches,
 ) -> Result<RealmKey, OpsError> {
     let granted = authorize::<ManageRealm>(state, actor, realm).await?;
-    let name = granted.realm().name.to_string();
-    let generated = tokio::task::spawn_blocking(move || generate_key(&name, algorithm))
-        .await
-        .map_err(|e| anyhow::anyhow!("key generation stopped: {e}"))?
-        .map_err(anyhow::Error::from)?;
-    let key = RealmKey {
-        id: KeyId::new(),
-        realm_id: granted.realm().id.clone(),
-        kid: generated.kid,
-        algorithm: algorithm.as_str().into(),
-        status: switches.status().into(),
-        private_key_der: generated.private_key_der,
-        public_key_der: generated.public_key_der,
-        certificate_der: generated.certificate_der,
-        created_at: crate::clock::now_secs(),
-    };
+    let key = key_rotation::generate(
+        &granted.realm().id,
+        granted.realm().name.as_str(),
+        algorithm,
+        switches.status(),
+        state.clock.now_secs(),
+    )
+    .await?;
     let mut tx = granted.begin(state).await?;
     store::keys::insert(tx.conn(), &key).await?;
     tx.commit(Change::create(
@@ -141,7 +261,8 @@ pub async fn create_provider(
 }
 
 /// Turns a key provider on or off. The realm's last active RS256 key stays: it signs what
-/// every client without a chosen algorithm gets.
+/// every client without a chosen algorithm gets. A next key turned active or disabled stops
+/// being the next key (a new one is generated when the realm's keys are next loaded).
 pub async fn switch_provider(
     state: &AppState,
     actor: &Actor,
@@ -156,6 +277,9 @@ pub async fn switch_provider(
     }
     let mut tx = granted.begin(state).await?;
     store::keys::set_status(tx.conn(), &granted.realm().id, &key.id, switches.status()).await?;
+    if switches.status() != "ACTIVE" && last_active_of_its_algorithm(&key, &others) {
+        store::keys::delete_next(tx.conn(), &granted.realm().id, &key.algorithm).await?;
+    }
     tx.commit(Change::update(
         "COMPONENT",
         format!("components/{}", key.id),
@@ -167,7 +291,8 @@ pub async fn switch_provider(
     })
 }
 
-/// Removes a key provider and its key: tokens it signed stop verifying.
+/// Removes a key provider and its key: tokens it signed stop verifying. A removed next key
+/// is replaced when the realm's keys are next loaded.
 pub async fn remove_provider(
     state: &AppState,
     actor: &Actor,
@@ -179,6 +304,9 @@ pub async fn remove_provider(
     keep_default_key(&key, &others)?;
     let mut tx = granted.begin(state).await?;
     store::keys::delete(tx.conn(), &granted.realm().id, &key.id).await?;
+    if last_active_of_its_algorithm(&key, &others) {
+        store::keys::delete_next(tx.conn(), &granted.realm().id, &key.algorithm).await?;
+    }
     tx.commit(Change::delete(
         "COMPONENT",
         format!("components/{}", key.id),
@@ -202,6 +330,15 @@ async fn provider_and_others(
         .next()
         .ok_or(OpsError::NotFound("Could not find component"))?;
     Ok((key, others))
+}
+
+/// Whether `key` is its algorithm's only ACTIVE key: without it, the algorithm's next key
+/// has nothing to succeed and goes too.
+fn last_active_of_its_algorithm(key: &RealmKey, others: &[RealmKey]) -> bool {
+    key.status == "ACTIVE"
+        && !others
+            .iter()
+            .any(|k| k.status == "ACTIVE" && k.algorithm == key.algorithm)
 }
 
 fn keep_default_key(key: &RealmKey, others: &[RealmKey]) -> Result<(), OpsError> {

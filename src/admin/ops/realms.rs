@@ -11,38 +11,28 @@ use super::audited::{Audited, Change};
 use super::OpsError;
 use super::{layout, realm_import};
 use crate::admin::repr::RealmRepr;
-use crate::crypto::keys::generate_realm_key;
-use crate::domain::{Client, KeyId, Realm, RealmKey, RealmName, Role, RoleId};
+use crate::crypto::keys::SigningAlgorithm;
+use crate::domain::{Client, Realm, RealmKey, RealmName, Role, RoleId};
+use crate::key_rotation;
 use crate::state::AppState;
 use crate::store;
 
 /// The name of the realm that administers all others.
 pub const MASTER: &str = "master";
 
-/// Creates a realm with its key, default clients and roles, inside the caller's transaction.
-/// The key is generated before any write so the transaction stays short.
+/// Creates a realm with its signing key and next key (see `key_rotation`), default clients
+/// and roles, inside the caller's transaction. The keys are generated before any write so
+/// the transaction stays short.
 pub async fn provision(conn: &mut Conn, realm: Realm) -> Result<Realm, OpsError> {
-    let name = realm.name.as_str().to_owned();
-    let generated = tokio::task::spawn_blocking(move || generate_realm_key(&name))
-        .await
-        .map_err(|e| anyhow::anyhow!("key generation stopped: {e}"))?
-        .map_err(anyhow::Error::from)?;
+    let now = crate::clock::now_secs();
+    let name = realm.name.as_str();
+    let (active, next) = tokio::try_join!(
+        key_rotation::generate(&realm.id, name, SigningAlgorithm::Rs256, "ACTIVE", now),
+        key_rotation::generate(&realm.id, name, SigningAlgorithm::Rs256, "PASSIVE", now),
+    )?;
     store::realms::insert(&mut *conn, &realm).await?;
-    store::keys::insert(
-        &mut *conn,
-        &RealmKey {
-            id: KeyId::new(),
-            realm_id: realm.id.clone(),
-            kid: generated.kid,
-            algorithm: "RS256".into(),
-            status: "ACTIVE".into(),
-            private_key_der: generated.private_key_der,
-            public_key_der: generated.public_key_der,
-            certificate_der: generated.certificate_der,
-            created_at: crate::clock::now_secs(),
-        },
-    )
-    .await?;
+    store::keys::insert(&mut *conn, &active).await?;
+    store::keys::insert_next(&mut *conn, &next).await?;
 
     layout::ensure(&mut *conn, &realm).await?;
     Ok(realm)

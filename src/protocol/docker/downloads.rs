@@ -56,8 +56,15 @@ pub const PROVIDERS: [&str; 4] = [
     "docker-v2-trust-chain",
 ];
 
+/// Whether the download `provider` carries the trust chain (what a registry trusts), so that
+/// handing it out is worth recording (see `store::registry_downloads`).
+pub fn carries_trust_chain(provider: &str) -> bool {
+    matches!(provider, "docker-v2-compose-yaml" | "docker-v2-trust-chain")
+}
+
 /// Builds the download `provider` for a docker-v2 client; `trust_chain` is the PEM bundle of
-/// the realm's signing certificates, RSA and EC alike (see `RealmKeys::trust_chain_pem`).
+/// the realm's signing certificates, RSA and EC alike, active, passive and next (see
+/// `RealmKeys::trust_chain_pem`), so a registry given it survives the next rotation.
 pub fn build(
     provider: &str,
     base: &Base,
@@ -94,8 +101,9 @@ pub fn build(
 fn registry_config(auth: &TokenAuth, realm: &str) -> String {
     format!(
         "# Token authentication against the keywarden realm \"{realm}\".\n\
-         # Put the realm's certificate (the docker-v2-trust-chain download, or Realm settings >\n\
-         # Keys > Certificate in the console) at the rootcertbundle path below.\n\
+         # Put the realm's trust chain (the docker-v2-trust-chain download: the certificates of\n\
+         # the active, passive and next keys) at the rootcertbundle path below. After each key\n\
+         # rotation, fetch it again and reload the registry before the following one.\n\
          auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {TRUST_CHAIN_PATH}\n",
         yaml_string(&auth.realm_url),
         yaml_string(&auth.service),
@@ -133,7 +141,9 @@ const COMPOSE_README: &str = "# Docker registry secured by keywarden\n\n\
 Start the registry with `docker compose up -d`. It listens on https://localhost:5000 with the\n\
 self-signed certificate in `certs/localhost.crt` (tell docker to trust it, or list\n\
 `localhost:5000` under `insecure-registries`), stores images in `data/`, and trusts tokens\n\
-signed by the realm certificate in `certs/localhost_trust_chain.pem`.\n\n\
+signed by the realm certificates in `certs/localhost_trust_chain.pem`: the key that signs,\n\
+the previous keys and the next key, so a realm key rotation does not break it. After a\n\
+rotation, replace that file with a fresh download and restart the registry before the next.\n\n\
 Then `docker login localhost:5000` with a user of the realm.\n";
 
 fn compose_zip(auth: &TokenAuth, trust_chain: &str) -> Result<Vec<u8>, DownloadError> {

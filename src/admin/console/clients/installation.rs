@@ -180,6 +180,11 @@ async fn build(
         .await
         .map_err(|e| ConsoleError::Internal(e.into()))?;
     let certificate = keys.trust_chain_pem();
+    if downloads::carries_trust_chain(provider) {
+        if let Err(err) = ops::keys::record_download(&console.state, client, &keys.kids()).await {
+            tracing::warn!(error = %err, "could not record a registry download");
+        }
+    }
     let (base, realm, client, provider) = (
         console.base.clone(),
         realm.clone(),
