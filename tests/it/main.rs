@@ -12,6 +12,8 @@ mod cli;
 mod client_libraries;
 mod console;
 mod console_e2e;
+mod console_layout;
+mod console_sessions;
 mod docker_peers;
 mod docker_token;
 mod fidelity_admin;
