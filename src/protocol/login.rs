@@ -199,6 +199,47 @@ pub fn event(
     }
 }
 
+/// Who is calling, as a session or token records it: the address and the user agent.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Caller {
+    /// The caller of `req` ([`client_ip`] and [`user_agent`]).
+    pub fn of(req: &actix_web::HttpRequest, state: &AppState) -> Caller {
+        Caller {
+            ip: client_ip(req, state),
+            user_agent: user_agent(req),
+        }
+    }
+
+    /// The caller as the store records it.
+    pub fn origin(&self) -> crate::store::sessions::Origin<'_> {
+        crate::store::sessions::Origin {
+            ip_address: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+        }
+    }
+}
+
+/// The longest user agent stored with a session or token, in characters.
+pub const USER_AGENT_MAX_CHARS: usize = 256;
+
+/// The caller's `User-Agent`, cut to [`USER_AGENT_MAX_CHARS`] characters; none when absent,
+/// empty or not text.
+pub fn user_agent(req: &actix_web::HttpRequest) -> Option<String> {
+    let value = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)?
+        .to_str()
+        .ok()?
+        .trim();
+    let capped: String = value.chars().take(USER_AGENT_MAX_CHARS).collect();
+    (!capped.is_empty()).then_some(capped)
+}
+
 /// The caller's address: the peer, or the proxy-reported client when proxy headers are trusted.
 pub fn client_ip(req: &actix_web::HttpRequest, state: &AppState) -> Option<String> {
     if state.settings.proxy_headers {

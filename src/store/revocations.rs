@@ -175,7 +175,7 @@ pub async fn sessions_of_client(
         query_as!(
             Session,
             r#"SELECT s.id, s.realm_id AS "realm_id: _", s.user_id AS "user_id: _", s.ip_address,
-                s.started_at, s.last_access_at
+                s.started_at, s.last_access_at, s.user_agent, s.client
            FROM user_session s
            WHERE s.realm_id = $1 AND EXISTS (
                SELECT 1 FROM refresh_token t

@@ -35,7 +35,7 @@ pub async fn session(
         query_as!(
             Session,
             r#"SELECT s.id, s.realm_id AS "realm_id: _", s.user_id AS "user_id: _", s.ip_address,
-            s.started_at, s.last_access_at
+            s.started_at, s.last_access_at, s.user_agent, s.client
          FROM sso_cookie c JOIN user_session s ON s.id = c.session_id
          WHERE c.token_hash = $1 AND s.realm_id = $2"#,
             token_hash,

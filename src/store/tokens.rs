@@ -2,6 +2,7 @@
 
 use super::{sql, Exec};
 
+use super::sessions::Origin;
 use super::{Db, StoreError};
 use crate::domain::{ClientUuid, RealmId, UserId};
 
@@ -43,6 +44,8 @@ pub struct StoredToken {
     pub sso: bool,
     /// The `auth_time` of the login this token continues, if it has one.
     pub auth_time: Option<i64>,
+    /// The user agent of the program the token was issued to (capped where it is recorded).
+    pub user_agent: Option<String>,
 }
 
 /// A token to insert.
@@ -53,7 +56,7 @@ pub struct NewToken<'a> {
     pub session_id: Option<&'a str>,
     pub token_hash: &'a [u8],
     pub kind: TokenKind,
-    pub ip_address: Option<&'a str>,
+    pub origin: Origin<'a>,
     pub expires_at: i64,
     /// Whether the login this token continues was single sign-on (`acr` "0").
     pub sso: bool,
@@ -69,8 +72,8 @@ pub async fn insert(db: impl Into<Exec<'_>>, token: &NewToken<'_>) -> Result<Str
         db,
         query!(
             "INSERT INTO refresh_token (id, realm_id, user_id, client_id, session_id, token_hash,
-            kind, ip_address, created_at, last_used_at, expires_at, sso, auth_time)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            kind, ip_address, created_at, last_used_at, expires_at, sso, auth_time, user_agent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
             id,
             token.realm_id,
             token.user_id,
@@ -78,12 +81,13 @@ pub async fn insert(db: impl Into<Exec<'_>>, token: &NewToken<'_>) -> Result<Str
             token.session_id,
             token.token_hash,
             kind,
-            token.ip_address,
+            token.origin.ip_address,
             now,
             now,
             token.expires_at,
             token.sso,
             token.auth_time,
+            token.origin.user_agent,
         )
         .execute
     )?;
@@ -101,7 +105,7 @@ pub async fn find_live(
         StoredToken,
         r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _",
             client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at,
-            sso AS "sso: bool", auth_time
+            sso AS "sso: bool", auth_time, user_agent
          FROM refresh_token WHERE token_hash = $1 AND realm_id = $2 AND expires_at > $3"#,
         token_hash,
         realm,
@@ -205,13 +209,57 @@ pub async fn list_for_user(
         StoredToken,
         r#"SELECT id, realm_id AS "realm_id: _", user_id AS "user_id: _",
             client_id AS "client_id: _", session_id, kind, ip_address, created_at, last_used_at, expires_at,
-            sso AS "sso: bool", auth_time
+            sso AS "sso: bool", auth_time, user_agent
          FROM refresh_token WHERE realm_id = $1 AND user_id = $2 AND expires_at > $3
          ORDER BY created_at DESC"#,
         realm,
         user,
         now
     ).fetch_all)?)
+}
+
+/// A live token of the realm with its user's name and its client's clientId.
+#[derive(Debug, Clone)]
+pub struct RealmToken {
+    pub id: String,
+    pub user_id: UserId,
+    pub username: String,
+    pub client_id: String,
+    pub kind: String,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub expires_at: i64,
+}
+
+/// `max` of the realm's live tokens from `first`, most recently used first.
+pub async fn list_for_realm(
+    db: impl Into<Exec<'_>>,
+    realm: &RealmId,
+    now: i64,
+    first: i64,
+    max: i64,
+) -> Result<Vec<RealmToken>, StoreError> {
+    Ok(sql!(
+        db,
+        query_as!(
+            RealmToken,
+            r#"SELECT t.id AS "id!", t.user_id AS "user_id!: _", u.username AS "username!",
+            c.client_id AS "client_id!", t.kind AS "kind!", t.ip_address, t.user_agent,
+            t.created_at AS "created_at!", t.last_used_at AS "last_used_at!",
+            t.expires_at AS "expires_at!"
+         FROM refresh_token t JOIN app_user u ON u.id = t.user_id
+            JOIN client c ON c.id = t.client_id
+         WHERE t.realm_id = $1 AND t.expires_at > $2
+         ORDER BY t.last_used_at DESC, t.id LIMIT $3 OFFSET $4"#,
+            realm,
+            now,
+            max,
+            first
+        )
+        .fetch_all
+    )?)
 }
 
 /// Revokes one of the user's tokens by id.

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::error::ConsoleError;
-use super::page::{datetime_ms, parse_date_ms, render, Layout, Pager};
+use super::page::{moment_ms, parse_date_ms, render, Layout, Pager};
 use super::realms::RealmPath;
 use super::session::Console;
 use crate::admin::ops;
@@ -147,7 +147,7 @@ async fn logins(
             let details: BTreeMap<String, String> =
                 serde_json::from_str(&e.details).unwrap_or_default();
             LoginRow {
-                time: datetime_ms(e.time_ms),
+                time: moment_ms(e.time_ms),
                 failed: e.error.is_some(),
                 kind: e.event_type,
                 user: view.username.or(e.user_id).unwrap_or_default(),
@@ -245,7 +245,7 @@ async fn admin(
         .map(|view| {
             let e = view.event;
             AdminRow {
-                time: datetime_ms(e.time_ms),
+                time: moment_ms(e.time_ms),
                 operation: e.operation_type,
                 resource_type: e.resource_type,
                 resource_path: e.resource_path,

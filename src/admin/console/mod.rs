@@ -16,6 +16,7 @@ mod page;
 mod realms;
 mod roles;
 mod session;
+mod sessions;
 mod settings;
 mod signin;
 mod users;
@@ -57,7 +58,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .configure(clients::routes)
                 .configure(roles::routes)
                 .configure(groups::routes)
-                .configure(events::routes),
+                .configure(events::routes)
+                .configure(sessions::routes),
         );
 }
 

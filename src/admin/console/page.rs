@@ -211,6 +211,22 @@ pub fn datetime_ms(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
+/// A readable UTC date and time to the second for epoch milliseconds, e.g.
+/// `2026-11-30 22:20:05 UTC`: what tells two sign-ins or events of one minute apart.
+pub fn moment_ms(ms: i64) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+/// [`moment_ms`] for epoch seconds.
+pub fn moment(secs: i64) -> String {
+    moment_ms(secs.saturating_mul(1000))
+}
+
 /// A readable UTC date and time for epoch seconds.
 pub fn datetime(secs: i64) -> String {
     datetime_ms(secs.saturating_mul(1000))
@@ -268,6 +284,8 @@ mod tests {
     #[test]
     fn dates_are_utc_and_readable() {
         assert_eq!(datetime_ms(0), "1970-01-01 00:00 UTC");
+        assert_eq!(moment_ms(61_999), "1970-01-01 00:01:01 UTC");
+        assert_eq!(moment(86_399), "1970-01-01 23:59:59 UTC");
         assert_eq!(parse_date_ms("1970-01-02"), Some(86_400_000));
         assert_eq!(parse_date_ms("1970-13-02"), None);
         assert_eq!(parse_date_ms("yesterday"), None);

@@ -110,18 +110,22 @@ pub async fn home_realm(state: &AppState, name: &str) -> Result<Realm, ConsoleEr
         .ok_or_else(|| ConsoleError::NotFound("Realm".into()))
 }
 
+/// The client a console session is started through, as Keycloak names its admin console.
+const CONSOLE_CLIENT: &str = "security-admin-console";
+
 /// Starts a console session for `user`: a user session, a fresh cookie token (never one the
 /// browser brought: a new id at every sign-in) and a CSRF token. Returns the cookie.
 pub async fn start(
     state: &AppState,
     realm: &Realm,
     user: &User,
-    ip: Option<&str>,
+    origin: store::sessions::Origin<'_>,
     scope: &CookieScope,
 ) -> Result<cookie::Cookie<'static>, ConsoleError> {
     let token = crypto::random_token();
     let mut tx = state.db.begin().await?;
-    let session = store::sessions::insert(&mut *tx, &realm.id, &user.id, ip).await?;
+    let session =
+        store::sessions::insert(&mut *tx, &realm.id, &user.id, CONSOLE_CLIENT, origin).await?;
     store::console_sessions::insert(
         &mut *tx,
         &crypto::token_digest(&token),

@@ -22,6 +22,7 @@ use crate::http::{csrf, Base};
 use crate::protocol::brute_force;
 use crate::protocol::login::{self, LoginFailure};
 use crate::state::AppState;
+use crate::store;
 
 /// The double-submit cookie of the sign-in form.
 const CSRF_COOKIE: &str = "KEYWARDEN_CONSOLE_SIGNIN";
@@ -211,7 +212,12 @@ pub async fn submit(
         );
     }
     session::end(&state, &req, &ctx.realm).await?;
-    let cookie = session::start(&state, &ctx.realm, &user, ip.as_deref(), &ctx.scope).await?;
+    let user_agent = login::user_agent(&req);
+    let origin = store::sessions::Origin {
+        ip_address: ip.as_deref(),
+        user_agent: user_agent.as_deref(),
+    };
+    let cookie = session::start(&state, &ctx.realm, &user, origin, &ctx.scope).await?;
     let mut response = see_other(&next);
     cookies::set(&mut response, &cookie);
     cookies::set(&mut response, &cookies::removal(CSRF_COOKIE, &ctx.scope));

@@ -10,7 +10,8 @@ use super::audited::Change;
 use super::OpsError;
 use crate::domain::{ClientUuid, RealmId, UserId};
 use crate::state::AppState;
-use crate::store::sessions::Session;
+use crate::store::sessions::{RealmSession, Session};
+use crate::store::tokens::RealmToken;
 use crate::store::{self};
 
 /// A session with its user's name and its clients (internal id and clientId).
@@ -79,6 +80,36 @@ pub async fn of_client(
             .await?;
     sessions.sort_by(|a, b| a.id.cmp(&b.id));
     views(state, &granted.realm().id, sessions).await
+}
+
+/// `max` of the realm's sessions from `first`, most recently used first, with their users'
+/// names (`view-users`).
+pub async fn page_of_realm(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    first: i64,
+    max: i64,
+) -> Result<Vec<RealmSession>, OpsError> {
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
+    Ok(store::sessions::list_for_realm(state.db.read(), &granted.realm().id, first, max).await?)
+}
+
+/// `max` of the realm's live refresh and docker identity tokens from `first`, most recently
+/// used first, with their users' names and clients' clientIds (`view-users`).
+pub async fn tokens_of_realm(
+    state: &AppState,
+    actor: &Actor,
+    realm: &str,
+    first: i64,
+    max: i64,
+) -> Result<Vec<RealmToken>, OpsError> {
+    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
+    let now = state.clock.now_secs();
+    Ok(
+        store::tokens::list_for_realm(state.db.read(), &granted.realm().id, now, first, max)
+            .await?,
+    )
 }
 
 /// A client's offline sessions (`view-clients`): none, once the client is found.

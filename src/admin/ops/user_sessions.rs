@@ -1,10 +1,10 @@
-//! A user's sign-in sessions and live tokens as admins see them, and ending one session.
+//! A user's live tokens as admins see them, and ending one of the user's sessions (the
+//! sessions themselves are listed by `ops::sessions::of_user`).
 
 use super::access::{authorize, Actor, ManageUsers, ViewUsers};
 use super::audited::Change;
 use super::OpsError;
 use crate::state::AppState;
-use crate::store::sessions::Session;
 use crate::store::tokens::StoredToken;
 use crate::store::{self};
 
@@ -13,18 +13,6 @@ use crate::store::{self};
 pub struct TokenView {
     pub token: StoredToken,
     pub client_id: Option<String>,
-}
-
-/// The user's sessions, newest first.
-pub async fn sessions(
-    state: &AppState,
-    actor: &Actor,
-    realm: &str,
-    user_id: &str,
-) -> Result<Vec<Session>, OpsError> {
-    let granted = authorize::<ViewUsers>(state, actor, realm).await?;
-    let user = super::users::find(state, &granted, user_id).await?;
-    Ok(store::sessions::list_for_user(state.db.read(), &granted.realm().id, &user.id).await?)
 }
 
 /// The user's live refresh and docker identity tokens, with their clients' clientIds.

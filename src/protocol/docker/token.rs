@@ -28,6 +28,7 @@ use crate::http::{basic, cors, Base};
 use crate::protocol::login;
 use crate::state::AppState;
 use crate::store::events::LoginEvent;
+use crate::store::sessions::Origin;
 use crate::store::tokens::{NewToken, TokenKind, TokenUse};
 use crate::store::{self};
 
@@ -277,6 +278,7 @@ struct Attempt<'a> {
     realm: &'a Realm,
     client: Option<&'a Client>,
     ip: Option<String>,
+    user_agent: Option<String>,
     username: Option<String>,
     scopes: String,
     method: &'static str,
@@ -299,6 +301,7 @@ async fn issue(
         realm: &realm,
         client: None,
         ip: login::client_ip(req, state),
+        user_agent: login::user_agent(req),
         username: params.account.clone(),
         scopes: params.scopes.join(" "),
         method: grant.method(),
@@ -338,10 +341,7 @@ async fn issue(
             attempt.username = Some(username.clone());
             let user = authenticate(state, &attempt, &username, password).await?;
             let token = if offline {
-                Some(
-                    new_identity_token(state, &realm, &client, &user, attempt.ip.as_deref())
-                        .await?,
-                )
+                Some(new_identity_token(state, &realm, &client, &user, &attempt).await?)
             } else {
                 None
             };
@@ -438,7 +438,7 @@ async fn new_identity_token(
     realm: &Realm,
     client: &Client,
     user: &User,
-    ip: Option<&str>,
+    attempt: &Attempt<'_>,
 ) -> Result<String, DockerError> {
     let token = crypto::random_token();
     let digest = crypto::token_digest(&token);
@@ -453,7 +453,10 @@ async fn new_identity_token(
             kind: TokenKind::Docker,
             sso: false,
             auth_time: None,
-            ip_address: ip,
+            origin: Origin {
+                ip_address: attempt.ip.as_deref(),
+                user_agent: attempt.user_agent.as_deref(),
+            },
             expires_at: crate::clock::expiry(
                 state.clock.now_secs(),
                 realm.offline_session_idle_timeout,

@@ -320,12 +320,12 @@ pub async fn show(
                 ("username", user.username.to_string()),
                 ("sso", "true".to_owned()),
             ]);
-            let ip = login::client_ip(&req, &state);
+            let caller = login::Caller::of(&req, &state);
             let params = request.params.clone();
             let signed_in = SignedIn {
                 user: &user,
                 session: Some(session),
-                ip: ip.as_deref(),
+                caller: &caller,
             };
             return finish_login(&state, &realm, &base, &request, &params, signed_in, details)
                 .await;
@@ -364,9 +364,13 @@ pub async fn submit(
         };
         return Ok(render(&realm, &base, &fresh, &request, page_state));
     }
-    let ip = login::client_ip(&req, &state);
+    let caller = login::Caller::of(&req, &state);
+    let ip = caller.ip.clone();
     if let Some(token) = form.get("action_token") {
-        return update_password(&state, &realm, &base, &cookie, &request, &form, token, ip).await;
+        return update_password(
+            &state, &realm, &base, &cookie, &request, &form, token, caller,
+        )
+        .await;
     }
     let username = form.get("username").map(String::as_str).unwrap_or_default();
     let password = SecretString::from(form.get("password").cloned().unwrap_or_default());
@@ -413,17 +417,17 @@ pub async fn submit(
     let signed_in = SignedIn {
         user: &user,
         session: None,
-        ip: ip.as_deref(),
+        caller: &caller,
     };
     finish_login(&state, &realm, &base, &request, &form, signed_in, details).await
 }
 
 /// Who finishes signing in: the user, the session a browser already has (single sign-on),
-/// and the caller's address.
+/// and the caller's address and user agent.
 struct SignedIn<'a> {
     user: &'a crate::domain::User,
     session: Option<String>,
-    ip: Option<&'a str>,
+    caller: &'a login::Caller,
 }
 
 /// Signs `who` in for `request`: a session (new unless single sign-on found one), the
@@ -437,7 +441,12 @@ async fn finish_login(
     who: SignedIn<'_>,
     details: BTreeMap<&'static str, String>,
 ) -> Result<HttpResponse, OidcError> {
-    let SignedIn { user, session, ip } = who;
+    let SignedIn {
+        user,
+        session,
+        caller,
+    } = who;
+    let ip = caller.ip.as_deref();
     let client_id = request.client.client_id.to_string();
     let scope = realm_scope(base, realm);
     let mut identity = None;
@@ -445,8 +454,14 @@ async fn finish_login(
     let session = match session {
         Some(session) => session,
         None => {
-            let session =
-                store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;
+            let session = store::sessions::insert(
+                state.db.write(),
+                &realm.id,
+                &user.id,
+                &client_id,
+                caller.origin(),
+            )
+            .await?;
             let token = crypto::random_token();
             store::sso::insert(state.db.write(), &crypto::token_digest(&token), &session).await?;
             identity = Some(cookies::build(IDENTITY_COOKIE, token, &scope));
@@ -549,7 +564,7 @@ async fn update_password(
     request: &AuthRequest,
     form: &Form,
     token: &str,
-    ip: Option<String>,
+    caller: login::Caller,
 ) -> Result<HttpResponse, OidcError> {
     let expired = || {
         let page_state = PageState {
@@ -612,7 +627,7 @@ async fn update_password(
     let signed_in = SignedIn {
         user: &user,
         session: None,
-        ip: ip.as_deref(),
+        caller: &caller,
     };
     finish_login(state, realm, base, request, form, signed_in, details).await
 }

@@ -13,6 +13,7 @@ use crate::domain::{Client, Realm, User};
 use crate::http::Base;
 use crate::keyring;
 use crate::state::AppState;
+use crate::store::sessions::Origin;
 use crate::store::tokens::{NewToken, TokenKind};
 use crate::store::{self};
 
@@ -55,6 +56,8 @@ pub struct Request<'a> {
     pub session_started: i64,
     pub requested_scope: Option<&'a str>,
     pub nonce: Option<String>,
+    /// The caller's address and user agent, recorded with a refresh token.
+    pub origin: Origin<'a>,
 }
 
 /// Whether the client gets a refresh token: Keycloak's `use.refresh.tokens` (on unless
@@ -90,6 +93,7 @@ pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenRespon
         session_started,
         requested_scope,
         nonce,
+        origin,
     } = request;
     let now = state.clock.now_secs();
     // Keycloak's client session limits (`client.session.max.lifespan`,
@@ -180,7 +184,7 @@ pub async fn issue(state: &AppState, request: Request<'_>) -> Result<TokenRespon
                 session_id: Some(session_id),
                 token_hash: &crypto::token_digest(&token),
                 kind: TokenKind::Refresh,
-                ip_address: None,
+                origin,
                 expires_at: refresh_exp,
                 sso,
                 auth_time,

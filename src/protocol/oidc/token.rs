@@ -18,6 +18,7 @@ use crate::domain::{Client, Realm};
 use crate::http::Base;
 use crate::protocol::login;
 use crate::state::AppState;
+use crate::store::sessions::Origin;
 use crate::store::tokens::TokenKind;
 use crate::store::{self};
 
@@ -61,14 +62,15 @@ pub async fn token(
     let grant = grant_type(&form)?;
     let client = authenticate_client(&state, &realm, &req, &form).await?;
     reject_duplicates(&body)?;
-    let ip = login::client_ip(&req, &state);
+    let caller = login::Caller::of(&req, &state);
     let at = Endpoint {
         state: &state,
         realm: &realm,
         base: &base,
         client: &client,
         form: &form,
-        ip: ip.as_deref(),
+        ip: caller.ip.as_deref(),
+        origin: caller.origin(),
     };
     let response = match grant {
         GrantType::Password => password_grant(&at).await?,
@@ -87,6 +89,8 @@ struct Endpoint<'a> {
     client: &'a Client,
     form: &'a Form,
     ip: Option<&'a str>,
+    /// The caller's address and user agent, recorded with the sessions and tokens made here.
+    origin: Origin<'a>,
 }
 
 async fn password_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
@@ -134,11 +138,19 @@ async fn password_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
             });
         }
     };
-    let session = store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;
+    let session = store::sessions::insert(
+        state.db.write(),
+        &realm.id,
+        &user.id,
+        client.client_id.as_str(),
+        at.origin,
+    )
+    .await?;
     let now = state.clock.now_secs();
     let response = issue(
         state,
         Request {
+            origin: at.origin,
             realm,
             base: at.base,
             client,
@@ -243,6 +255,7 @@ async fn refresh_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
     issue(
         state,
         Request {
+            origin: at.origin,
             realm,
             base: at.base,
             client,
@@ -305,6 +318,7 @@ async fn code_grant(at: &Endpoint<'_>) -> Result<TokenResponse, OidcError> {
     issue(
         state,
         Request {
+            origin: at.origin,
             realm,
             base: at.base,
             client,
@@ -359,10 +373,18 @@ async fn client_credentials_grant(at: &Endpoint<'_>) -> Result<TokenResponse, Oi
     }
     super::scope::check(field(form, "scope"))?;
     // A session row, never shown in the token, lets the token be revoked and listed.
-    let session = store::sessions::insert(state.db.write(), &realm.id, &user.id, ip).await?;
+    let session = store::sessions::insert(
+        state.db.write(),
+        &realm.id,
+        &user.id,
+        client.client_id.as_str(),
+        at.origin,
+    )
+    .await?;
     issue(
         state,
         Request {
+            origin: at.origin,
             realm,
             base: at.base,
             client,

@@ -1,5 +1,6 @@
 //! A user's Sessions tab: sign-in sessions and live tokens (docker identity tokens among
-//! them), each revocable, and signing the user out everywhere.
+//! them), each with its client, times to the second, address, user agent and a short id, each
+//! revocable, and signing the user out everywhere.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -7,31 +8,14 @@ use askama::Template;
 use super::{load, UserPath, UserView};
 use crate::admin::console::error::ConsoleError;
 use crate::admin::console::form::Posted;
-use crate::admin::console::page::{datetime, render, Layout};
+use crate::admin::console::page::{moment, render, Layout};
 use crate::admin::console::session::Console;
+use crate::admin::console::sessions::{kind_label, short_id, SessionRow, TokenRow};
 use crate::admin::ops;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{target}/users/{id}/sessions", web::get().to(show))
         .route("/{target}/users/{id}/sessions", web::post().to(change));
-}
-
-struct SessionRow {
-    id: String,
-    ip: String,
-    started: String,
-    last_access: String,
-    current: bool,
-}
-
-struct TokenRow {
-    id: String,
-    kind: String,
-    client: String,
-    ip: String,
-    created: String,
-    last_used: String,
-    expires: String,
 }
 
 #[derive(Template)]
@@ -44,40 +28,51 @@ struct SessionsPage {
     tokens: Vec<TokenRow>,
 }
 
-fn kind_label(kind: &str) -> String {
-    match kind {
-        "docker" => "Docker identity token".into(),
-        "offline" => "Offline token".into(),
-        "refresh" => "Refresh token".into(),
-        other => other.to_owned(),
+/// The client a session was started through, then any other client holding its tokens.
+fn clients_of(view: &ops::sessions::SessionView) -> String {
+    let mut names: Vec<&str> = view.session.client.as_deref().into_iter().collect();
+    for (_, client_id) in &view.clients {
+        if !names.contains(&client_id.as_str()) {
+            names.push(client_id);
+        }
     }
+    names.join(", ")
 }
 
 async fn show(console: Console, path: web::Path<UserPath>) -> Result<HttpResponse, ConsoleError> {
     let (target, user) = load(&console, &path).await?;
     let (state, actor) = (&console.state, &console.actor);
-    let sessions = ops::user_sessions::sessions(state, actor, &path.target, &path.id)
+    let sessions = ops::sessions::of_user(state, actor, &path.target, &path.id)
         .await?
         .into_iter()
-        .map(|s| SessionRow {
-            current: s.id == console.session_id,
-            id: s.id,
-            ip: s.ip_address.unwrap_or_default(),
-            started: datetime(s.started_at),
-            last_access: datetime(s.last_access_at),
+        .map(|view| SessionRow {
+            clients: clients_of(&view),
+            current: view.session.id == console.session_id,
+            short_id: short_id(&view.session.id),
+            user_id: user.id.clone(),
+            username: user.username.clone(),
+            ip: view.session.ip_address.unwrap_or_default(),
+            user_agent: view.session.user_agent.unwrap_or_default(),
+            started: moment(view.session.started_at),
+            last_access: moment(view.session.last_access_at),
+            id: view.session.id,
         })
         .collect();
     let tokens = ops::user_sessions::tokens(state, actor, &path.target, &path.id)
         .await?
         .into_iter()
         .map(|t| TokenRow {
+            short_id: short_id(&t.token.id),
             id: t.token.id,
+            user_id: user.id.clone(),
+            username: user.username.clone(),
             kind: kind_label(&t.token.kind),
             client: t.client_id.unwrap_or_default(),
             ip: t.token.ip_address.unwrap_or_default(),
-            created: datetime(t.token.created_at),
-            last_used: datetime(t.token.last_used_at),
-            expires: datetime(t.token.expires_at),
+            user_agent: t.token.user_agent.unwrap_or_default(),
+            created: moment(t.token.created_at),
+            last_used: moment(t.token.last_used_at),
+            expires: moment(t.token.expires_at),
         })
         .collect();
     let layout = console
