@@ -12,6 +12,7 @@ mod cli;
 mod client_libraries;
 mod console;
 mod console_e2e;
+mod console_pages;
 mod docker_peers;
 mod docker_token;
 mod fidelity_admin;

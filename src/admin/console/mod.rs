@@ -10,14 +10,17 @@ mod confirm;
 mod error;
 mod events;
 mod form;
+mod group_roles;
 mod groups;
 mod keys;
+mod names;
 mod page;
 mod realms;
 mod roles;
 mod session;
 mod settings;
 mod signin;
+mod transfer;
 mod users;
 
 use actix_web::middleware::{from_fn, DefaultHeaders};
@@ -52,12 +55,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{target}/", web::get().to(realms::landing))
                 .configure(settings::routes)
                 .configure(keys::routes)
+                .configure(transfer::routes)
                 .configure(realms::routes)
                 .configure(users::routes)
                 .configure(clients::routes)
                 .configure(roles::routes)
                 .configure(groups::routes)
-                .configure(events::routes),
+                .configure(group_roles::routes)
+                .configure(events::routes)
+                .default_service(web::to(error::not_found)),
         );
 }
 
