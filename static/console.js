@@ -82,3 +82,17 @@ document.addEventListener("DOMContentLoaded", () => {
     card.querySelector("input[type=text]")?.focus();
   });
 });
+
+// A file input with data-fills (hidden until this script shows it) reads the chosen file
+// into the named textarea, so a file can be sent by a form that has no upload.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const input of document.querySelectorAll("input[type=file][data-fills]")) {
+    const target = document.getElementById(input.dataset.fills);
+    if (!target) continue;
+    input.hidden = false;
+    input.addEventListener("change", async () => {
+      const [file] = input.files;
+      if (file) target.value = await file.text();
+    });
+  }
+});

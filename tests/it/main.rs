@@ -13,6 +13,7 @@ mod client_libraries;
 mod console;
 mod console_e2e;
 mod console_layout;
+mod console_pages;
 mod console_rotation;
 mod console_sessions;
 mod docker_peers;

@@ -20,7 +20,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/{realm}", web::put().to(update))
         .route("/{realm}", web::delete().to(delete))
         .route("/{realm}/keys", web::get().to(keys))
-        .route("/{realm}/partial-export", web::post().to(partial_export));
+        .route("/{realm}/partial-export", web::post().to(partial_export))
+        .service(
+            web::resource("/{realm}/partialImport")
+                .app_data(web::PayloadConfig::new(ops::partial_import::MAX_BYTES))
+                .route(web::post().to(partial_import)),
+        );
 }
 
 async fn list(state: web::Data<AppState>, actor: Actor) -> Result<HttpResponse, ApiError> {
@@ -107,6 +112,20 @@ async fn partial_export(
     )
     .await?;
     Ok(HttpResponse::Ok().json(exported))
+}
+
+/// Keycloak's partial import: realm roles, clients, groups and users, each added, skipped or
+/// overwritten as `ifResourceExists` says.
+async fn partial_import(
+    state: web::Data<AppState>,
+    actor: Actor,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let repr: ops::partial_import::PartialImportRepr = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("Invalid partial import: {e}")))?;
+    let results = ops::partial_import::import(&state, &actor, &path, &repr).await?;
+    Ok(HttpResponse::Ok().json(results))
 }
 
 /// Keycloak's KeysMetadataRepresentation.

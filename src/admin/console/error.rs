@@ -28,6 +28,19 @@ pub enum ConsoleError {
     CsrfRefused,
     #[error("{0}")]
     BadRequest(String),
+    /// The form would take admin rights away from the admin themself: ask first.
+    #[error("{}", crate::admin::ops::LOSES_OWN_POWERS)]
+    LosesOwnPowers,
+    /// The name differs only by case from an existing one: ask first.
+    #[error(
+        "There is already a {kind} named {existing}. {wanted} differs from it only by case; \
+             the two would be different {kind}s, easy to take for one another."
+    )]
+    CaseTwin {
+        kind: &'static str,
+        existing: String,
+        wanted: String,
+    },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -39,6 +52,7 @@ impl ResponseError for ConsoleError {
             ConsoleError::Forbidden | ConsoleError::CsrfRefused => StatusCode::FORBIDDEN,
             ConsoleError::NotFound(_) => StatusCode::NOT_FOUND,
             ConsoleError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ConsoleError::LosesOwnPowers | ConsoleError::CaseTwin { .. } => StatusCode::CONFLICT,
             ConsoleError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -63,6 +77,11 @@ impl ConsoleError {
             ConsoleError::Internal(_) => {
                 "Something went wrong on the server. The details are in its log.".into()
             }
+            ConsoleError::LosesOwnPowers => format!(
+                "{} You could lock yourself out of this realm's administration; only another \
+                 administrator could give the rights back.",
+                crate::admin::ops::LOSES_OWN_POWERS
+            ),
             other => other.to_string(),
         }
     }
@@ -73,6 +92,8 @@ impl ConsoleError {
             ConsoleError::NotFound(_) => "Not found",
             ConsoleError::CsrfRefused => "Form refused",
             ConsoleError::BadRequest(_) => "Cannot do that",
+            ConsoleError::LosesOwnPowers => "Remove your own admin rights?",
+            ConsoleError::CaseTwin { .. } => "A name that differs only by case",
             ConsoleError::SignInRequired(_) | ConsoleError::Internal(_) => "Server error",
         }
     }
@@ -92,6 +113,9 @@ impl From<OpsError> for ConsoleError {
                     .to_owned(),
             ),
             OpsError::Field { text, .. } => ConsoleError::BadRequest(text.to_owned()),
+            OpsError::Refused(message) if message == crate::admin::ops::LOSES_OWN_POWERS => {
+                ConsoleError::LosesOwnPowers
+            }
             OpsError::Refused(message) => ConsoleError::BadRequest(message.to_owned()),
             OpsError::Forbidden => ConsoleError::Forbidden,
             OpsError::Store(err) => ConsoleError::Internal(err.into()),
@@ -112,6 +136,11 @@ impl From<sqlx::Error> for ConsoleError {
     }
 }
 
+/// Any path of the console that no page answers: the console's own 404 page.
+pub async fn not_found() -> Result<HttpResponse, ConsoleError> {
+    Err(ConsoleError::NotFound("Page".into()))
+}
+
 #[derive(Template)]
 #[template(path = "console/error.html")]
 struct ErrorPage<'a> {
@@ -119,6 +148,44 @@ struct ErrorPage<'a> {
     home: &'a str,
     heading: &'a str,
     message: &'a str,
+    /// For [`ConsoleError::LosesOwnPowers`]: the form to post again, confirmed.
+    confirm: Option<Confirm>,
+}
+
+/// A refused form, to be posted again once the admin confirms.
+struct Confirm {
+    action: String,
+    fields: Vec<(String, String)>,
+    confirm_field: &'static str,
+    button: &'static str,
+}
+
+impl Confirm {
+    /// The form of `req` (kept by `Posted`), without secrets and without the confirmation,
+    /// if `err` is a question.
+    fn of(err: &ConsoleError, req: &actix_web::HttpRequest) -> Option<Confirm> {
+        let (confirm_field, button) = match err {
+            ConsoleError::LosesOwnPowers => (super::form::CONFIRM_OWN, "Remove my rights anyway"),
+            ConsoleError::CaseTwin { .. } => (super::names::CONFIRM_CASE, "Create it anyway"),
+            _ => return None,
+        };
+        use actix_web::HttpMessage;
+        let form = req.extensions().get::<super::form::FormData>().cloned()?;
+        let fields = form
+            .fields()
+            .iter()
+            .filter(|(name, _)| {
+                name != confirm_field && !name.contains("password") && !name.contains("secret")
+            })
+            .cloned()
+            .collect();
+        Some(Confirm {
+            action: req.path().to_owned(),
+            fields,
+            confirm_field,
+            button,
+        })
+    }
 }
 
 /// Middleware for the console's scope: a [`ConsoleError`] becomes a full error page with a
@@ -132,6 +199,11 @@ pub async fn pages(
         Paths::of(&base, req.match_info().get("realm").unwrap_or("master"))
     });
     let response = next.call(req).await?.map_into_boxed_body();
+    let confirm = response
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ConsoleError>())
+        .and_then(|e| Confirm::of(e, response.request()));
     let page = response
         .response()
         .error()
@@ -144,6 +216,7 @@ pub async fn pages(
                 home: &format!("{}/", paths.root),
                 heading: err.heading(),
                 message: &err.message(),
+                confirm,
             }
             .render()
         });

@@ -1,7 +1,7 @@
 //! Posted forms: [`Posted`] is the only way a handler receives a form, and it refuses any
 //! POST whose CSRF token is not the session's. [`Errors`] carries what a form shows inline.
 
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use super::error::ConsoleError;
@@ -16,6 +16,11 @@ pub struct FormData(Vec<(String, String)>);
 impl FormData {
     pub fn parse(body: &[u8]) -> FormData {
         FormData(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    /// Every field, in order.
+    pub fn fields(&self) -> &[(String, String)] {
+        &self.0
     }
 
     /// The first value of `name`, untrimmed ("" when absent).
@@ -61,6 +66,9 @@ impl FormData {
     }
 }
 
+/// The field of a form re-posted after the admin confirmed losing their own admin rights.
+pub const CONFIRM_OWN: &str = "confirm_own";
+
 /// A signed-in POST whose CSRF token checked out, with its form.
 pub struct Posted {
     pub console: Console,
@@ -75,8 +83,9 @@ impl FromRequest for Posted {
         let console = Console::from_request(req, payload);
         let body = web::Bytes::from_request(req, payload);
         let cross_site = csrf::cross_site(req);
+        let req = req.clone();
         Box::pin(async move {
-            let console = console.await?;
+            let mut console = console.await?;
             let body = body
                 .await
                 .map_err(|_| ConsoleError::BadRequest("The form could not be read.".into()))?;
@@ -84,6 +93,10 @@ impl FromRequest for Posted {
             if cross_site || !csrf::matches(&console.csrf, Some(form.raw(csrf::FIELD))) {
                 return Err(ConsoleError::CsrfRefused);
             }
+            // Until the admin confirms, no write may take their own admin rights away; the
+            // form is kept for the page that asks (see `error::pages`).
+            console.actor.keep_own_powers = !form.checked(CONFIRM_OWN);
+            req.extensions_mut().insert(form.clone());
             Ok(Posted { console, form })
         })
     }
@@ -122,6 +135,9 @@ impl Errors {
         fields: &[(&str, &'static str)],
     ) -> Result<Errors, ConsoleError> {
         let message = match err {
+            OpsError::Refused(message) if message == crate::admin::ops::LOSES_OWN_POWERS => {
+                return Err(ConsoleError::LosesOwnPowers)
+            }
             OpsError::Invalid(message) | OpsError::Conflict(message) => message,
             OpsError::Refused(message) => message.to_owned(),
             other => return Err(other.into()),
@@ -147,6 +163,27 @@ pub fn number(form: &FormData, name: &'static str, errors: &mut Errors) -> Optio
             None
         }
     }
+}
+
+/// Parses a duration field (`30s`, `5m`, `1h`, `2d` or plain seconds) into seconds; a
+/// refusal names the field by its `label`, as the form shows it.
+pub fn seconds(
+    form: &FormData,
+    name: &'static str,
+    label: &str,
+    errors: &mut Errors,
+) -> Option<i64> {
+    let parsed = super::page::parse_duration(form.get(name));
+    if parsed.is_none() {
+        errors.add(
+            name,
+            format!(
+                "{label}: enter a duration such as 30s, 5m, 1h or 2d (or a number of seconds), \
+                 at most ten years."
+            ),
+        );
+    }
+    parsed
 }
 
 #[cfg(test)]

@@ -149,6 +149,14 @@ async fn create(posted: Posted, path: web::Path<RealmPath>) -> Result<HttpRespon
         name: Some(form.get("name").to_owned()),
         ..GroupRepr::default()
     };
+    let all = ops::groups::all(&console.state, &console.actor, &path.target).await?;
+    let siblings = all.iter().filter(|g| g.parent_id.is_none());
+    super::names::ask_on_case_twin(
+        &form,
+        "group",
+        siblings.map(|g| g.name.as_str()),
+        form.get("name"),
+    )?;
     match ops::groups::create(&console.state, &console.actor, &path.target, None, &repr).await {
         Ok(group) => Ok(console.done(
             &format!("{}/groups/{}", console.paths.realm(&path.target), group.id),
@@ -262,14 +270,28 @@ async fn change(posted: Posted, path: web::Path<GroupPath>) -> Result<HttpRespon
         "rename" => ops::groups::rename(state, actor, realm, id, &named())
             .await
             .map(|()| (here.clone(), "Group renamed.".to_owned())),
-        "subgroup" => ops::groups::create(state, actor, realm, Some(id), &named())
-            .await
-            .map(|g| {
-                (
-                    format!("{}/groups/{}", console.paths.realm(realm), g.id),
-                    format!("Subgroup {} created.", g.name),
-                )
-            }),
+        "subgroup" => {
+            let all = ops::groups::all(state, actor, realm).await?;
+            let siblings = all.iter().filter(|g| {
+                g.parent_id
+                    .as_ref()
+                    .is_some_and(|p| p.as_str() == id.as_str())
+            });
+            super::names::ask_on_case_twin(
+                &form,
+                "group",
+                siblings.map(|g| g.name.as_str()),
+                form.get("name"),
+            )?;
+            ops::groups::create(state, actor, realm, Some(id), &named())
+                .await
+                .map(|g| {
+                    (
+                        format!("{}/groups/{}", console.paths.realm(realm), g.id),
+                        format!("Subgroup {} created.", g.name),
+                    )
+                })
+        }
         "add-member" => {
             let filter = UserFilter {
                 username: Some(form.get("username").to_owned()),

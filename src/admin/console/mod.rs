@@ -10,8 +10,10 @@ mod confirm;
 mod error;
 mod events;
 mod form;
+mod group_roles;
 mod groups;
 mod keys;
+mod names;
 mod page;
 mod realms;
 mod roles;
@@ -19,6 +21,7 @@ mod session;
 mod sessions;
 mod settings;
 mod signin;
+mod transfer;
 mod users;
 
 use actix_web::middleware::{from_fn, DefaultHeaders};
@@ -53,13 +56,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/{target}/", web::get().to(realms::landing))
                 .configure(settings::routes)
                 .configure(keys::routes)
+                .configure(transfer::routes)
                 .configure(realms::routes)
                 .configure(users::routes)
                 .configure(clients::routes)
                 .configure(roles::routes)
                 .configure(groups::routes)
+                .configure(group_roles::routes)
                 .configure(events::routes)
-                .configure(sessions::routes),
+                .configure(sessions::routes)
+                .default_service(web::to(error::not_found)),
         );
 }
 

@@ -258,6 +258,58 @@ pub fn duration(secs: i64) -> String {
     parts.join(" ")
 }
 
+/// Units a typed duration may use, largest first, with their length in seconds.
+const DURATION_UNITS: [(char, i64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
+/// The longest duration typed into a form: ten years.
+const MAX_TYPED_DURATION: i64 = crate::domain::setting_ranges::TEN_YEARS_SECS;
+
+/// A duration as the console's forms show it, e.g. `5m`, `1h30m`, `2d`, `45s`, `0`.
+pub fn short_duration(secs: i64) -> String {
+    if secs <= 0 {
+        return "0".into();
+    }
+    let mut rest = secs;
+    let mut out = String::new();
+    for (unit, size) in DURATION_UNITS {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
+}
+
+/// Parses a typed duration into seconds: plain seconds (`300`) or numbers with units
+/// (`30s`, `5m`, `1h`, `2d`, `1h30m`, spaces allowed between parts), at most ten years.
+pub fn parse_duration(raw: &str) -> Option<i64> {
+    let text: String = raw.trim().to_lowercase();
+    if text.is_empty() || text.len() > 32 {
+        return None;
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok().filter(|s| *s <= MAX_TYPED_DURATION);
+    }
+    let mut total: i64 = 0;
+    let mut number = String::new();
+    let mut last_unit = usize::MAX;
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let index = DURATION_UNITS.iter().position(|(u, _)| *u == c)?;
+        // Each unit once, largest first (`1h30m`, not `30m1h`).
+        if number.is_empty() || (last_unit != usize::MAX && index <= last_unit) {
+            return None;
+        }
+        last_unit = index;
+        let count: i64 = number.parse().ok()?;
+        total = total.checked_add(count.checked_mul(DURATION_UNITS[index].1)?)?;
+        number.clear();
+    }
+    (number.is_empty() && total <= MAX_TYPED_DURATION).then_some(total)
+}
+
 /// Parses an HTML date input (`YYYY-MM-DD`) into the epoch millisecond its UTC day starts.
 pub fn parse_date_ms(raw: &str) -> Option<i64> {
     let mut parts = raw.trim().splitn(3, '-');
@@ -279,6 +331,39 @@ mod tests {
         assert_eq!(duration(5400), "1 hour 30 minutes");
         assert_eq!(duration(2_592_000), "30 days");
         assert_eq!(duration(61), "1 minute 1 second");
+    }
+
+    #[test]
+    fn typed_durations_take_units_or_plain_seconds() {
+        for (typed, secs) in [
+            ("300", 300),
+            ("30s", 30),
+            ("5m", 300),
+            ("1h", 3600),
+            ("2d", 172_800),
+            ("1h30m", 5400),
+            (" 1d 2h ", 93_600),
+            ("5M", 300),
+            ("0", 0),
+        ] {
+            assert_eq!(parse_duration(typed), Some(secs), "{typed}");
+        }
+        for bad in [
+            "", "5x", "m", "30m1h", "1h1h", "-5", "1.5h", "99999d", "5m3",
+        ] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_are_shown_back_in_the_form_they_are_typed() {
+        for secs in [0, 30, 300, 3600, 5400, 172_800, 93_661, 36_000] {
+            let shown = short_duration(secs);
+            assert_eq!(parse_duration(&shown), Some(secs), "{shown}");
+        }
+        assert_eq!(short_duration(300), "5m");
+        assert_eq!(short_duration(5400), "1h30m");
+        assert_eq!(short_duration(172_800), "2d");
     }
 
     #[test]

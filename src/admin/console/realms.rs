@@ -16,7 +16,8 @@ use crate::admin::repr::RealmRepr;
 use crate::domain::Realm;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/{target}/settings/delete", web::get().to(confirm_delete))
+    cfg.route("/signin/realm", web::get().to(to_realm_console))
+        .route("/{target}/settings/delete", web::get().to(confirm_delete))
         .route("/{target}/settings/delete", web::post().to(delete));
 }
 
@@ -58,6 +59,26 @@ pub async fn landing(
     Ok(see_other(&format!("{}/{section}", target.path)))
 }
 
+#[derive(Debug, Deserialize)]
+struct RealmQuery {
+    realm: Option<String>,
+}
+
+/// `GET /signin/realm?realm=team`: the sign-in page of a realm's own console, where its
+/// administrators (users of that realm) sign in.
+async fn to_realm_console(
+    req: actix_web::HttpRequest,
+    state: web::Data<crate::state::AppState>,
+    query: web::Query<RealmQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    let name = query.realm.as_deref().unwrap_or_default().trim();
+    let name = crate::domain::RealmName::parse(name)
+        .map_err(|_| ConsoleError::BadRequest("Type the name of a realm.".into()))?;
+    let base = crate::http::Base::of(&req, &state);
+    let paths = super::page::Paths::of(&base, name.as_str());
+    Ok(see_other(&format!("{}/", paths.root)))
+}
+
 #[derive(Template)]
 #[template(path = "console/realms/new.html")]
 struct NewRealmPage {
@@ -93,6 +114,13 @@ pub async fn create(posted: Posted) -> Result<HttpResponse, ConsoleError> {
         enabled: Some(form.checked("enabled")),
         ..RealmRepr::default()
     };
+    let existing = ops::realms::list(&console.state, &console.actor).await?;
+    super::names::ask_on_case_twin(
+        &form,
+        "realm",
+        existing.iter().map(|r| r.name.as_str()),
+        form.get("name"),
+    )?;
     match ops::realms::create(&console.state, &console.actor, &repr).await {
         Ok(ops::realm_import::Imported { realm, .. }) => Ok(console.done(
             &format!("{}/settings", console.paths.realm(realm.name.as_str())),

@@ -141,6 +141,13 @@ async fn create(posted: Posted, path: web::Path<RealmPath>) -> Result<HttpRespon
         description: Some(form.get("description").to_owned()),
         ..RoleRepr::default()
     };
+    let existing = ops::roles::list(&console.state, &console.actor, &path.target).await?;
+    super::names::ask_on_case_twin(
+        &form,
+        "role",
+        existing.iter().map(|(r, _)| r.name.as_str()),
+        form.get("name"),
+    )?;
     match ops::roles::create(&console.state, &console.actor, &path.target, &repr).await {
         Ok(role) => Ok(console.done(
             &format!("{}/roles/{}", console.paths.realm(&path.target), role.id),

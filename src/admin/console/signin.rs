@@ -44,6 +44,8 @@ struct SignInPage<'a> {
     username: &'a str,
     error: Option<&'a str>,
     notice: Option<&'a str>,
+    /// On master's sign-in: where a team admin finds their realm's console.
+    other_realm_action: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,6 +109,8 @@ fn page(
         username,
         error,
         notice,
+        other_realm_action: (ctx.realm.name.as_str() == crate::admin::ops::realms::MASTER)
+            .then(|| format!("{}/signin/realm", ctx.paths.root)),
     }
     .render()
     .map_err(|e| ConsoleError::Internal(e.into()))?;
@@ -211,6 +215,7 @@ pub async fn submit(
             StatusCode::FORBIDDEN,
         );
     }
+    let next = landing(&state, &actor, &ctx.paths, next).await?;
     session::end(&state, &req, &ctx.realm).await?;
     let user_agent = login::user_agent(&req);
     let origin = store::sessions::Origin {
@@ -222,6 +227,24 @@ pub async fn submit(
     cookies::set(&mut response, &cookie);
     cookies::set(&mut response, &cookies::removal(CSRF_COOKIE, &ctx.scope));
     Ok(response)
+}
+
+/// Where a sign-in that asked for no page in particular lands: an admin of one realm only (a
+/// team admin) lands on that realm's pages, others on the list of realms.
+async fn landing(
+    state: &AppState,
+    actor: &Actor,
+    paths: &Paths,
+    next: String,
+) -> Result<String, ConsoleError> {
+    if next != format!("{}/", paths.root) || actor.may_create_realms() {
+        return Ok(next);
+    }
+    let realms = crate::admin::ops::realms::list(state, actor).await?;
+    Ok(match realms.as_slice() {
+        [only] => format!("{}/", paths.realm(only.name.as_str())),
+        _ => next,
+    })
 }
 
 /// `POST signout`: ends the session and forgets the cookie.

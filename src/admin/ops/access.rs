@@ -144,6 +144,19 @@ impl Powers {
         }
     }
 
+    /// Whether these powers hold every power of `before` (a master admin's hold everything).
+    pub fn keeps(&self, before: &Powers) -> bool {
+        self.master_admin
+            || (!before.master_admin
+                && (self.create_realm || !before.create_realm)
+                && self.management.contains_all(before.management)
+                && before.delegated.iter().all(|(realm, held)| {
+                    self.delegated
+                        .get(realm)
+                        .is_some_and(|kept| kept.contains_all(*held))
+                }))
+    }
+
     /// Whether these powers administer anything at all.
     pub fn any(&self) -> bool {
         self.master_admin
@@ -233,6 +246,9 @@ pub struct Actor {
     pub username: String,
     pub ip: Option<String>,
     pub powers: Powers,
+    /// Refuse writes that take admin powers away from the actor themself (the console sets
+    /// this until the admin confirms; the REST API, as Keycloak's, never asks).
+    pub keep_own_powers: bool,
 }
 
 impl Actor {
@@ -252,6 +268,7 @@ impl Actor {
             username,
             ip,
             powers: Powers::of(&roles, realm.name.as_str() == super::realms::MASTER),
+            keep_own_powers: false,
         })
     }
 

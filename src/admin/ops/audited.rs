@@ -201,13 +201,29 @@ impl<'a> Audited<'a> {
 
     /// Commits one of the few writes Keycloak records no admin event for (a credential's
     /// label or place in the user's list).
-    pub async fn commit_unrecorded(self) -> Result<(), OpsError> {
+    pub async fn commit_unrecorded(mut self) -> Result<(), OpsError> {
+        self.check_own_powers().await?;
         self.tx.commit().await?;
         Ok(())
     }
 
+    /// Refuses, when the actor asked to be warned, a write that leaves them with fewer admin
+    /// powers than they had: their roles are read again inside this transaction.
+    async fn check_own_powers(&mut self) -> Result<(), OpsError> {
+        if !self.actor.keep_own_powers {
+            return Ok(());
+        }
+        let roles = store::roles::effective_roles(&mut *self.tx, &self.actor.user_id).await?;
+        if Powers::of(&roles, in_master(self.actor)).keeps(&self.actor.powers) {
+            Ok(())
+        } else {
+            Err(OpsError::Refused(super::LOSES_OWN_POWERS.to_owned()))
+        }
+    }
+
     /// Records the admin event and commits: both happen, or neither.
     pub async fn commit(mut self, change: Change) -> Result<(), OpsError> {
+        self.check_own_powers().await?;
         let event = AdminEvent {
             realm_id: self.realm,
             operation_type: change.operation.as_str(),

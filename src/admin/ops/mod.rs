@@ -15,6 +15,7 @@ pub mod group_views;
 pub mod groups;
 pub mod keys;
 pub mod layout;
+pub mod partial_import;
 pub mod realm_export;
 pub mod realm_import;
 pub mod realms;
@@ -30,6 +31,11 @@ pub mod users;
 
 use crate::domain::NameError;
 use crate::store::StoreError;
+
+/// The refusal of a write that would take admin powers away from the actor themself, while
+/// they asked to be warned first (`Actor::keep_own_powers`).
+pub const LOSES_OWN_POWERS: &str =
+    "This change takes administrative rights away from your own account.";
 
 /// Why an operation was refused or failed.
 #[derive(Debug, thiserror::Error)]

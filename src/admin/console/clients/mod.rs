@@ -185,6 +185,22 @@ async fn create(posted: Posted, path: web::Path<RealmPath>) -> Result<HttpRespon
         public_client: Some(docker || !form.checked("confidential")),
         ..ClientRepr::default()
     };
+    let existing = ops::clients::list(
+        &console.state,
+        &console.actor,
+        &path.target,
+        None,
+        "",
+        0,
+        1000,
+    )
+    .await?;
+    super::names::ask_on_case_twin(
+        &form,
+        "client",
+        existing.clients.iter().map(|c| c.client_id.as_str()),
+        form.get("client_id"),
+    )?;
     match ops::clients::create(&console.state, &console.actor, &path.target, &repr).await {
         Ok(client) => Ok(console.done(
             &format!(
