@@ -71,12 +71,18 @@ async function main() {
     let fetches = 0;
     let visited = 0;
     while (queue.length > 0 && fetches < MAX_FETCHES) {
-      const url = queue.shift();
+      const asked = queue.shift();
       fetches += 1;
       // Only HTML pages: a download (a zip, a certificate) is not a page to lay out.
-      const response = await pages[1440].request.get(url, { maxRedirects: 0 });
+      const response = await pages[1440].request.get(asked);
       const type = response.headers()["content-type"] ?? "";
       if (response.status() !== 200 || !type.startsWith("text/html")) continue;
+      // A redirect (the realm's root leads to a tab) is laid out where it ends.
+      const url = response.url();
+      if (url !== asked) {
+        if (seen.has(url)) continue;
+        seen.add(url);
+      }
       for (const link of linksIn(await response.text(), url)) {
         if (seen.has(link)) continue;
         seen.add(link);

@@ -99,6 +99,7 @@ async function main() {
     step("a role named as another but for case is created only after a warning");
     await api("POST", `/${realm}/roles`, { name: "deployer" });
     await page.goto(`${root}/${realm}/roles`);
+    await page.locator("summary", { hasText: "Create role" }).click();
     await page.fill("#name", "Deployer");
     await page.getByRole("button", { name: "Create" }).first().click();
     await page.getByRole("heading", { name: "A name that differs only by case" }).waitFor();

@@ -10,7 +10,7 @@ use crate::helpers::{basic, spawn_app, TestApp, ADMIN_PASSWORD, ADMIN_USER};
 
 /// A browser of its own (cookie jar, no redirects) signed in to one realm's console.
 pub(crate) struct Browser {
-    client: reqwest::Client,
+    pub(crate) client: reqwest::Client,
     address: String,
     /// `/admin/{realm}/console`
     root: String,
@@ -64,7 +64,7 @@ impl Browser {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}{}", self.address, self.root, path)
     }
 

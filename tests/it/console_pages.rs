@@ -218,7 +218,7 @@ async fn failures_at_docker_and_oidc_count_towards_the_console_s_lock_as_the_pag
         .send()
         .await
         .unwrap();
-    assert_eq!(oidc.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(oidc.status(), StatusCode::BAD_REQUEST, "invalid_grant");
     let docker =
         app.client
             .get(app.url(
@@ -996,11 +996,12 @@ async fn the_console_exports_and_imports_part_of_a_realm() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("Realm role &#x27;deployer&#x27; already exists"));
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("deployer&#39; already exists")
+            || html.contains("deployer&#x27; already exists"),
+        "{html}"
+    );
     let response = admin
         .post(
             "/team/settings/transfer/import",

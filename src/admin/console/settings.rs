@@ -444,6 +444,9 @@ async fn save(
 ) -> Result<HttpResponse, ConsoleError> {
     let Posted { console, form } = posted;
     let realm = current(&console, &path.target, tab).await?;
+    if !tab.editable(&console.target(&path.target).await?) {
+        return Err(ConsoleError::Forbidden);
+    }
     let mut errors = Errors::default();
     let repr = tab.repr(&form, &mut errors);
     if !errors.is_empty() {
