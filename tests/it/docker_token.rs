@@ -786,14 +786,26 @@ async fn the_compose_download_is_a_zip_with_a_working_bundle() {
         .json()
         .await
         .unwrap();
-    let x5c = jwks["keys"][0]["x5c"][0].as_str().unwrap();
-    assert_eq!(
-        chain
-            .lines()
-            .filter(|l| !l.starts_with("-----"))
-            .collect::<String>(),
-        x5c
-    );
+    let mut bundled: Vec<String> = chain
+        .split("-----END CERTIFICATE-----")
+        .map(|pem| {
+            pem.lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>()
+        })
+        .filter(|der| !der.is_empty())
+        .collect();
+    let mut published: Vec<String> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["use"] == "sig")
+        .map(|k| k["x5c"][0].as_str().unwrap().to_owned())
+        .collect();
+    bundled.sort();
+    published.sort();
+    assert_eq!(bundled.len(), 2, "the active key and the next key");
+    assert_eq!(bundled, published, "the bundle carries every signing key");
     assert!(read("certs/localhost.key").contains("PRIVATE KEY"));
 }
 

@@ -356,7 +356,11 @@ fn a_sqlite_installation_moves_to_postgresql_with_its_keys_users_and_tokens() {
     let server = Server::start(dir.path(), &serve_sqlite, &ADMIN_ENV);
     let (identity, refresh, listed) = populate(&server);
     let kids_before = kids(&server, "team");
-    assert_eq!(kids_before.len(), 2, "an active and a passive key");
+    assert_eq!(
+        kids_before.len(),
+        3,
+        "the rotated-out key (passive), the active key and the next key"
+    );
     drop(server);
 
     let postgres_url = block_on(postgres::new_database());
