@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 
 threads=${TEST_THREADS:-4}
 scripts/install-test-deps.sh
+# playwright-core for the Chromium scripts, before the tests that use it run side by side.
+[[ -e tests/e2e/node_modules/playwright-core/package.json ]] ||
+    (cd tests/e2e && npm ci --no-audit --no-fund)
 cargo test --locked --all-targets -- --test-threads="$threads"
 # The second pass leaves out the modules whose databases do not depend on the backend: they
 # run on PostgreSQL (replicas, failover, the move to PostgreSQL), on SQLite (backups) or on

@@ -9,6 +9,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::helpers::{ADMIN_PASSWORD, ADMIN_USER};
@@ -35,8 +36,11 @@ pub fn require(program: &str, hint: &str) {
     );
 }
 
-/// Installs playwright-core from the lock file unless it is there.
+/// Installs playwright-core from the lock file unless it is there. Tests run in parallel, so
+/// one installs while the others wait: two `npm ci` in one directory delete each other's files.
 pub fn ensure_playwright() {
+    static INSTALLING: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
     let dir = e2e_dir();
     if dir
         .join("node_modules/playwright-core/package.json")
