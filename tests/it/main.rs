@@ -23,6 +23,7 @@ mod fidelity_credentials;
 mod fidelity_import;
 mod fidelity_layout;
 mod fidelity_oidc;
+mod fidelity_partial_import;
 mod fidelity_recorded_admin;
 mod fidelity_recorded_oidc;
 mod fidelity_sessions;

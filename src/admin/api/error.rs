@@ -18,6 +18,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// 412 `{"errorMessage": ...}`.
+    #[error("{0}")]
+    PreconditionFailed(String),
     #[error("{0}")]
     BadRequest(String),
     /// A field the user profile refuses: 400 `{"field", "errorMessage", "params": [field]}`.
@@ -45,6 +48,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::BadRequest(_)
             | ApiError::InvalidRepresentation(_)
             | ApiError::Field { .. }
@@ -55,7 +59,9 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let body = match self {
-            ApiError::Conflict(message) | ApiError::BadRequest(message) => {
+            ApiError::Conflict(message)
+            | ApiError::PreconditionFailed(message)
+            | ApiError::BadRequest(message) => {
                 json!({"errorMessage": message})
             }
             ApiError::Field { field, message } => {
@@ -79,6 +85,7 @@ impl From<OpsError> for ApiError {
         match err {
             OpsError::Invalid(message) => ApiError::BadRequest(message),
             OpsError::Conflict(message) => ApiError::Conflict(message),
+            OpsError::Precondition(message) => ApiError::PreconditionFailed(message),
             OpsError::NotFound(message) if message.contains(' ') => {
                 ApiError::NotFound(message.to_owned())
             }

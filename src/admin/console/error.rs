@@ -102,9 +102,9 @@ impl ConsoleError {
 impl From<OpsError> for ConsoleError {
     fn from(err: OpsError) -> Self {
         match err {
-            OpsError::Invalid(message) | OpsError::Conflict(message) => {
-                ConsoleError::BadRequest(message)
-            }
+            OpsError::Invalid(message)
+            | OpsError::Conflict(message)
+            | OpsError::Precondition(message) => ConsoleError::BadRequest(message),
             OpsError::NotFound(what) => ConsoleError::NotFound(
                 what.trim_start_matches("Could not find ")
                     .trim_end_matches(" by id")

@@ -138,7 +138,9 @@ impl Errors {
             OpsError::Refused(message) if message == crate::admin::ops::LOSES_OWN_POWERS => {
                 return Err(ConsoleError::LosesOwnPowers)
             }
-            OpsError::Invalid(message) | OpsError::Conflict(message) => message,
+            OpsError::Invalid(message)
+            | OpsError::Conflict(message)
+            | OpsError::Precondition(message) => message,
             OpsError::Refused(message) => message.to_owned(),
             other => return Err(other.into()),
         };

@@ -44,6 +44,10 @@ pub enum OpsError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// A request whose precondition fails (Keycloak's 412, as for client roles of a client
+    /// that does not exist).
+    #[error("{0}")]
+    Precondition(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     /// A field Keycloak's user profile refuses: answered with the field, the message key and

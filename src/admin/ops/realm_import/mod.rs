@@ -10,7 +10,7 @@
 //! that goes away stops the import: the hashing futures are dropped with the request.
 
 mod clients;
-mod passwords;
+pub(super) mod passwords;
 mod roles;
 mod users;
 

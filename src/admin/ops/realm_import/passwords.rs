@@ -15,7 +15,7 @@ use crate::state::AppState;
 const HASHES_IN_FLIGHT: usize = 4;
 
 /// A password ready to store.
-pub(super) struct Password {
+pub(in crate::admin::ops) struct Password {
     pub phc: String,
     pub temporary: bool,
     /// The credential's `userLabel`.
@@ -31,7 +31,7 @@ enum Source {
 /// the users' order; stored hashes are checked before any plain password is hashed. A hash
 /// of an algorithm keywarden does not know (a Keycloak extension's) is left out and noted in
 /// `left_out`: the user comes without a password, as on a Keycloak without that extension.
-pub(super) async fn prepare(
+pub(in crate::admin::ops) async fn prepare(
     state: &AppState,
     users: &[UserRepr],
     left_out: &mut Vec<String>,

@@ -1,0 +1,241 @@
+//! What of a partial import the realm already holds, read before anything is written, and the
+//! checks Keycloak makes then: client roles need their client, FAIL refuses the first name
+//! taken, and every composite names a role that exists or is imported.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{client_roles, realm_roles, PartialImportRepr};
+use crate::admin::ops::access::Actor;
+use crate::admin::ops::{clients, groups, roles, users, OpsError};
+use crate::admin::repr::GroupRepr;
+use crate::state::AppState;
+use crate::store::users::UserFilter;
+
+/// The ids of the realm's resources that the import names.
+#[derive(Debug, Default)]
+pub(super) struct Existing {
+    /// Realm role name to role id.
+    pub realm_roles: HashMap<String, String>,
+    /// clientId to the client's internal id, for the clients the import names.
+    pub clients: HashMap<String, String>,
+    /// (clientId, role name) to role id, for the clients the import gives roles to.
+    pub client_roles: HashMap<(String, String), String>,
+    /// Group path to group id.
+    pub groups: HashMap<String, String>,
+    /// Username (lower case) or email to user id.
+    pub users: HashMap<String, String>,
+}
+
+/// The path Keycloak looks a partial import's group up by: its `path`, else `/name`.
+pub(super) fn group_path(group: &GroupRepr) -> String {
+    match group.path.as_deref().map(str::trim) {
+        Some(path) if !path.is_empty() => format!("/{}", path.trim_start_matches('/')),
+        _ => format!("/{}", group.name.as_deref().unwrap_or_default()),
+    }
+}
+
+impl Existing {
+    /// Reads what the realm holds of the names in `repr`.
+    pub async fn read(
+        state: &AppState,
+        actor: &Actor,
+        realm: &str,
+        repr: &PartialImportRepr,
+    ) -> Result<Existing, OpsError> {
+        let mut found = Existing::default();
+        // Only what the import touches is read, so that an admin who may create users but
+        // not see clients can still import users.
+        let has_roles = realm_roles(repr).next().is_some() || client_roles(repr).next().is_some();
+        if has_roles {
+            found.realm_roles = roles::list(state, actor, realm)
+                .await?
+                .into_iter()
+                .map(|(r, _)| (r.name, r.id.to_string()))
+                .collect();
+        }
+        let role_clients = repr.roles.iter().flat_map(|r| r.client.iter().flatten());
+        let mut named: HashSet<&str> = role_clients.map(|(client, _)| client.as_str()).collect();
+        for role in realm_roles(repr).chain(client_roles(repr).map(|(_, r)| r)) {
+            let parts = role
+                .composites
+                .iter()
+                .flat_map(|c| c.client.iter().flatten());
+            named.extend(parts.map(|(client, _)| client.as_str()));
+        }
+        for user in repr.users.iter().flatten() {
+            named.extend(user.client_roles.iter().flatten().map(|(c, _)| c.as_str()));
+        }
+        let imported = repr.clients.iter().flatten();
+        let looked_up: HashSet<&str> = imported
+            .filter_map(|c| c.client_id.as_deref())
+            .chain(named.iter().copied())
+            .collect();
+        for client_id in looked_up {
+            let listing = clients::list(state, actor, realm, Some(client_id), "", 0, 1).await?;
+            if let Some(c) = listing.clients.into_iter().next() {
+                found.clients.insert(client_id.to_owned(), c.id.to_string());
+            }
+        }
+        for client_id in named {
+            let Some(id) = found.clients.get(client_id).cloned() else {
+                continue;
+            };
+            for (role, _) in clients::roles(state, actor, realm, &id).await? {
+                found
+                    .client_roles
+                    .insert((client_id.to_owned(), role.name), role.id.to_string());
+            }
+        }
+        if repr.groups.as_ref().is_some_and(|g| !g.is_empty()) {
+            let all = groups::all(state, actor, realm).await?;
+            for group in &all {
+                if let Some(path) = crate::store::groups::path_of(&group.id, &all) {
+                    found.groups.insert(path, group.id.to_string());
+                }
+            }
+        }
+        for user in repr.users.iter().flatten() {
+            let username = user.username.as_deref().unwrap_or_default().to_lowercase();
+            let email = user
+                .email
+                .as_deref()
+                .map(str::trim)
+                .filter(|e| !e.is_empty());
+            let by_username = UserFilter {
+                username: Some(username.clone()),
+                exact: true,
+                ..UserFilter::default()
+            };
+            let by_email = email.map(|email| UserFilter {
+                email: Some(email.to_owned()),
+                exact: true,
+                ..UserFilter::default()
+            });
+            for (key, filter) in [(username.clone(), Some(by_username))]
+                .into_iter()
+                .chain(email.map(|e| (e.to_lowercase(), by_email)))
+            {
+                let Some(filter) = filter else { continue };
+                if let Some(u) = users::list(state, actor, realm, &filter, 0, 1)
+                    .await?
+                    .into_iter()
+                    .next()
+                {
+                    found.users.insert(key, u.id.to_string());
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The id of the user the import's user would clash with: same username, or same email
+    /// (keywarden, like Keycloak by default, allows no duplicate emails).
+    pub fn user_id(&self, user: &crate::admin::repr::UserRepr) -> Option<&str> {
+        let username = user.username.as_deref().unwrap_or_default().to_lowercase();
+        self.users
+            .get(&username)
+            .or_else(|| {
+                user.email
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .and_then(|e| self.users.get(&e.to_lowercase()))
+            })
+            .map(String::as_str)
+    }
+
+    /// Whether the client `client_id` exists or is among the import's clients.
+    pub fn client_known(&self, repr: &PartialImportRepr, client_id: &str) -> bool {
+        self.clients.contains_key(client_id)
+            || repr
+                .clients
+                .iter()
+                .flatten()
+                .any(|c| c.client_id.as_deref() == Some(client_id))
+    }
+
+    /// Client roles need a client that exists or is imported (Keycloak answers 412).
+    pub fn check_role_clients(&self, repr: &PartialImportRepr) -> Result<(), OpsError> {
+        let keys = repr.roles.iter().flat_map(|r| r.client.iter().flatten());
+        for (client_id, _) in keys {
+            if !self.client_known(repr, client_id) {
+                return Err(OpsError::Precondition(format!(
+                    "Can not import client roles for nonexistent client named {client_id}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every client role a user of the import is given exists or is imported, so that no
+    /// user is half written.
+    pub fn check_user_mappings(&self, repr: &PartialImportRepr) -> Result<(), OpsError> {
+        for user in repr.users.iter().flatten() {
+            for (client_id, names) in user.client_roles.iter().flatten() {
+                if !self.client_known(repr, client_id) {
+                    return Err(OpsError::Invalid(format!(
+                        "Unable to find client role mappings for client: {client_id}"
+                    )));
+                }
+                for name in names {
+                    let key = (client_id.clone(), name.clone());
+                    let imported = client_roles(repr)
+                        .any(|(c, r)| c == client_id && r.name.as_deref() == Some(name));
+                    if !self.client_roles.contains_key(&key) && !imported {
+                        return Err(OpsError::Invalid(format!(
+                            "Could not find role '{name}' of client '{client_id}'"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The first name of the import that is taken, in Keycloak's words and order (clients,
+    /// realm roles, client roles, groups, users), for FAIL.
+    pub fn first_taken(&self, repr: &PartialImportRepr) -> Option<String> {
+        let clients = repr.clients.iter().flatten().find_map(|c| {
+            let name = c.client_id.as_deref().unwrap_or_default();
+            self.clients
+                .contains_key(name)
+                .then(|| format!("Client id '{name}' already exists"))
+        });
+        let realm = || {
+            realm_roles(repr).find_map(|r| {
+                let name = r.name.as_deref().unwrap_or_default();
+                self.realm_roles
+                    .contains_key(name)
+                    .then(|| format!("Realm role '{name}' already exists."))
+            })
+        };
+        let client = || {
+            client_roles(repr).find_map(|(client, r)| {
+                let name = r.name.as_deref().unwrap_or_default();
+                self.client_roles
+                    .contains_key(&(client.to_owned(), name.to_owned()))
+                    .then(|| format!("Client role '{name}' for client '{client}' already exists."))
+            })
+        };
+        let group = || {
+            repr.groups.iter().flatten().find_map(|g| {
+                let path = group_path(g);
+                self.groups
+                    .contains_key(&path)
+                    .then(|| format!("Group '{path}' already exists"))
+            })
+        };
+        let user = || {
+            repr.users.iter().flatten().find_map(|u| {
+                let name = u.username.as_deref().unwrap_or_default().to_lowercase();
+                self.user_id(u)
+                    .map(|_| format!("User with user name {name} already exists."))
+            })
+        };
+        clients
+            .or_else(realm)
+            .or_else(client)
+            .or_else(group)
+            .or_else(user)
+    }
+}
