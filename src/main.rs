@@ -8,6 +8,7 @@ use keywarden::Application;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
+    limit_malloc_arenas();
     let args = match rewrite_legacy_args(std::env::args().collect()) {
         Ok(args) => args,
         Err(err) => return fail(&err),
@@ -28,6 +29,20 @@ fn main() -> ExitCode {
             Ok(())
         }),
         command => serve(Cli { command }),
+    }
+}
+
+/// glibc gives threads that allocate at once their own malloc arenas (up to eight per core),
+/// and memory freed in one stays there: with two, the resident set under load is about 6 MiB
+/// lower at no cost in throughput (`bench/run.sh --only realistic`). `MALLOC_ARENA_MAX` in
+/// the environment still decides when it is set.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only tunes the allocator, and no other thread runs yet.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
     }
 }
 

@@ -262,6 +262,70 @@ async fn the_token_endpoint_applies_deny_address_and_attribute_rules() {
 }
 
 #[tokio::test]
+async fn an_attribute_placeholder_gives_each_user_their_team_s_namespace() {
+    let app = spawn_app().await;
+    let client = team(&app).await;
+    let policy = json!({"mode": "rules", "rules": [
+        {"repository": "${attr:team}/**", "who": "authenticated", "actions": ["pull", "push"]},
+    ]});
+    assert_eq!(put_policy(&app, &client, &policy).await.status(), 204);
+    assert_eq!(
+        get_policy(&app, &client).await["rules"][0]["repository"],
+        "${attr:team}/**"
+    );
+    assert_eq!(
+        granted(&app, Some("alice"), "repository:web/site:pull,push", &[]).await,
+        ["pull", "push"]
+    );
+    assert_eq!(
+        granted(&app, Some("alice"), "repository:ops/db:pull,push", &[]).await,
+        Vec::<String>::new(),
+        "another team's namespace"
+    );
+    assert_eq!(
+        granted(&app, Some("bob"), "repository:web/site:pull", &[]).await,
+        Vec::<String>::new(),
+        "no attribute, no namespace"
+    );
+
+    let glob_value = app
+        .admin(Method::GET, "/team/users?username=bob&exact=true", None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = app
+        .admin(
+            Method::PUT,
+            &format!("/team/users/{glob_value}"),
+            Some(json!({"attributes": {"team": ["*", "ops"]}})),
+        )
+        .await;
+    assert_eq!(response.status(), 204);
+    assert_eq!(
+        granted(&app, Some("bob"), "repository:web/site:pull", &[]).await,
+        Vec::<String>::new(),
+        "a value is taken literally, never as a glob"
+    );
+    assert_eq!(
+        granted(&app, Some("bob"), "repository:ops/db:pull", &[]).await,
+        ["pull"],
+        "each value of the attribute is tried"
+    );
+
+    for bad in ["${attr:}/x", "${group}/${attr:team}", "${labels:team}/*"] {
+        let policy = json!({"mode": "rules", "rules": [
+            {"repository": bad, "who": "authenticated", "actions": ["pull"]},
+        ]});
+        let response = put_policy(&app, &client, &policy).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test]
 async fn with_proxy_headers_the_forwarded_address_decides() {
     let app = spawn_app_with(|s| s.proxy_headers = true).await;
     let client = team(&app).await;

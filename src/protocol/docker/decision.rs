@@ -7,7 +7,7 @@
 //! its pattern, and its pattern is matched at most once per scope. The walk stops when every
 //! action is denied or granted with no deny rule left to come.
 
-use super::pattern::Name;
+use super::pattern::{Binding, Name};
 use super::policy::{AccessPolicy, Effect, Rule, Subject, Target};
 use super::scope::Scope;
 
@@ -149,13 +149,18 @@ fn targets(rule: &Rule, subject: &Subject, scope: &Scope, name: &Name) -> bool {
         Target::Catalog => scope.is_catalog(),
         Target::Repository(pattern) if scope.is_repository() => {
             let username = subject.username.as_deref();
-            if pattern.uses_group() {
-                subject
+            match pattern.binding() {
+                Binding::None => pattern.matches(name, username, None),
+                Binding::Group => subject
                     .groups
                     .iter()
-                    .any(|g| pattern.matches(name, username, Some(&g.name)))
-            } else {
-                pattern.matches(name, username, None)
+                    .any(|g| pattern.matches(name, username, Some(&g.name))),
+                Binding::Attribute(attribute) => subject
+                    .attributes
+                    .get(attribute)
+                    .into_iter()
+                    .flatten()
+                    .any(|value| pattern.matches(name, username, Some(value))),
             }
         }
         Target::Repository(_) => false,

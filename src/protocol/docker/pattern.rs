@@ -1,7 +1,9 @@
 //! Repository globs of the access policy, matched in time linear in pattern x name.
 //!
-//! `*` and `?` stay within one path segment, `**` crosses `/`; `${username}` and `${group}`
-//! stand for a value that is taken literally (never as glob characters). Matching walks the
+//! `*` and `?` stay within one path segment, `**` crosses `/`; `${username}`, `${group}` and
+//! `${attr:NAME}` stand for a value that is taken literally (never as glob characters). A
+//! pattern binds at most one of `${group}` and `${attr:NAME}`, tried with each of the user's
+//! groups or each value of the attribute. Matching walks the
 //! pattern once, token by token, over the set of name positions reachable so far, kept as a
 //! bit set: every token costs a few word operations per 64 characters of the name. There is
 //! no recursion and no backtracking, so no pattern can make a match slow or deep.
@@ -24,10 +26,26 @@ enum Token {
     OneChar,
     Username,
     Group,
+    Attribute(String),
+}
+
+/// The longest attribute name a `${attr:NAME}` placeholder may hold.
+const MAX_ATTRIBUTE_NAME: usize = 64;
+
+/// What a pattern's one multi-valued placeholder is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding<'a> {
+    /// No `${group}` nor `${attr:NAME}`.
+    None,
+    /// `${group}`: each of the user's group names.
+    Group,
+    /// `${attr:NAME}`: each value of the user's attribute NAME.
+    Attribute(&'a str),
 }
 
 impl Pattern {
-    /// Compiles a glob; `${...}` must be `${username}` or `${group}`.
+    /// Compiles a glob; `${...}` must be `${username}`, `${group}` or `${attr:NAME}` (NAME of
+    /// letters, digits, `_`, `-` and `.`), and a pattern binds at most one of the latter two.
     pub fn parse(source: &str) -> Result<Pattern, String> {
         let source = source.trim();
         if source.is_empty() {
@@ -42,9 +60,14 @@ impl Pattern {
             } else if let Some(after) = rest.strip_prefix("${group}") {
                 tokens.push(Token::Group);
                 rest = after;
+            } else if let Some(after) = rest.strip_prefix("${attr:") {
+                let (name, after) = attribute_name(after)
+                    .ok_or_else(|| format!("'{source}': ${{attr:NAME}} needs NAME of up to {MAX_ATTRIBUTE_NAME} letters, digits, '_', '-' or '.'"))?;
+                tokens.push(Token::Attribute(name.to_owned()));
+                rest = after;
             } else if rest.starts_with("${") {
                 return Err(format!(
-                    "unknown placeholder in '{source}': only ${{username}} and ${{group}} exist"
+                    "unknown placeholder in '{source}': only ${{username}}, ${{group}} and ${{attr:NAME}} exist"
                 ));
             } else if let Some(after) = rest.strip_prefix("**") {
                 tokens.push(Token::AnyAcrossSegments);
@@ -58,10 +81,17 @@ impl Pattern {
                 rest = &rest[c.len_utf8()..];
             }
         }
-        Ok(Pattern {
+        let pattern = Pattern {
             source: source.to_owned(),
             tokens,
-        })
+        };
+        let bindings = pattern.tokens.iter().filter_map(Token::binding);
+        if bindings.clone().any(|b| Some(b) != bindings.clone().next()) {
+            return Err(format!(
+                "'{source}' binds more than one of ${{group}} and ${{attr:NAME}}: a pattern uses one"
+            ));
+        }
+        Ok(pattern)
     }
 
     /// The pattern as written.
@@ -79,14 +109,18 @@ impl Pattern {
         Ok(())
     }
 
-    /// Whether the pattern holds `${group}`.
-    pub fn uses_group(&self) -> bool {
-        self.tokens.contains(&Token::Group)
+    /// The pattern's multi-valued placeholder, if any.
+    pub fn binding(&self) -> Binding<'_> {
+        self.tokens
+            .iter()
+            .find_map(Token::binding)
+            .unwrap_or(Binding::None)
     }
 
-    /// Matches `name` with the placeholders bound; a pattern with a placeholder whose value is
-    /// missing or empty never matches.
-    pub fn matches(&self, name: &Name, username: Option<&str>, group: Option<&str>) -> bool {
+    /// Matches `name` with the placeholders bound (`bound` is the value of the pattern's
+    /// [`Binding`]); a pattern with a placeholder whose value is missing or empty never
+    /// matches.
+    pub fn matches(&self, name: &Name, username: Option<&str>, bound: Option<&str>) -> bool {
         let mut reached = Positions::start(name);
         for token in &self.tokens {
             match token {
@@ -94,11 +128,11 @@ impl Pattern {
                 Token::OneChar => reached.step_masked(&name.not_slash),
                 Token::AnyInSegment => reached.extend_within_segment(&name.not_slash),
                 Token::AnyAcrossSegments => reached.extend_to_end(name.len),
-                Token::Username | Token::Group => {
+                Token::Username | Token::Group | Token::Attribute(_) => {
                     let value = if *token == Token::Username {
                         username
                     } else {
-                        group
+                        bound
                     };
                     let Some(value) = value.filter(|v| !v.is_empty()) else {
                         return false;
@@ -114,6 +148,27 @@ impl Pattern {
         }
         reached.contains(name.len)
     }
+}
+
+impl Token {
+    fn binding(&self) -> Option<Binding<'_>> {
+        match self {
+            Token::Group => Some(Binding::Group),
+            Token::Attribute(name) => Some(Binding::Attribute(name)),
+            _ => None,
+        }
+    }
+}
+
+/// The attribute name at the start of `rest` (up to its `}`), and what follows the `}`.
+fn attribute_name(rest: &str) -> Option<(&str, &str)> {
+    let (name, after) = rest.split_once('}')?;
+    let valid = !name.is_empty()
+        && name.len() <= MAX_ATTRIBUTE_NAME
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    valid.then_some((name, after))
 }
 
 /// A repository name prepared for matching against many patterns: for each character
@@ -312,7 +367,7 @@ mod tests {
                 (0..=name.len()).any(|skip| reference(rest, &name[skip..], username, group))
             }
             Token::Username => literal(username),
-            Token::Group => literal(group),
+            Token::Group | Token::Attribute(_) => literal(group),
         }
     }
 
@@ -338,6 +393,38 @@ mod tests {
         assert!(p.matches(&Name::new("*/app"), Some("*"), None));
         assert!(!p.matches(&Name::new("/app"), Some(""), None));
         assert!(!p.matches(&Name::new("x/app"), None, None));
+    }
+
+    #[test]
+    fn an_attribute_placeholder_binds_one_value_at_a_time() {
+        let p = Pattern::parse("${attr:team}/**").unwrap();
+        assert_eq!(p.binding(), Binding::Attribute("team"));
+        assert!(p.matches(&Name::new("web/app"), Some("alice"), Some("web")));
+        assert!(!p.matches(&Name::new("web/app"), Some("alice"), Some("w*")));
+        assert!(!p.matches(&Name::new("/app"), Some("alice"), Some("")));
+        let twice = Pattern::parse("${attr:team}/${attr:team}-*").unwrap();
+        assert!(twice.matches(&Name::new("ops/ops-db"), None, Some("ops")));
+        assert_eq!(
+            Pattern::parse("${group}/*").unwrap().binding(),
+            Binding::Group
+        );
+        assert_eq!(Pattern::parse("lib/*").unwrap().binding(), Binding::None);
+    }
+
+    #[test]
+    fn attribute_placeholders_are_checked_when_written() {
+        for bad in ["${attr:}/x", "${attr:a b}/x", "${attr:team", "${attr:t/x}"] {
+            let err = Pattern::parse(bad).unwrap_err();
+            assert!(err.contains("${attr:NAME} needs NAME"), "{bad}: {err}");
+        }
+        let long = format!("${{attr:{}}}", "a".repeat(MAX_ATTRIBUTE_NAME + 1));
+        assert!(Pattern::parse(&long).is_err());
+        for both in ["${group}/${attr:team}", "${attr:a}/${attr:b}"] {
+            let err = Pattern::parse(both).unwrap_err();
+            assert!(err.contains("binds more than one"), "{both}: {err}");
+        }
+        let err = Pattern::parse("${labels:team}").unwrap_err();
+        assert!(err.contains("${attr:NAME}"), "{err}");
     }
 
     #[test]
