@@ -391,3 +391,58 @@ async fn users_arrive_with_keycloak_s_stored_hashes_and_sign_in() {
         assert_eq!(token.status(), StatusCode::OK, "{username} signs in");
     }
 }
+
+#[tokio::test]
+async fn groups_arrive_with_subgroups_and_role_mappings_that_reach_members() {
+    let app = spawn_app().await;
+    app.create_realm("development").await;
+    let file = json!({
+        "ifResourceExists": "SKIP",
+        "clients": [{"clientId": "registry", "protocol": "docker-v2"}],
+        "roles": {"realm": [{"name": "dev"}], "client": {"registry": [{"name": "push"}]}},
+        "groups": [{"name": "team", "path": "/team", "realmRoles": ["dev"],
+                    "subGroups": [{"name": "web", "path": "/team/web",
+                                   "clientRoles": {"registry": ["push"]},
+                                   "subGroups": [{"name": "ui", "path": "/team/web/ui"}]}]}],
+        "users": [{"username": "ann", "enabled": true, "groups": ["/team/web/ui"]}],
+    });
+    let (status, results) = partial_import(&app, "development", file.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{results}");
+    assert_eq!(result(&results, "GROUP", "team")["action"], "ADDED");
+
+    let users = json_of(&app, "/development/users?username=ann&exact=true").await;
+    let ann = users[0]["id"].as_str().unwrap();
+    let effective = json_of(
+        &app,
+        &format!("/development/users/{ann}/role-mappings/realm/composite"),
+    )
+    .await;
+    assert!(
+        effective
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "dev"),
+        "a member of a subgroup holds the top group's role: {effective}"
+    );
+    let registry = client_uuid(&app, "development", "registry").await;
+    let client_effective = json_of(
+        &app,
+        &format!("/development/users/{ann}/role-mappings/clients/{registry}/composite"),
+    )
+    .await;
+    assert_eq!(client_effective[0]["name"], "push", "{client_effective}");
+
+    let (status, again) = partial_import(&app, "development", file).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(result(&again, "GROUP", "team")["action"], "SKIPPED");
+    assert_eq!(again["added"], 0, "{again}");
+
+    let unknown = json!({"groups": [{"name": "ops", "subGroups": [
+        {"name": "db", "realmRoles": ["no-such-role"]}]}]});
+    let (status, body) = partial_import(&app, "development", unknown).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errorMessage"], "Could not find role 'no-such-role'");
+    let groups = json_of(&app, "/development/groups?search=ops").await;
+    assert_eq!(groups, json!([]), "nothing is half written");
+}

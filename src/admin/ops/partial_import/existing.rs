@@ -4,9 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{client_roles, realm_roles, PartialImportRepr};
+use super::{client_roles, groups, realm_roles, PartialImportRepr};
 use crate::admin::ops::access::Actor;
-use crate::admin::ops::{clients, groups, roles, users, OpsError};
+use crate::admin::ops::{clients, roles, users, OpsError};
 use crate::admin::repr::GroupRepr;
 use crate::state::AppState;
 use crate::store::users::UserFilter;
@@ -16,6 +16,9 @@ use crate::store::users::UserFilter;
 pub(super) struct Existing {
     /// Realm role name to role id.
     pub realm_roles: HashMap<String, String>,
+    /// Whether `realm_roles` was read (an import without roles, by an admin who may not view
+    /// the realm, leaves the realm roles its users and groups name to the mapping itself).
+    pub realm_roles_read: bool,
     /// clientId to the client's internal id, for the clients the import names.
     pub clients: HashMap<String, String>,
     /// (clientId, role name) to role id, for the clients the import gives roles to.
@@ -46,12 +49,23 @@ impl Existing {
         // Only what the import touches is read, so that an admin who may create users but
         // not see clients can still import users.
         let has_roles = realm_roles(repr).next().is_some() || client_roles(repr).next().is_some();
-        if has_roles {
-            found.realm_roles = roles::list(state, actor, realm)
-                .await?
-                .into_iter()
-                .map(|(r, _)| (r.name, r.id.to_string()))
-                .collect();
+        let users = repr.users.iter().flatten();
+        let maps_realm_roles = users
+            .map(|u| &u.realm_roles)
+            .chain(groups::all(repr).map(|g| &g.realm_roles))
+            .any(|r| r.as_ref().is_some_and(|r| !r.is_empty()));
+        if has_roles || maps_realm_roles {
+            match roles::list(state, actor, realm).await {
+                Ok(listed) => {
+                    found.realm_roles_read = true;
+                    found.realm_roles = listed
+                        .into_iter()
+                        .map(|(r, _)| (r.name, r.id.to_string()))
+                        .collect();
+                }
+                Err(OpsError::Forbidden) if !has_roles => {}
+                Err(err) => return Err(err),
+            }
         }
         let role_clients = repr.roles.iter().flat_map(|r| r.client.iter().flatten());
         let mut named: HashSet<&str> = role_clients.map(|(client, _)| client.as_str()).collect();
@@ -64,6 +78,9 @@ impl Existing {
         }
         for user in repr.users.iter().flatten() {
             named.extend(user.client_roles.iter().flatten().map(|(c, _)| c.as_str()));
+        }
+        for group in groups::all(repr) {
+            named.extend(group.client_roles.iter().flatten().map(|(c, _)| c.as_str()));
         }
         let imported = repr.clients.iter().flatten();
         let looked_up: HashSet<&str> = imported
@@ -87,7 +104,7 @@ impl Existing {
             }
         }
         if repr.groups.as_ref().is_some_and(|g| !g.is_empty()) {
-            let all = groups::all(state, actor, realm).await?;
+            let all = crate::admin::ops::groups::all(state, actor, realm).await?;
             for group in &all {
                 if let Some(path) = crate::store::groups::path_of(&group.id, &all) {
                     found.groups.insert(path, group.id.to_string());
@@ -167,11 +184,23 @@ impl Existing {
         Ok(())
     }
 
-    /// Every client role a user of the import is given exists or is imported, so that no
-    /// user is half written.
-    pub fn check_user_mappings(&self, repr: &PartialImportRepr) -> Result<(), OpsError> {
-        for user in repr.users.iter().flatten() {
-            for (client_id, names) in user.client_roles.iter().flatten() {
+    /// Every role a user or group of the import is given exists or is imported, so that
+    /// nothing is half written.
+    pub fn check_mappings(&self, repr: &PartialImportRepr) -> Result<(), OpsError> {
+        let users = repr
+            .users
+            .iter()
+            .flatten()
+            .map(|u| (&u.realm_roles, &u.client_roles));
+        let groups = groups::all(repr).map(|g| (&g.realm_roles, &g.client_roles));
+        for (realm, clients) in users.chain(groups) {
+            for name in realm.iter().flatten() {
+                let imported = realm_roles(repr).any(|r| r.name.as_deref() == Some(name));
+                if self.realm_roles_read && !self.realm_roles.contains_key(name) && !imported {
+                    return Err(OpsError::Invalid(format!("Could not find role '{name}'")));
+                }
+            }
+            for (client_id, names) in clients.iter().flatten() {
                 if !self.client_known(repr, client_id) {
                     return Err(OpsError::Invalid(format!(
                         "Unable to find client role mappings for client: {client_id}"

@@ -1,6 +1,6 @@
 //! Keycloak's partial import (`POST /admin/realms/{realm}/partialImport`): clients, realm
-//! and client roles (with their composites), top-level groups and users (with their client
-//! role mappings) from a representation, each added, skipped or overwritten when one of the
+//! and client roles (with their composites), groups (with their subgroups and role mappings)
+//! and users (with their passwords and role mappings) from a representation, each added, skipped or overwritten when one of the
 //! same name exists (`ifResourceExists`: FAIL, SKIP or OVERWRITE), answered with Keycloak's
 //! results and messages. Each resource goes through the operation the admin API uses for it,
 //! with its permission checks, so nobody imports more than they could create by hand. Every
@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 mod existing;
+mod groups;
 mod roles;
 mod users;
 
@@ -110,7 +111,7 @@ fn count(repr: &PartialImportRepr) -> usize {
     realm_roles(repr).count()
         + client_roles(repr).count()
         + repr.clients.as_ref().map_or(0, Vec::len)
-        + repr.groups.as_ref().map_or(0, Vec::len)
+        + groups::all(repr).count()
         + repr.users.as_ref().map_or(0, Vec::len)
 }
 
@@ -120,7 +121,7 @@ fn check_names(repr: &PartialImportRepr) -> Result<(), OpsError> {
     let nameless = |name: Option<&String>| name.is_none_or(|n| n.trim().is_empty());
     let (mut clients, mut groups, mut users) = (
         repr.clients.iter().flatten(),
-        repr.groups.iter().flatten(),
+        groups::all(repr),
         repr.users.iter().flatten(),
     );
     let refusals = [
@@ -174,7 +175,7 @@ pub async fn import(
         }
     }
     roles::check_composites(repr, &found)?;
-    found.check_user_mappings(repr)?;
+    found.check_mappings(repr)?;
     let overwrite = policy == IfExists::Overwrite;
     let passwords = users::prepare(state, repr, &found, overwrite).await?;
     let mut results = ImportResults::default();
@@ -200,20 +201,8 @@ pub async fn import(
     }
     let roles = roles::import(state, actor, realm, repr, &found, &clients, overwrite).await?;
     results.extend(roles);
-    for group in repr.groups.iter().flatten() {
-        let name = group.name.as_deref().unwrap_or_default();
-        match found.groups.get(&existing::group_path(group)) {
-            Some(id) if overwrite => {
-                super::groups::update(state, actor, realm, id, group).await?;
-                results.push("OVERWRITTEN", "GROUP", name, id.clone());
-            }
-            Some(id) => results.push("SKIPPED", "GROUP", name, id.clone()),
-            None => {
-                let created = super::groups::create(state, actor, realm, None, group).await?;
-                results.push("ADDED", "GROUP", name, created.id.to_string());
-            }
-        }
-    }
+    let groups = groups::import(state, actor, realm, repr, &found, &clients, overwrite).await?;
+    results.extend(groups);
     let users = users::import(state, actor, realm, repr, &found, overwrite, passwords).await?;
     results.extend(users);
     Ok(results)
