@@ -87,13 +87,15 @@ async fn import(app: &TestApp, body: Value) -> reqwest::Response {
     app.admin(Method::POST, "", Some(body)).await
 }
 
-async fn get(app: &TestApp, path: &str) -> Value {
+/// The admin API's JSON answer to a GET of `path`, which must be 200.
+pub async fn get(app: &TestApp, path: &str) -> Value {
     let response = app.admin(Method::GET, path, None).await;
     assert_eq!(response.status(), StatusCode::OK, "GET {path}");
     response.json().await.unwrap()
 }
 
-async fn client_uuid(app: &TestApp, realm: &str, client_id: &str) -> String {
+/// The internal id of the client `client_id` of `realm`.
+pub async fn client_uuid(app: &TestApp, realm: &str, client_id: &str) -> String {
     let clients = get(app, &format!("/{realm}/clients?clientId={client_id}")).await;
     clients[0]["id"].as_str().unwrap().to_owned()
 }

@@ -6,7 +6,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::fidelity_import::fixture_dir;
+use crate::fidelity_import::{client_uuid, fixture_dir, get as json_of};
 use crate::helpers::{spawn_app, TestApp};
 
 fn real_partial_export() -> Value {
@@ -20,17 +20,6 @@ async fn partial_import(app: &TestApp, realm: &str, body: Value) -> (StatusCode,
         .await;
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn json_of(app: &TestApp, path: &str) -> Value {
-    let response = app.admin(Method::GET, path, None).await;
-    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
-    response.json().await.unwrap()
-}
-
-async fn client_uuid(app: &TestApp, realm: &str, client_id: &str) -> String {
-    let found = json_of(app, &format!("/{realm}/clients?clientId={client_id}")).await;
-    found[0]["id"].as_str().expect(client_id).to_owned()
 }
 
 fn result<'a>(results: &'a Value, kind: &str, name: &str) -> &'a Value {
@@ -376,19 +365,9 @@ async fn users_arrive_with_keycloak_s_stored_hashes_and_sign_in() {
     assert_eq!(status, StatusCode::OK, "{results}");
     assert_eq!(results["added"], 2);
     for (username, password) in [("alice_doe", "aNic3Passw0rd"), ("plain", "s3cret-pass")] {
-        let token = app
-            .client
-            .post(app.url("/realms/development/protocol/openid-connect/token"))
-            .form(&[
-                ("grant_type", "password"),
-                ("client_id", "admin-cli"),
-                ("username", username),
-                ("password", password),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(token.status(), StatusCode::OK, "{username} signs in");
+        // Fails unless the password grant answers 200.
+        app.password_token("development", "admin-cli", username, password)
+            .await;
     }
 }
 
