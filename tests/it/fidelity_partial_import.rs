@@ -425,3 +425,46 @@ async fn groups_arrive_with_subgroups_and_role_mappings_that_reach_members() {
     let groups = json_of(&app, "/development/groups?search=ops").await;
     assert_eq!(groups, json!([]), "nothing is half written");
 }
+
+#[tokio::test]
+async fn many_names_are_checked_in_linear_time_and_long_lists_refused_before_writing() {
+    let app = spawn_app().await;
+    app.create_realm("development").await;
+    // 999 imported client roles, and 998 users naming 300 of them each: checked pair by pair
+    // against the import's roles, that is 3 x 10^8 comparisons.
+    let roles: Vec<Value> = (0..999).map(|i| json!({"name": format!("r{i}")})).collect();
+    let names: Vec<String> = (0..300).map(|i| format!("r{}", i * 3)).collect();
+    let mut users: Vec<Value> = (0..998)
+        .map(|i| json!({"username": format!("u{i}"), "clientRoles": {"registry": names}}))
+        .collect();
+    users.push(json!({"username": "last", "clientRoles": {"registry": ["missing"]}}));
+    let file = json!({
+        "clients": [{"clientId": "registry"}],
+        "roles": {"client": {"registry": roles}},
+        "users": users,
+    });
+    let started = std::time::Instant::now();
+    let (status, body) = partial_import(&app, "development", file).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        body["errorMessage"],
+        "Could not find role 'missing' of client 'registry'"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let clients = json_of(&app, "/development/clients?clientId=registry").await;
+    assert_eq!(clients, json!([]), "nothing was written");
+
+    let parts: Vec<String> = (0..1001).map(|i| format!("p{i}")).collect();
+    let mut roles: Vec<Value> = parts.iter().map(|p| json!({"name": p})).collect();
+    roles.push(json!({"name": "all", "composites": {"realm": parts}}));
+    let (status, body) =
+        partial_import(&app, "development", json!({"roles": {"realm": roles}})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errorMessage"], "At most 1000 roles at once");
+    let role = app.admin(Method::GET, "/development/roles/p0", None).await;
+    assert_eq!(role.status(), StatusCode::NOT_FOUND, "nothing was written");
+}

@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::store;
 
 /// The most roles one request adds or removes.
-const MAX_CHILDREN: usize = 1000;
+pub const MAX_CHILDREN: usize = 1000;
 
 /// Which of a role's children to list.
 #[derive(Debug, Clone, Copy)]

@@ -47,7 +47,7 @@ pub struct Mappings {
 }
 
 /// The most roles one request maps or unmaps.
-const MAX_ROLES: usize = 1000;
+pub const MAX_ROLES: usize = 1000;
 
 async fn mapper<R: Right + super::access::SeesUsers>(
     state: &AppState,

@@ -6,10 +6,43 @@ use std::collections::{HashMap, HashSet};
 
 use super::{client_roles, groups, realm_roles, PartialImportRepr};
 use crate::admin::ops::access::Actor;
+use crate::admin::ops::role_mappings::MAX_ROLES;
 use crate::admin::ops::{clients, roles, users, OpsError};
 use crate::admin::repr::GroupRepr;
 use crate::state::AppState;
 use crate::store::users::UserFilter;
+
+/// The names the import itself brings, looked up in constant time (an import names up to
+/// thousands of roles, each perhaps many times).
+pub(super) struct Imported<'a> {
+    clients: HashSet<&'a str>,
+    realm_roles: HashSet<&'a str>,
+    client_roles: HashSet<(&'a str, &'a str)>,
+}
+
+impl<'a> Imported<'a> {
+    /// Whether the import brings the realm role `name`.
+    pub fn has_realm_role(&self, name: &str) -> bool {
+        self.realm_roles.contains(name)
+    }
+
+    pub fn of(repr: &'a PartialImportRepr) -> Imported<'a> {
+        Imported {
+            clients: repr
+                .clients
+                .iter()
+                .flatten()
+                .filter_map(|c| c.client_id.as_deref())
+                .collect(),
+            realm_roles: realm_roles(repr)
+                .filter_map(|r| r.name.as_deref())
+                .collect(),
+            client_roles: client_roles(repr)
+                .filter_map(|(client, r)| Some((client, r.name.as_deref()?)))
+                .collect(),
+        }
+    }
+}
 
 /// The ids of the realm's resources that the import names.
 #[derive(Debug, Default)]
@@ -23,18 +56,16 @@ pub(super) struct Existing {
     pub clients: HashMap<String, String>,
     /// (clientId, role name) to role id, for the clients the import gives roles to.
     pub client_roles: HashMap<(String, String), String>,
-    /// Group path to group id.
+    /// Top-level group path (`/name`) to group id.
     pub groups: HashMap<String, String>,
     /// Username (lower case) or email to user id.
     pub users: HashMap<String, String>,
 }
 
-/// The path Keycloak looks a partial import's group up by: its `path`, else `/name`.
+/// The path a partial import's group is looked up by: the import's groups are top-level, so
+/// `/name` (Keycloak reads the group's `path`, which its exports write so).
 pub(super) fn group_path(group: &GroupRepr) -> String {
-    match group.path.as_deref().map(str::trim) {
-        Some(path) if !path.is_empty() => format!("/{}", path.trim_start_matches('/')),
-        _ => format!("/{}", group.name.as_deref().unwrap_or_default()),
-    }
+    format!("/{}", group.name.as_deref().unwrap_or_default())
 }
 
 impl Existing {
@@ -104,11 +135,12 @@ impl Existing {
             }
         }
         if repr.groups.as_ref().is_some_and(|g| !g.is_empty()) {
+            // The import's groups are top-level: only top-level paths can clash.
             let all = crate::admin::ops::groups::all(state, actor, realm).await?;
-            for group in &all {
-                if let Some(path) = crate::store::groups::path_of(&group.id, &all) {
-                    found.groups.insert(path, group.id.to_string());
-                }
+            for group in all.into_iter().filter(|g| g.parent_id.is_none()) {
+                found
+                    .groups
+                    .insert(format!("/{}", group.name), group.id.to_string());
             }
         }
         for user in repr.users.iter().flatten() {
@@ -162,20 +194,34 @@ impl Existing {
     }
 
     /// Whether the client `client_id` exists or is among the import's clients.
-    pub fn client_known(&self, repr: &PartialImportRepr, client_id: &str) -> bool {
-        self.clients.contains_key(client_id)
-            || repr
-                .clients
-                .iter()
-                .flatten()
-                .any(|c| c.client_id.as_deref() == Some(client_id))
+    pub fn client_known(&self, imported: &Imported, client_id: &str) -> bool {
+        self.clients.contains_key(client_id) || imported.clients.contains(client_id)
+    }
+
+    /// Whether the realm role `name` exists (as far as was read) or is imported.
+    fn realm_role_known(&self, imported: &Imported, name: &str) -> bool {
+        !self.realm_roles_read
+            || self.realm_roles.contains_key(name)
+            || imported.realm_roles.contains(name)
+    }
+
+    /// Whether the role `name` of the client `client_id` exists or is imported.
+    pub fn client_role_known(&self, imported: &Imported, client_id: &str, name: &str) -> bool {
+        imported.client_roles.contains(&(client_id, name))
+            || self
+                .client_roles
+                .contains_key(&(client_id.to_owned(), name.to_owned()))
     }
 
     /// Client roles need a client that exists or is imported (Keycloak answers 412).
-    pub fn check_role_clients(&self, repr: &PartialImportRepr) -> Result<(), OpsError> {
+    pub fn check_role_clients(
+        &self,
+        repr: &PartialImportRepr,
+        imported: &Imported,
+    ) -> Result<(), OpsError> {
         let keys = repr.roles.iter().flat_map(|r| r.client.iter().flatten());
         for (client_id, _) in keys {
-            if !self.client_known(repr, client_id) {
+            if !self.client_known(imported, client_id) {
                 return Err(OpsError::Precondition(format!(
                     "Can not import client roles for nonexistent client named {client_id}"
                 )));
@@ -184,9 +230,13 @@ impl Existing {
         Ok(())
     }
 
-    /// Every role a user or group of the import is given exists or is imported, so that
-    /// nothing is half written.
-    pub fn check_mappings(&self, repr: &PartialImportRepr) -> Result<(), OpsError> {
+    /// Every role a user or group of the import is given exists or is imported, and no
+    /// list is longer than one mapping takes, so that nothing is half written.
+    pub fn check_mappings(
+        &self,
+        repr: &PartialImportRepr,
+        imported: &Imported,
+    ) -> Result<(), OpsError> {
         let users = repr
             .users
             .iter()
@@ -194,27 +244,32 @@ impl Existing {
             .map(|u| (&u.realm_roles, &u.client_roles));
         let groups = groups::all(repr).map(|g| (&g.realm_roles, &g.client_roles));
         for (realm, clients) in users.chain(groups) {
-            for name in realm.iter().flatten() {
-                let imported = realm_roles(repr).any(|r| r.name.as_deref() == Some(name));
-                if self.realm_roles_read && !self.realm_roles.contains_key(name) && !imported {
-                    return Err(OpsError::Invalid(format!("Could not find role '{name}'")));
-                }
+            let lists = realm.iter().chain(clients.iter().flat_map(|c| c.values()));
+            if lists.into_iter().any(|names| names.len() > MAX_ROLES) {
+                return Err(OpsError::Invalid(format!(
+                    "At most {MAX_ROLES} roles at once"
+                )));
+            }
+            if let Some(name) = realm
+                .iter()
+                .flatten()
+                .find(|name| !self.realm_role_known(imported, name))
+            {
+                return Err(OpsError::Invalid(format!("Could not find role '{name}'")));
             }
             for (client_id, names) in clients.iter().flatten() {
-                if !self.client_known(repr, client_id) {
+                if !self.client_known(imported, client_id) {
                     return Err(OpsError::Invalid(format!(
                         "Unable to find client role mappings for client: {client_id}"
                     )));
                 }
-                for name in names {
-                    let key = (client_id.clone(), name.clone());
-                    let imported = client_roles(repr)
-                        .any(|(c, r)| c == client_id && r.name.as_deref() == Some(name));
-                    if !self.client_roles.contains_key(&key) && !imported {
-                        return Err(OpsError::Invalid(format!(
-                            "Could not find role '{name}' of client '{client_id}'"
-                        )));
-                    }
+                if let Some(name) = names
+                    .iter()
+                    .find(|name| !self.client_role_known(imported, client_id, name))
+                {
+                    return Err(OpsError::Invalid(format!(
+                        "Could not find role '{name}' of client '{client_id}'"
+                    )));
                 }
             }
         }

@@ -19,7 +19,7 @@ use super::access::Actor;
 use super::OpsError;
 use crate::admin::repr::{ClientRepr, GroupRepr, RoleRepr, RolesRepr, UserRepr};
 use crate::state::AppState;
-use existing::Existing;
+use existing::{Existing, Imported};
 
 /// The largest partial import file read, in bytes.
 pub const MAX_BYTES: usize = 4 * 1024 * 1024;
@@ -168,14 +168,15 @@ pub async fn import(
     check_names(repr)?;
     let policy = repr.if_resource_exists.unwrap_or(IfExists::Fail);
     let found = Existing::read(state, actor, realm, repr).await?;
-    found.check_role_clients(repr)?;
+    let imported = Imported::of(repr);
+    found.check_role_clients(repr, &imported)?;
     if policy == IfExists::Fail {
         if let Some(message) = found.first_taken(repr) {
             return Err(OpsError::Conflict(message));
         }
     }
-    roles::check_composites(repr, &found)?;
-    found.check_mappings(repr)?;
+    roles::check_composites(repr, &found, &imported)?;
+    found.check_mappings(repr, &imported)?;
     let overwrite = policy == IfExists::Overwrite;
     let passwords = users::prepare(state, repr, &found, overwrite).await?;
     let mut results = ImportResults::default();

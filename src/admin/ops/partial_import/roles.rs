@@ -5,48 +5,60 @@
 
 use std::collections::HashMap;
 
-use super::existing::Existing;
+use super::existing::{Existing, Imported};
 use super::{client_roles, realm_roles, ImportResults, PartialImportRepr};
 use crate::admin::ops::access::Actor;
-use crate::admin::ops::role_composites::{self, Children};
+use crate::admin::ops::role_composites::{self, Children, MAX_CHILDREN};
 use crate::admin::ops::role_edits::{self, RoleAt};
 use crate::admin::ops::{clients, roles, OpsError};
 use crate::admin::repr::RoleRepr;
 use crate::state::AppState;
 
 /// Refuses, before anything is written, a composite naming a role that neither exists nor is
-/// imported, in Keycloak's words.
-pub(super) fn check_composites(repr: &PartialImportRepr, found: &Existing) -> Result<(), OpsError> {
-    let imported_realm = |name: &str| realm_roles(repr).any(|r| r.name.as_deref() == Some(name));
-    let imported_client = |client: &str, name: &str| {
-        client_roles(repr).any(|(c, r)| c == client && r.name.as_deref() == Some(name))
-    };
+/// imported, in Keycloak's words, and a role with more parts than one change takes.
+pub(super) fn check_composites(
+    repr: &PartialImportRepr,
+    found: &Existing,
+    imported: &Imported,
+) -> Result<(), OpsError> {
     let all = realm_roles(repr).chain(client_roles(repr).map(|(_, r)| r));
     for role in all {
         let Some(composites) = &role.composites else {
             continue;
         };
+        let parts = composites.realm.iter().flatten().count()
+            + composites
+                .client
+                .iter()
+                .flatten()
+                .map(|(_, n)| n.len())
+                .sum::<usize>();
+        if parts > MAX_CHILDREN {
+            return Err(OpsError::Invalid(format!(
+                "At most {MAX_CHILDREN} roles at once"
+            )));
+        }
         for name in composites.realm.iter().flatten() {
-            if !found.realm_roles.contains_key(name) && !imported_realm(name) {
+            if !found.realm_roles.contains_key(name) && !imported.has_realm_role(name) {
                 return Err(OpsError::Invalid(format!(
                     "Unable to find composite realm role: {name}"
                 )));
             }
         }
         for (client, names) in composites.client.iter().flatten() {
-            if !found.client_known(repr, client) {
+            if !found.client_known(imported, client) {
                 return Err(OpsError::Invalid(format!(
                     "App doesn't exist in role definitions: {}",
                     role.name.as_deref().unwrap_or_default()
                 )));
             }
-            for name in names {
-                let key = (client.clone(), name.clone());
-                if !found.client_roles.contains_key(&key) && !imported_client(client, name) {
-                    return Err(OpsError::Invalid(format!(
-                        "Unable to find composite client role: {name}"
-                    )));
-                }
+            if let Some(name) = names
+                .iter()
+                .find(|name| !found.client_role_known(imported, client, name))
+            {
+                return Err(OpsError::Invalid(format!(
+                    "Unable to find composite client role: {name}"
+                )));
             }
         }
     }
