@@ -1,6 +1,7 @@
 //! The real binary: start-up variants, the classic command line, restarts, and clear errors
 //! for bad configuration.
 
+use crate::helpers::free_port;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -15,14 +16,6 @@ pub(crate) struct Server {
     child: Child,
     port: u16,
     log: std::path::PathBuf,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Server {

@@ -118,6 +118,12 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts a server after letting the test adjust its settings.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    try_spawn_app_with(adjust).await.expect("server starts")
+}
+
+/// Starts a server after letting the test adjust its settings, or says why it did not start
+/// (a port chosen beforehand may have been taken meanwhile).
+pub async fn try_spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> anyhow::Result<TestApp> {
     watch_for_server_panics();
     let panics_before = server_panics().len();
     let dir = tempfile::tempdir().expect("temp dir");
@@ -131,11 +137,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     }
     adjust(&mut settings);
     let db_url = settings.db.url.clone();
-    let app = Application::build(settings).await.expect("server starts");
+    let app = Application::build(settings).await?;
     let port = app.port();
     let clock = app.clock();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
+    Ok(TestApp {
         address: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -147,7 +153,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         clock,
         _dir: dir,
         panics_before,
-    }
+    })
 }
 
 impl TestApp {
@@ -329,6 +335,22 @@ pub fn location_id(response: &reqwest::Response) -> String {
 }
 
 /// `Authorization: Basic` for a username and password.
+/// A loopback port that is free now, for a server a test starts on a port of its choosing.
+/// It is drawn outside Linux's ephemeral range (32768-60999), where the kernel hands out the
+/// ports of `bind(":0")` and of outgoing connections, so that no other test's connection can
+/// take it before the server binds it.
+pub fn free_port() -> u16 {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    for _ in 0..1000 {
+        let port = rng.gen_range(20_000..32_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port between 20000 and 32000");
+}
+
 pub fn basic(username: &str, password: &str) -> String {
     use base64::Engine;
     format!(

@@ -34,10 +34,11 @@
 // Shared infrastructure: each test module uses only part of it.
 #![allow(dead_code)]
 
+use crate::helpers::free_port;
 use std::ffi::{CString, OsString};
 use std::fs::{self, File};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
@@ -941,13 +942,6 @@ fn http_status(mut stream: impl Read + Write, path: &str) -> Option<u16> {
         .get(2..)?
         .parse()
         .ok()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("find a free loopback port")
-        .port()
 }
 
 fn loopback(port: u16) -> String {

@@ -6,6 +6,7 @@
 //! `KEYWARDEN_TEST_BACKEND=postgres` runs every test server on it (each on a database of its
 //! own); tests of replicas use it whatever the backend.
 
+use crate::helpers::free_port;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -75,12 +76,4 @@ fn start() -> String {
         .spawn()
         .expect("the watchdog starts");
     String::from_utf8(started.stdout).unwrap().trim().to_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::cli::{run, Server};
-use crate::helpers::basic;
+use crate::helpers::{basic, free_port};
 
 const ADMIN_ENV: [(&str, &str); 2] = [
     ("KC_BOOTSTRAP_ADMIN_USERNAME", "admin"),
@@ -579,14 +579,6 @@ fn which(command: &str) -> Option<PathBuf> {
 fn haproxy() -> PathBuf {
     which("haproxy")
         .expect("haproxy is not installed: scripts/install-test-deps.sh installs Debian's package")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[test]

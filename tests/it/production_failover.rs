@@ -8,6 +8,7 @@
 //! "In flight on the killed replica" is HAProxy's own count: the `scur` (current sessions) of
 //! that server in `show stat` on HAProxy's stats socket, read just before the SIGKILL.
 
+use crate::helpers::free_port;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -151,14 +152,6 @@ fn signal(child: &Child, signal: libc::c_int) {
     let pid = libc::pid_t::try_from(child.id()).unwrap();
     // SAFETY: kill(2) on a child this test started and has not yet waited for.
     assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn haproxy_binary() -> PathBuf {

@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use serde_json::Value;
 
 use crate::cli::BINARY;
-use crate::helpers::{jwt_payload, spawn_app_with, TestApp};
+use crate::helpers::{free_port, jwt_payload, try_spawn_app_with, TestApp};
 use crate::peers::{describe, oci_image_layout, skopeo, Dockerd, Registry};
 
 const HSTS: &str = "max-age=31536000; includeSubDomains";
@@ -226,19 +226,21 @@ fn replace(path: &Path, contents: &str) {
     fs::rename(&next, path).unwrap();
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A test server serving plain HTTP (`app.address`) and HTTPS on the port returned.
+/// A test server serving plain HTTP (`app.address`) and HTTPS on the port returned. The port
+/// is found free before the server binds it, so another test may take it meanwhile: then a
+/// new one is tried.
 async fn spawn_with_https(pki: &Pki) -> (TestApp, u16) {
-    let port = free_port();
-    let app = spawn_app_with(|s| s.https = Some(pki.files(port))).await;
-    (app, port)
+    let mut attempts = 0;
+    loop {
+        let port = free_port();
+        match try_spawn_app_with(|s| s.https = Some(pki.files(port))).await {
+            Ok(app) => return (app, port),
+            Err(err) if attempts < 5 && format!("{err:#}").contains("Address already in use") => {
+                attempts += 1;
+            }
+            Err(err) => panic!("server starts: {err:#}"),
+        }
+    }
 }
 
 #[tokio::test]
