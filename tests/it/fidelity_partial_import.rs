@@ -321,6 +321,38 @@ async fn a_realm_admin_cannot_import_client_roles_without_manage_clients() {
 }
 
 #[tokio::test]
+async fn a_realm_admin_cannot_import_a_role_that_carries_powers_they_lack() {
+    let app = spawn_app().await;
+    app.create_realm("development").await;
+    let (_, token) = app
+        .realm_admin("development", "helper", &["manage-realm", "view-realm"])
+        .await;
+    let climb = json!({"roles": {"realm": [{"name": "ladder",
+        "composites": {"client": {"realm-management": ["realm-admin"]}}}]}});
+    let response = app
+        .client
+        .post(app.url("/admin/realms/development/partialImport"))
+        .bearer_auth(&token)
+        .json(&climb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let parts = app
+        .admin(Method::GET, "/development/roles/ladder/composites", None)
+        .await;
+    match parts.status() {
+        StatusCode::NOT_FOUND => {}
+        StatusCode::OK => assert_eq!(
+            parts.json::<Value>().await.unwrap(),
+            json!([]),
+            "the role carries nothing the admin lacks"
+        ),
+        other => panic!("GET composites: {other}"),
+    }
+}
+
+#[tokio::test]
 async fn users_arrive_with_keycloak_s_stored_hashes_and_sign_in() {
     let app = spawn_app().await;
     app.create_realm("development").await;

@@ -443,14 +443,14 @@ pub async fn reset_password(
     credential: &CredentialRepr,
 ) -> Result<(), OpsError> {
     let granted = authorize::<ManageUsers>(state, actor, realm).await?;
-    find_to_manage(state, &granted, id).await?;
+    let user = find_to_manage(state, &granted, id).await?;
     let (password, temporary) = reset_password_of(credential)?;
     let phc = state
         .passwords
         .hash(password)
         .await
         .map_err(anyhow::Error::from)?;
-    set_password_from_hash(state, actor, realm, id, &phc, temporary).await
+    store_password(state, &granted, &user, &phc, temporary).await
 }
 
 /// Sets a user's password from a hash already made (or read from a Keycloak export), as
@@ -465,9 +465,20 @@ pub async fn set_password_from_hash(
 ) -> Result<(), OpsError> {
     let granted = authorize::<ManageUsers>(state, actor, realm).await?;
     let user = find_to_manage(state, &granted, id).await?;
+    store_password(state, &granted, &user, phc, temporary).await
+}
+
+/// Stores `phc` as the password of `user`, recorded as Keycloak records a reset-password.
+async fn store_password(
+    state: &AppState,
+    granted: &Granted<ManageUsers>,
+    user: &User,
+    phc: &str,
+    temporary: bool,
+) -> Result<(), OpsError> {
     let mut tx = granted.begin(state).await?;
     tx.require_covers(&user.id).await?;
-    set_password_hash(tx.conn(), &user, phc, temporary).await?;
+    set_password_hash(tx.conn(), user, phc, temporary).await?;
     tx.commit(Change::action(
         "USER",
         format!("users/{}/reset-password", user.id),

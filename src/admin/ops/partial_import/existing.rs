@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{client_roles, groups, realm_roles, PartialImportRepr};
+use super::{client_roles, groups, realm_roles, PartialImportRepr, MAX_RESOURCES};
 use crate::admin::ops::access::Actor;
 use crate::admin::ops::role_mappings::MAX_ROLES;
 use crate::admin::ops::{clients, roles, users, OpsError};
@@ -118,6 +118,11 @@ impl Existing {
             .filter_map(|c| c.client_id.as_deref())
             .chain(named.iter().copied())
             .collect();
+        if looked_up.len() > MAX_RESOURCES {
+            return Err(OpsError::Invalid(format!(
+                "A partial import names at most {MAX_RESOURCES} clients"
+            )));
+        }
         for client_id in looked_up {
             let listing = clients::list(state, actor, realm, Some(client_id), "", 0, 1).await?;
             if let Some(c) = listing.clients.into_iter().next() {
@@ -145,32 +150,27 @@ impl Existing {
         }
         for user in repr.users.iter().flatten() {
             let username = user.username.as_deref().unwrap_or_default().to_lowercase();
+            let by_username = UserFilter {
+                username: Some(username.clone()),
+                ..UserFilter::default()
+            };
             let email = user
                 .email
                 .as_deref()
                 .map(str::trim)
                 .filter(|e| !e.is_empty());
-            let by_username = UserFilter {
-                username: Some(username.clone()),
-                exact: true,
-                ..UserFilter::default()
-            };
-            let by_email = email.map(|email| UserFilter {
-                email: Some(email.to_owned()),
-                exact: true,
-                ..UserFilter::default()
+            let by_email = email.map(|email| {
+                let filter = UserFilter {
+                    email: Some(email.to_owned()),
+                    ..UserFilter::default()
+                };
+                (email.to_lowercase(), filter)
             });
-            for (key, filter) in [(username.clone(), Some(by_username))]
-                .into_iter()
-                .chain(email.map(|e| (e.to_lowercase(), by_email)))
-            {
-                let Some(filter) = filter else { continue };
-                if let Some(u) = users::list(state, actor, realm, &filter, 0, 1)
-                    .await?
-                    .into_iter()
-                    .next()
-                {
-                    found.users.insert(key, u.id.to_string());
+            for (key, mut filter) in std::iter::once((username, by_username)).chain(by_email) {
+                filter.exact = true;
+                let listed = users::list(state, actor, realm, &filter, 0, 1).await?;
+                if let Some(existing) = listed.into_iter().next() {
+                    found.users.insert(key, existing.id.to_string());
                 }
             }
         }
